@@ -1,0 +1,57 @@
+# sfpms: two commands for a newcomer (`make run`, `make test`); `make help` lists the rest.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint typecheck unit integration smoke-tansu faults-full bench docs clean venv
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)  ## create/refresh the virtualenv in .venv
+
+run: $(STAMP)  ## start the whole embedded stack in the foreground (Ctrl-C stops it)
+	$(BIN)/sfpms up
+
+test: $(STAMP)  ## ruff, mypy and the full test suite (noida-db, then a smoke subset on Tansu)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python scripts/pytest_gate.py tests
+	SFPMS_TEST_BROKER=tansu $(BIN)/python scripts/pytest_gate.py -m smoke tests/integration
+
+lint: $(STAMP)  ## ruff check + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)  ## mypy on the packages
+	$(BIN)/mypy
+
+unit: $(STAMP)  ## unit tests only
+	$(BIN)/python scripts/pytest_gate.py tests/unit
+
+integration: $(STAMP)  ## integration tests only (noida-db)
+	$(BIN)/python scripts/pytest_gate.py tests/integration
+
+smoke-tansu: $(STAMP)  ## smoke subset on the Tansu broker
+	SFPMS_TEST_BROKER=tansu $(BIN)/python scripts/pytest_gate.py -m smoke tests/integration
+
+faults-full: $(STAMP)  ## the full fault-injection suite (long)
+	SFPMS_FAULTS_FULL=1 $(BIN)/python scripts/pytest_gate.py tests/faults
+
+bench: $(STAMP)  ## run the benchmarks and print figures
+	$(BIN)/sfpms bench all
+
+docs: $(STAMP)  ## regenerate docs/dataflow.rst
+	$(BIN)/sfpms docs dataflow
+
+clean:  ## remove the virtualenv and local state
+	rm -rf $(VENV) .sfpms .pytest_cache .mypy_cache .ruff_cache

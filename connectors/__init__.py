@@ -1,0 +1,1 @@
+"""The I/O edge: API clients, change-data-capture producers and sink workers."""

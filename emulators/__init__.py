@@ -1,0 +1,1 @@
+"""Local stand-ins for Salesforce and Custompms, faithful to their HTTP APIs."""

@@ -1,0 +1,92 @@
+"""The `sfpms` command line.
+
+Each sub-command lives in its own module under `sfpms/commands/` and is imported only when it
+is used, so `sfpms --help` stays fast and a broken optional part cannot break the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import sys
+from typing import Any
+
+import click
+
+from sfpms import __version__
+
+#: sub-command name -> "module:attribute" of its click command or group.
+COMMANDS: dict[str, str] = {
+    "up": "sfpms.commands.up:up",
+    "status": "sfpms.commands.status:status",
+    "broker": "sfpms.commands.broker:broker",
+    "registry": "sfpms.commands.registry:registry",
+    "topics": "sfpms.commands.topics:topics",
+    "emulate": "sfpms.commands.emulate:emulate",
+    "flows": "sfpms.commands.flows:flows",
+    "docs": "sfpms.commands.docs:docs",
+    "cdc": "sfpms.commands.cdc:cdc",
+    "worker": "sfpms.commands.worker:worker",
+    "sink": "sfpms.commands.sink:sink",
+    "links": "sfpms.commands.links:links",
+    "dlq": "sfpms.commands.dlq:dlq",
+    "replay": "sfpms.commands.replay:replay",
+    "lag": "sfpms.commands.lag:lag",
+    "dashboard": "sfpms.commands.dashboard:dashboard",
+    "bench": "sfpms.commands.bench:bench",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose sub-commands ("module:attribute") are imported on first use."""
+
+    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None, **kw: Any):
+        super().__init__(*args, **kw)
+        self.lazy_commands = COMMANDS if lazy_commands is None else lazy_commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        eager = super().list_commands(ctx)
+        lazy = [n for n, target in self.lazy_commands.items() if _module_exists(target)]
+        return sorted({*eager, *lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        eager = super().get_command(ctx, cmd_name)
+        if eager is not None:
+            return eager
+        target = self.lazy_commands.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return None
+            raise
+        command = getattr(module, attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+def _module_exists(target: str) -> bool:
+    module_name = target.split(":")[0]
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sfpms")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def cli(verbose: bool) -> None:
+    """Two-way streaming sync between Salesforce and Custompms on Kafka."""
+    from sfpms.logs import configure_logging
+
+    configure_logging(logging.DEBUG if verbose else None)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(cli.main(prog_name="sfpms", standalone_mode=True))

@@ -1,0 +1,1 @@
+"""Embedded components for the local default: broker, schema registry, process supervision."""

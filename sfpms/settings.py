@@ -1,0 +1,144 @@
+"""The one settings object. Every `SFPMS_*` environment variable is read here and nowhere else.
+
+Credentials are `SecretStr`: they print as `**********` in reprs, logs and errors. Call
+`.get_secret_value()` only at the point where the secret goes on the wire.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BrokerEngine = Literal["noida-db", "tansu"]
+
+#: The name the sync writes under. Salesforce records it from `Sforce-Call-Options: client=`,
+#: Custompms as the change feed's `actor`; CDC tags such changes as the sync's own (echoes).
+DEFAULT_CLIENT_NAME = "sfpms"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; see README.md "Configuration" for the full list."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SFPMS_", env_file=None, extra="ignore", validate_default=True
+    )
+
+    # -- local state ------------------------------------------------------------------------
+    data_dir: Path = Field(Path(".sfpms"), description="Where embedded components keep data.")
+
+    # -- Kafka ------------------------------------------------------------------------------
+    kafka_bootstrap: str | None = Field(
+        None, description="host:port[,host:port]; unset = start/use the embedded broker."
+    )
+    broker_engine: BrokerEngine = "noida-db"
+    broker_port: int = 19092
+    topic_prefix: str = Field("", description="Prepended to every topic name (tests, tenancy).")
+    partitions: int = Field(6, ge=1, description="Partitions of every data topic.")
+    replication_factor: int = Field(1, ge=1)
+    kafka_security_protocol: str | None = None
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_ca_location: str | None = None
+    kafka_ssl_certificate_location: str | None = None
+    kafka_ssl_key_location: str | None = None
+    kafka_ssl_key_password: SecretStr | None = None
+
+    # -- schema registry --------------------------------------------------------------------
+    schema_registry_url: str | None = Field(
+        None, description="Confluent-compatible registry; unset = the embedded one."
+    )
+    schema_registry_user: str | None = None
+    schema_registry_password: SecretStr | None = None
+    registry_port: int = 18081
+
+    # -- Salesforce -------------------------------------------------------------------------
+    salesforce_url: str | None = Field(
+        None, description="Login URL (token endpoint host); unset = the local emulator."
+    )
+    salesforce_client_id: str = "sfpms-local"
+    salesforce_client_secret: SecretStr = SecretStr("sfpms-local-secret")
+    salesforce_username: str | None = "admin@sfpms.local"
+    salesforce_password: SecretStr | None = SecretStr("sfpms")
+    salesforce_api_version: str = "60.0"
+    salesforce_ca_bundle: Path | None = Field(
+        None, description="PEM bundle to trust (the emulator's self-signed certificate)."
+    )
+    salesforce_emulator_port: int = 18443
+
+    # -- Custompms --------------------------------------------------------------------------
+    custompms_url: str | None = Field(None, description="Base URL; unset = the local emulator.")
+    custompms_token: SecretStr = SecretStr("sfpms-local-token")
+    custompms_emulator_port: int = 18090
+
+    # -- the sync ---------------------------------------------------------------------------
+    client_name: str = DEFAULT_CLIENT_NAME
+    precedence: Literal["salesforce", "custompms"] = Field(
+        "salesforce", description="Which system wins a conflict whose timestamps tie."
+    )
+    dashboard_port: int = 18080
+    dashboard_token: SecretStr | None = None
+    worker_web_port: int = 16066
+    log_level: str = "INFO"
+
+    def kafka_client_config(self) -> dict[str, Any]:
+        """librdkafka settings shared by every confluent-kafka client (security pass-through)."""
+        conf: dict[str, Any] = {"bootstrap.servers": self.require_bootstrap()}
+        optional: dict[str, str | None] = {
+            "security.protocol": self.kafka_security_protocol,
+            "sasl.mechanism": self.kafka_sasl_mechanism,
+            "sasl.username": self.kafka_sasl_username,
+            "ssl.ca.location": self.kafka_ssl_ca_location,
+            "ssl.certificate.location": self.kafka_ssl_certificate_location,
+            "ssl.key.location": self.kafka_ssl_key_location,
+        }
+        conf.update({k: v for k, v in optional.items() if v})
+        if self.kafka_sasl_password is not None:
+            conf["sasl.password"] = self.kafka_sasl_password.get_secret_value()
+        if self.kafka_ssl_key_password is not None:
+            conf["ssl.key.password"] = self.kafka_ssl_key_password.get_secret_value()
+        return conf
+
+    def require_bootstrap(self) -> str:
+        """The bootstrap servers, or the embedded broker's address when none is configured."""
+        return self.kafka_bootstrap or f"127.0.0.1:{self.broker_port}"
+
+    def registry_url(self) -> str:
+        return self.schema_registry_url or f"http://127.0.0.1:{self.registry_port}"
+
+    def registry_client_config(self) -> dict[str, Any]:
+        """Settings for confluent-kafka's SchemaRegistryClient."""
+        conf: dict[str, Any] = {"url": self.registry_url()}
+        if self.schema_registry_user and self.schema_registry_password is not None:
+            secret = self.schema_registry_password.get_secret_value()
+            conf["basic.auth.user.info"] = f"{self.schema_registry_user}:{secret}"
+        return conf
+
+    def topic(self, name: str) -> str:
+        """A topic name with the configured prefix."""
+        return f"{self.topic_prefix}{name}"
+
+    def salesforce_base_url(self) -> str:
+        return self.salesforce_url or f"https://127.0.0.1:{self.salesforce_emulator_port}"
+
+    def custompms_base_url(self) -> str:
+        return self.custompms_url or f"http://127.0.0.1:{self.custompms_emulator_port}"
+
+    def salesforce_verify(self) -> str | bool:
+        """What httpx should verify the Salesforce certificate against."""
+        if self.salesforce_ca_bundle is not None:
+            return str(self.salesforce_ca_bundle)
+        if self.salesforce_url is None:
+            # The emulator writes its self-signed certificate here when it starts.
+            return str(self.data_dir / "salesforce" / "cert.pem")
+        return True
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once from the environment)."""
+    return Settings()
