@@ -36,7 +36,11 @@ class SyncError(Exception):
     def describe(self) -> str:
         where = [
             f"{label} {value}"
-            for label, value in (("flow", self.flow), ("record", self.record), ("field", self.field))
+            for label, value in (
+                ("flow", self.flow),
+                ("record", self.record),
+                ("field", self.field),
+            )
             if value
         ]
         return f"{self.message} ({', '.join(where)})" if where else self.message

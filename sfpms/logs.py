@@ -11,7 +11,9 @@ import logging
 import re
 from collections.abc import Iterable
 
-_BEARER = re.compile(r"(?i)(bearer\s+|access_token=|\"access_token\":\s*\")([A-Za-z0-9._~+/!=-]{8,})")
+_BEARER = re.compile(
+    r"(?i)(bearer\s+|access_token=|\"access_token\":\s*\")([A-Za-z0-9._~+/!=-]{8,})"
+)
 REDACTED = "**********"
 
 

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     kafka_ssl_certificate_location: str | None = None
     kafka_ssl_key_location: str | None = None
     kafka_ssl_key_password: SecretStr | None = None
+    kafka_producer_config: dict[str, str | int] = Field(
+        default_factory=dict,
+        description='Extra librdkafka producer settings as JSON, e.g. {"linger.ms": 5}.',
+    )
+    kafka_consumer_config: dict[str, str | int] = Field(
+        default_factory=dict, description="Extra librdkafka consumer settings as JSON."
+    )
 
     # -- schema registry --------------------------------------------------------------------
     schema_registry_url: str | None = Field(
@@ -101,6 +108,38 @@ class Settings(BaseSettings):
             conf["sasl.password"] = self.kafka_sasl_password.get_secret_value()
         if self.kafka_ssl_key_password is not None:
             conf["ssl.key.password"] = self.kafka_ssl_key_password.get_secret_value()
+        return conf
+
+    def producer_config(self, **overrides: Any) -> dict[str, Any]:
+        """A confluent-kafka producer config: durable, idempotent, murmur2 like Faust/Java.
+
+        murmur2 matters: Faust (aiokafka) partitions keys with murmur2 and librdkafka's
+        default is CRC32, so without it a key would land in different partitions depending
+        on who produced it, and co-partitioning would silently break.
+        """
+        conf: dict[str, Any] = {
+            **self.kafka_client_config(),
+            "enable.idempotence": True,
+            "acks": "all",
+            "partitioner": "murmur2_random",
+            "linger.ms": 5,
+        }
+        conf.update(self.kafka_producer_config)
+        conf.update(overrides)
+        return conf
+
+    def consumer_config(self, group_id: str, **overrides: Any) -> dict[str, Any]:
+        """A confluent-kafka consumer config with manual commits."""
+        conf: dict[str, Any] = {
+            **self.kafka_client_config(),
+            "group.id": group_id,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": 6000,
+            "heartbeat.interval.ms": 1000,
+        }
+        conf.update(self.kafka_consumer_config)
+        conf.update(overrides)
         return conf
 
     def require_bootstrap(self) -> str:

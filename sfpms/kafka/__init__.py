@@ -1,0 +1,1 @@
+"""Kafka plumbing shared by every component: topic catalogue, admin, client configs."""
