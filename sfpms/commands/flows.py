@@ -1,0 +1,61 @@
+"""`sfpms flows`: show the flows, their rows and policies (a table, or JSON for tools)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def flows(as_json: bool) -> None:
+    """List every flow with its field rows, creation and delete policies."""
+    from streams.mapping.export import flow_as_dict
+    from streams.mapping.flows import FLOWS
+
+    data = [flow_as_dict(flow) for flow in FLOWS.values()]
+    if as_json:
+        click.echo(json.dumps({"flows": data}, indent=2))
+        return
+    _print_tables(data)
+
+
+def _print_tables(data: list[dict[str, object]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for flow in data:
+        table = Table(title=f"{flow['name']}: {flow['title']}", title_justify="left")
+        for column in ("Salesforce", "", "Custompms", "Type"):
+            table.add_column(column, no_wrap=True)
+        for column in ("To Custompms", "To Salesforce"):
+            table.add_column(column, overflow="fold")
+        arrows = {"both": "<->", "sf_to_pms": "->", "pms_to_sf": "<-"}
+        rows = flow["rows"]
+        assert isinstance(rows, list)
+        for row in rows:
+            table.add_row(
+                row["sf_field"] or "-",
+                arrows[row["direction"]],
+                row["pms_field"],
+                row["pms_type"] + (" (lossy)" if row["lossy"] else ""),
+                row["to_pms"] or "",
+                row["to_sf"] or "",
+            )
+        console.print(table)
+        policies = flow["policies"]
+        assert isinstance(policies, dict)
+        console.print(
+            f"  create in Custompms: {policies['create_in_pms']}, "
+            f"create in Salesforce: {policies['create_in_sf']}, "
+            f"match on: {', '.join(policies['match_on']) or '-'}"
+        )
+        for side in ("sf_deleted", "pms_deleted"):
+            rule = policies[side]
+            patch = f" {json.dumps(rule['patch'])}" if rule["patch"] else ""
+            console.print(f"  {side}: {rule['action']}{patch}", markup=False)
+        for need in policies["requires"]:
+            console.print(f"  requires: {need['field']} from flow {need['flow']}", markup=False)
+        console.print()

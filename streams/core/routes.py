@@ -1,0 +1,143 @@
+"""Routing of Custompms changes to their hub: pure decisions, keyed by the Custompms id.
+
+A Custompms change arrives keyed by its own id, but its link state lives in the hub keyed by
+the Salesforce id. The route of a Custompms record says where its changes go:
+
+- `linked`: forward to the hub (`link_key`);
+- `creating`: a person made this record; the sync is creating its Salesforce twin. Its
+  changes are parked, in order, until the link arrives, then forwarded. All of them: the
+  first says a person set the values, and that must survive a later echo;
+- `awaiting`: the sync itself made this record; its link arrives from the sink's result.
+  Changes are parked the same way;
+- `detached`: the link was removed (a delete, or unlink policy); changes are ignored so a
+  detached record is never re-created on the other side.
+No route: a record never seen linked. A person's record is created in Salesforce where its
+flow allows; others wait for the onboarding match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sfpms.errors import SyncError
+from streams.core.decide import Rules
+from streams.core.model import EXTERNAL_ID_FIELD, Change, LinkChange, Problem, WriteIntent
+from streams.core.values import canonical
+from streams.mapping.apply import pms_to_sf
+from streams.mapping.flows import flows_for_pms_record
+
+RouteState = Literal["creating", "awaiting", "linked", "detached"]
+
+#: A record edited this often before its link exists is unusual; keep the newest changes.
+MAX_PARKED = 50
+
+
+@dataclass(slots=True)
+class Route:
+    """Where a Custompms record's changes go; `parked` holds changes not yet forwarded."""
+
+    state: RouteState
+    link_key: str | None = None
+    flow: str | None = None
+    parked: list[bytes] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"st": self.state}
+        if self.link_key:
+            data["k"] = self.link_key
+        if self.flow:
+            data["f"] = self.flow
+        if self.parked:
+            data["p"] = [raw.hex() for raw in self.parked]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Route:
+        return cls(
+            state=data["st"],
+            link_key=data.get("k"),
+            flow=data.get("f"),
+            parked=[bytes.fromhex(raw) for raw in data.get("p", [])],
+        )
+
+
+@dataclass
+class RouteDecision:
+    """What to do with one Custompms change or link event."""
+
+    route: Route | None
+    forward: list[tuple[str, str, bytes]]  # (link key, flow, raw change envelope)
+    writes: list[WriteIntent]
+    problems: list[Problem]
+    skipped: str | None = None
+    rejected: list[LinkChange] = field(default_factory=list)
+
+
+def on_pms_change(route: Route | None, change: Change, raw: bytes, rules: Rules) -> RouteDecision:
+    """Route one Custompms change: forward it, park it, or start creating its twin."""
+    if route is not None:
+        if route.state == "linked":
+            assert route.link_key is not None and route.flow is not None
+            return RouteDecision(route, [(route.link_key, route.flow, raw)], [], [])
+        if route.state == "detached":
+            return RouteDecision(route, [], [], [], skipped=f"{change.id} is detached")
+        route.parked = [*route.parked, raw][-MAX_PARKED:]
+        return RouteDecision(route, [], [], [], skipped="parked until the link arrives")
+    if change.op == "d" or change.record is None:
+        return RouteDecision(None, [], [], [], skipped=f"{change.id} was never linked")
+    flows = [f for f in flows_for_pms_record(change.entity, change.record) if f.name in rules.flows]
+    if not flows:
+        return RouteDecision(None, [], [], [], skipped=f"no flow takes {change.entity} records")
+    if change.by_sync:
+        return RouteDecision(Route("awaiting", parked=[raw]), [], [], [])
+    flow = rules.flows[flows[0].name]
+    if not flow.create_in_sf:
+        return RouteDecision(None, [], [], [], skipped=f"{flow.name} waits for onboarding")
+    try:
+        mapped = pms_to_sf(flow, change.record, record_id=change.id)
+    except SyncError as exc:
+        problem = Problem(flow.name, change.id, exc.field, type(exc).__name__, exc.describe())
+        return RouteDecision(None, [], [], [problem], skipped="mapping failed")
+    fields = {name: canonical(value) for name, value in mapped.items()}
+    match = {
+        row.sf_field: str(fields[row.sf_field])
+        for key in flow.match_on
+        if (row := flow.row(key)).sf_field and fields.get(row.sf_field) is not None
+    }
+    write = WriteIntent(
+        flow=flow.name,
+        link_key=f"pms:{change.id}",
+        system="salesforce",
+        entity=flow.sf_object,
+        action="upsert",
+        fields=fields,
+        match=match,
+        external_id_field=EXTERNAL_ID_FIELD,
+        external_id=change.id,
+    )
+    return RouteDecision(Route("creating", flow=flow.name, parked=[raw]), [], [write], [])
+
+
+def on_link_change(route: Route | None, event: LinkChange) -> RouteDecision:
+    """Apply a link established or removed; forward what was parked once linked."""
+    if event.action == "linked":
+        if route is not None and route.state == "linked" and route.link_key != event.link_key:
+            problem = Problem(
+                event.flow,
+                event.pms_id,
+                None,
+                "LinkConflict",
+                f"Custompms {event.pms_entity} {event.pms_id} is already linked to "
+                f"{route.link_key}; ignoring a second link to {event.link_key}",
+            )
+            return RouteDecision(
+                route, [], [], [problem], skipped="already linked", rejected=[event]
+            )
+        parked = route.parked if route is not None else []
+        forward = [(event.link_key, event.flow, raw) for raw in parked]
+        return RouteDecision(Route("linked", event.link_key, event.flow), forward, [], [])
+    if route is not None and route.state == "creating":
+        # The Salesforce create failed: forget, so the next change tries again.
+        return RouteDecision(None, [], [], [], skipped="create failed")
+    return RouteDecision(Route("detached", event.link_key, event.flow), [], [], [])

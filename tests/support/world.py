@@ -1,0 +1,423 @@
+"""A small in-memory world for the decision core: two systems, CDC, sinks and the engine.
+
+Only the pure core is real here (decide, routes, envelopes, the mapping); the systems and the
+"broker" are dictionaries and per-key FIFO queues, so a hypothesis state machine can try any
+interleaving of people's edits, deliveries, redeliveries and coalesced CDC polls, then check
+that both sides converged with no duplicates. Queues are keyed like the real topics, so only
+the orderings Kafka allows are explored.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from streams.core import decide, routes
+from streams.core.envelopes import (
+    change_from_envelope,
+    command_from_intent,
+    link_change_from_event,
+    link_event,
+    outcome_from_result,
+    rejection_result,
+    result_key,
+)
+from streams.core.hub import Hub
+from streams.core.model import EXTERNAL_ID_FIELD, Decision
+from streams.core.routes import Route
+from streams.core.values import canonical
+from streams.mapping.apply import nest, set_path
+from streams.mapping.matching import normalise_name
+
+SYNC_USER = "005SYNC"
+PERSON_USER = "005PERSON"
+SYNC_CLIENT = "sfpms"
+
+SF_PREFIX = {"Task": "00T", "Division": "02d", "Organization": "00D"}
+PMS_PREFIX = {"customer": "cus", "project": "prj", "task": "tsk"}
+SF_REQUIRED_DEFAULTS = {"Task": {"Status": "Not Started", "Priority": "Normal"}, "Division": {}}
+PMS_DEFAULTS: dict[str, dict[str, Any]] = {
+    "customer": {"kind": "company", "active": True},
+    "project": {"status": "planned", "priority": "medium"},
+    "task": {"status": "todo", "priority": "medium"},
+}
+
+
+@dataclass
+class World:
+    """Both systems, the queues between them and the engine's two tables."""
+
+    rules: decide.Rules
+    clock: int = 1_000
+    sf: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sf_deleted: set[str] = field(default_factory=set)
+    pms_deleted: set[str] = field(default_factory=set)
+    idempotency: dict[str, str] = field(default_factory=dict)
+    sync_created_pms: list[str] = field(default_factory=list)
+    sync_created_sf: list[str] = field(default_factory=list)
+    queues: dict[tuple[str, str], deque[Any]] = field(default_factory=lambda: defaultdict(deque))
+    last: dict[tuple[str, str], Any] = field(default_factory=dict)
+    hubs: dict[str, Hub] = field(default_factory=dict)
+    route_table: dict[str, Route] = field(default_factory=dict)
+    problems: list[Any] = field(default_factory=list)
+    writes_applied: int = 0
+    sequence: int = 0
+
+    # -- time and ids -----------------------------------------------------------------------
+    def tick(self) -> int:
+        self.clock += 7
+        return self.clock
+
+    def new_id(self, prefix: str) -> str:
+        self.sequence += 1
+        return f"{prefix}{self.sequence:06d}"
+
+    # -- people --------------------------------------------------------------------------
+    def sf_person_create(self, sf_object: str, values: Mapping[str, Any]) -> str:
+        record_id = self.new_id(SF_PREFIX[sf_object])
+        record = {"Id": record_id, **SF_REQUIRED_DEFAULTS.get(sf_object, {}), **values}
+        self._sf_store(sf_object, record_id, record, PERSON_USER, created=True)
+        return record_id
+
+    def sf_person_edit(self, record_id: str, values: Mapping[str, Any]) -> None:
+        if record_id in self.sf and record_id not in self.sf_deleted:
+            record = {**self.sf[record_id], **values}
+            self._sf_store(record["_type"], record_id, record, PERSON_USER)
+
+    def sf_person_delete(self, record_id: str) -> None:
+        if record_id in self.sf and record_id not in self.sf_deleted:
+            self._sf_delete(record_id, PERSON_USER)
+
+    def pms_person_create(self, resource: str, values: Mapping[str, Any]) -> str:
+        record_id = self.new_id(PMS_PREFIX[resource] + "_")
+        record = nest({**PMS_DEFAULTS[resource], **values})
+        self._pms_store(resource, record_id, record, "alice", created=True)
+        return record_id
+
+    def pms_person_edit(self, record_id: str, values: Mapping[str, Any]) -> None:
+        if record_id in self.pms and record_id not in self.pms_deleted:
+            record = copy.deepcopy(self.pms[record_id])
+            for path, value in values.items():
+                set_path(record, path, value)
+            self._pms_store(record["_type"], record_id, record, "alice")
+
+    def pms_person_delete(self, record_id: str) -> None:
+        if record_id in self.pms and record_id not in self.pms_deleted:
+            self._pms_delete(record_id, "alice")
+
+    # -- the two systems ---------------------------------------------------------------------
+    def _sf_store(
+        self,
+        sf_object: str,
+        record_id: str,
+        record: dict[str, Any],
+        user: str,
+        created: bool = False,
+    ) -> None:
+        now = self.tick()
+        record = {**record, "_type": sf_object, "SystemModstamp": now, "LastModifiedById": user}
+        if created:
+            record["CreatedById"] = user
+        self.sf[record_id] = record
+        origin = "sync" if user == SYNC_USER else "person"
+        self._cdc("sf", record_id, "c" if created else "u", None, record, origin, now)
+
+    def _sf_delete(self, record_id: str, user: str) -> None:
+        now = self.tick()
+        self.sf_deleted.add(record_id)
+        origin = "sync" if user == SYNC_USER else "person"
+        self._cdc("sf", record_id, "d", self.sf[record_id], None, origin, now)
+
+    def _pms_store(
+        self,
+        resource: str,
+        record_id: str,
+        record: dict[str, Any],
+        actor: str,
+        created: bool = False,
+    ) -> None:
+        now = self.tick()
+        version = 1 if created else self.pms[record_id]["version"] + 1
+        record = {
+            **record,
+            "_type": resource,
+            "id": record_id,
+            "version": version,
+            "updated_at": now,
+        }
+        self.pms[record_id] = record
+        origin = "sync" if actor == SYNC_CLIENT else "person"
+        self._cdc("pms", record_id, "c" if created else "u", None, record, origin, now)
+
+    def _pms_delete(self, record_id: str, actor: str) -> None:
+        now = self.tick()
+        self.pms_deleted.add(record_id)
+        origin = "sync" if actor == SYNC_CLIENT else "person"
+        self._cdc("pms", record_id, "d", self.pms[record_id], None, origin, now)
+
+    def _cdc(
+        self,
+        side: str,
+        record_id: str,
+        op: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        origin: str,
+        ts: int,
+    ) -> None:
+        record = after if after is not None else before
+        assert record is not None
+        envelope = {
+            "op": op,
+            "before": copy.deepcopy(before),
+            "after": copy.deepcopy(after),
+            "source": {
+                "system": "salesforce" if side == "sf" else "custompms",
+                "entity": record["_type"],
+                "id": record_id,
+                "version": record.get("version"),
+                "modstamp": ts,
+                "origin": origin,
+                "seq": None,
+            },
+            "ts_ms": ts,
+        }
+        self.queues[(f"{side}-cdc", record_id)].append(envelope)
+
+    # -- delivery ---------------------------------------------------------------------------
+    def pending(self) -> list[tuple[str, str]]:
+        return sorted(key for key, queue in self.queues.items() if queue)
+
+    def coalesce(self, key: tuple[str, str]) -> None:
+        """A CDC poll sees only the latest state of a record: drop the older updates."""
+        queue = self.queues[key]
+        if key[0].endswith("cdc") and len(queue) > 1 and all(e["op"] != "d" for e in queue):
+            latest = queue[-1]
+            queue.clear()
+            queue.append(latest)
+
+    def deliver(self, key: tuple[str, str], redeliver: bool = False) -> None:
+        """Process the head of one queue (or re-process the last item: at-least-once)."""
+        if redeliver and key in self.last:
+            item = self.last[key]
+        else:
+            queue = self.queues[key]
+            if not queue:
+                return
+            item = queue.popleft()
+            self.last[key] = item
+        handler = {
+            "sf-cdc": self._engine_sf,
+            "pms-cdc": self._engine_route,
+            "inbox": self._engine_inbox,
+            "writes": self._sink,
+            "acks": self._engine_ack,
+            "links": self._engine_link,
+        }[key[0]]
+        handler(item)
+
+    def drain(self, limit: int = 20_000) -> int:
+        """Deliver everything in a fixed order; returns the steps taken (bounded)."""
+        steps = 0
+        while steps < limit:
+            keys = self.pending()
+            if not keys:
+                return steps
+            self.deliver(keys[0])
+            steps += 1
+        raise AssertionError(f"queues did not drain in {limit} steps: an echo loop?")
+
+    # -- the engine (what the Faust agents do) ----------------------------------------------
+    def _emit(self, decision: Decision, cause: Mapping[str, Any] | None) -> None:
+        now = self.tick()
+        for intent in decision.writes:
+            command = command_from_intent(intent, cause, now)
+            self.queues[("writes", intent.partition_key)].append(command)
+        for change in decision.links:
+            self.queues[("links", change.pms_id)].append(link_event(change, now))
+        self.problems.extend(decision.problems)
+
+    def _engine_sf(self, envelope: dict[str, Any]) -> None:
+        change = change_from_envelope(envelope)
+        hub, decision = decide.on_sf_change(
+            self.hubs.get(change.id), change, self.rules, self.tick()
+        )
+        self.hubs[change.id] = hub
+        self._emit(decision, envelope["source"])
+
+    def _engine_route(self, envelope: dict[str, Any]) -> None:
+        change = change_from_envelope(envelope)
+        result = routes.on_pms_change(
+            self.route_table.get(change.id), change, _encode(envelope), self.rules
+        )
+        self._set_route(change.id, result.route)
+        for link_key, flow, raw in result.forward:
+            self.queues[("inbox", link_key)].append((link_key, flow, _decode(raw)))
+        self._emit(Decision(writes=result.writes, problems=result.problems), envelope["source"])
+
+    def _engine_inbox(self, item: tuple[str, str, dict[str, Any]]) -> None:
+        link_key, flow, envelope = item
+        change = change_from_envelope(envelope)
+        hub = self.hubs.get(link_key)
+        if hub is None:
+            return
+        hub, decision = decide.on_pms_change(hub, flow, change, self.rules, self.tick())
+        self.hubs[link_key] = hub
+        self._emit(decision, envelope["source"])
+
+    def _engine_ack(self, result: dict[str, Any]) -> None:
+        outcome = outcome_from_result(result)
+        key = result_key(result)
+        hub, decision = decide.on_outcome(self.hubs.get(key), outcome, self.rules, self.tick())
+        if hub is not None:
+            self.hubs[hub.sf_id] = hub
+        self._emit(decision, result.get("cause"))
+
+    def _engine_link(self, event: dict[str, Any]) -> None:
+        change = link_change_from_event(event)
+        result = routes.on_link_change(self.route_table.get(change.pms_id), change)
+        self._set_route(change.pms_id, result.route)
+        for link_key, flow, raw in result.forward:
+            self.queues[("inbox", link_key)].append((link_key, flow, _decode(raw)))
+        for rejected in result.rejected:
+            reply = rejection_result(rejected, "already linked", self.tick())
+            self.queues[("acks", rejected.link_key)].append(reply)
+
+    def _set_route(self, pms_id: str, route: Route | None) -> None:
+        if route is None:
+            self.route_table.pop(pms_id, None)
+        else:
+            self.route_table[pms_id] = route
+
+    # -- the sinks (what the connector workers do) ------------------------------------------
+    def _sink(self, command: dict[str, Any]) -> None:
+        self.writes_applied += 1
+        if command["system"] == "custompms":
+            result = self._sink_pms(command)
+        else:
+            result = self._sink_sf(command)
+        result.update(
+            command_id=command["command_id"],
+            flow=command["flow"],
+            link_key=command["link_key"],
+            system=command["system"],
+            entity=command["entity"],
+            action=command["action"],
+            cause=command.get("cause"),
+            acked_at=self.clock,
+        )
+        self.queues[("acks", result_key(result))].append(result)
+
+    def _sink_pms(self, command: dict[str, Any]) -> dict[str, Any]:
+        fields = command["fields"]
+        target = command["target_id"]
+        if command["action"] == "create":
+            key = command["idempotency_key"]
+            if key in self.idempotency:
+                target = self.idempotency[key]
+                return _ok(target, fields, self.pms[target]["version"])
+            if command["match"]:
+                target = self._pms_match(command["entity"], command["match"])
+                if target is not None:
+                    return self._pms_update(target, fields)
+            target = self.new_id(PMS_PREFIX[command["entity"]] + "_")
+            self.idempotency[key] = target
+            self.sync_created_pms.append(target)
+            record = nest({**PMS_DEFAULTS[command["entity"]], **fields})
+            self._pms_store(command["entity"], target, record, SYNC_CLIENT, True)
+            return {**_ok(target, fields, 1), "created": True}
+        if target not in self.pms or target in self.pms_deleted:
+            return {"outcome": "failed", "target_id": target, "written": fields, "error": "404"}
+        if command["action"] == "delete":
+            self._pms_delete(target, SYNC_CLIENT)
+            return _ok(target, {}, None)
+        return self._pms_update(target, fields)
+
+    def _pms_update(self, target: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        record = copy.deepcopy(self.pms[target])
+        for path, value in fields.items():
+            set_path(record, path, value)
+        self._pms_store(record["_type"], target, record, SYNC_CLIENT)
+        return _ok(target, fields, self.pms[target]["version"])
+
+    def _pms_match(self, resource: str, match: Mapping[str, str]) -> str | None:
+        for record_id, record in self.pms.items():
+            if record["_type"] != resource or record_id in self.pms_deleted:
+                continue
+            if all(
+                normalise_name(str(record.get(k) or "")) == normalise_name(v)
+                for k, v in match.items()
+            ):
+                return record_id
+        return None
+
+    def _sink_sf(self, command: dict[str, Any]) -> dict[str, Any]:
+        fields = dict(command["fields"])
+        sf_object = command["entity"]
+        if command["action"] == "upsert":
+            ext = command["external_id"]
+            found = [
+                rid
+                for rid, rec in self.sf.items()
+                if rec.get(EXTERNAL_ID_FIELD) == ext and rid not in self.sf_deleted
+            ]
+            fields[EXTERNAL_ID_FIELD] = ext
+            if not found and command["match"]:
+                found = [
+                    rid
+                    for rid, rec in self.sf.items()
+                    if rec["_type"] == sf_object
+                    and rid not in self.sf_deleted
+                    and not rec.get(EXTERNAL_ID_FIELD)
+                    and all(
+                        normalise_name(str(rec.get(k) or "")) == normalise_name(v)
+                        for k, v in command["match"].items()
+                    )
+                ]
+            if found:
+                target = found[0]
+                record = {**self.sf[target], **fields}
+                self._sf_store(sf_object, target, record, SYNC_USER)
+                return _ok(target, command["fields"], None)
+            target = self.new_id(SF_PREFIX[sf_object])
+            self.sync_created_sf.append(target)
+            record = {"Id": target, **SF_REQUIRED_DEFAULTS.get(sf_object, {}), **fields}
+            self._sf_store(sf_object, target, record, SYNC_USER, created=True)
+            return {**_ok(target, command["fields"], None), "created": True}
+        target = command["target_id"]
+        if target not in self.sf or target in self.sf_deleted:
+            return {"outcome": "failed", "target_id": target, "written": fields, "error": "404"}
+        if command["action"] == "delete":
+            self._sf_delete(target, SYNC_USER)
+            return _ok(target, {}, None)
+        self._sf_store(sf_object, target, {**self.sf[target], **fields}, SYNC_USER)
+        return _ok(target, fields, None)
+
+
+def _ok(target: str, written: Mapping[str, Any], version: int | None) -> dict[str, Any]:
+    return {
+        "outcome": "ok",
+        "target_id": target,
+        "written": {k: canonical(v) for k, v in written.items()},
+        "version": version,
+        "created": False,
+        "error": None,
+    }
+
+
+def _encode(envelope: dict[str, Any]) -> bytes:
+    import pickle
+
+    return pickle.dumps(envelope)
+
+
+def _decode(raw: bytes) -> dict[str, Any]:
+    import pickle
+
+    value = pickle.loads(raw)  # noqa: S301 - bytes this test produced itself
+    assert isinstance(value, dict)
+    return value
