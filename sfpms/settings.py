@@ -177,6 +177,21 @@ class Settings(BaseSettings):
         return True
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    """`SFPMS_*` environment variables that recreate `settings` in a child process."""
+    import json
+
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        text = json.dumps(value) if isinstance(value, dict | list) else str(value)
+        env[f"SFPMS_{name.upper()}"] = text
+    return env
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings (read once from the environment)."""

@@ -47,6 +47,7 @@ INBOX = "sfpms.inbox"
 DEADLETTER = "sfpms.deadletter"
 SOURCE_POSITIONS = "sfpms.cdc.positions"
 SCHEMAS = "_schemas"
+ENGINE_APP = "sfpms-engine"
 
 
 def catalogue() -> list[TopicSpec]:
@@ -79,6 +80,16 @@ def catalogue() -> list[TopicSpec]:
         TopicSpec(ROUTES, compacted=True, purpose="Custompms id -> link key routing events"),
         TopicSpec(INBOX, purpose="Custompms changes re-keyed to their link key"),
         TopicSpec(DEADLETTER, purpose="records that failed with the reason, for `sfpms dlq`"),
+        TopicSpec(
+            f"{ENGINE_APP}-hubs-changelog",
+            compacted=True,
+            purpose="link table (Faust changelog): per Salesforce record, its links and state",
+        ),
+        TopicSpec(
+            f"{ENGINE_APP}-routes-changelog",
+            compacted=True,
+            purpose="routing table (Faust changelog): Custompms id -> link key",
+        ),
         TopicSpec(SOURCE_POSITIONS, partitions=1, compacted=True, purpose="CDC source offsets"),
         TopicSpec(SCHEMAS, partitions=1, compacted=True, purpose="schema registry storage"),
     ]

@@ -1,0 +1,94 @@
+"""The engine as a real `sfpms worker` process on a real broker: changes in, writes out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Consumer, Producer
+
+from sfpms.kafka import topics as t
+from sfpms.kafka.admin import ensure_topics
+from sfpms.kafka.serde import TopicCodec, registry_client
+from sfpms.settings import Settings
+from tests.support.stack import EngineWorker, with_registry
+
+pytestmark = [pytest.mark.integration, pytest.mark.smoke]
+
+
+@pytest.fixture
+def stack_settings(settings: Settings) -> Iterator[Settings]:
+    ensure_topics(settings, t.catalogue())
+    with with_registry(settings) as configured:
+        yield configured
+
+
+def produce(settings: Settings, topic: str, key: str, value: dict[str, Any]) -> None:
+    codec = TopicCodec(settings, registry_client(settings), topic)
+    producer = Producer(settings.producer_config())
+    producer.produce(settings.topic(topic), key=key.encode(), value=codec.encode(value))
+    assert producer.flush(15) == 0
+
+
+def consume(
+    settings: Settings, topic: str, count: int, timeout: float = 60
+) -> list[dict[str, Any]]:
+    codec = TopicCodec(settings, registry_client(settings), topic)
+    consumer = Consumer(settings.consumer_config(f"t-{topic}"))
+    consumer.subscribe([settings.topic(topic)])
+    found: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(found) < count and time.monotonic() < deadline:
+            msg = consumer.poll(0.2)
+            if msg is not None and not msg.error():
+                found.append(codec.decode(msg.value()))
+    finally:
+        consumer.close()
+    return found
+
+
+def test_salesforce_task_change_becomes_project_create_command(
+    stack_settings: Settings, tmp_path: Path
+) -> None:
+    worker = EngineWorker(stack_settings, tmp_path)
+    worker.start()
+    try:
+        now = datetime.now(UTC)
+        produce(
+            stack_settings,
+            t.changes_topic("salesforce", "task"),
+            "00T000000000001AAA",
+            {
+                "op": "c",
+                "before": None,
+                "after": {
+                    "Id": "00T000000000001AAA",
+                    "Subject": "Call Acme",
+                    "Status": "In Progress",
+                    "Priority": "High",
+                    "SystemModstamp": now,
+                },
+                "source": {
+                    "system": "salesforce",
+                    "entity": "Task",
+                    "id": "00T000000000001AAA",
+                    "modstamp": now,
+                    "origin": "person",
+                },
+                "ts_ms": now,
+            },
+        )
+        commands = consume(stack_settings, t.writes_topic("custompms", "project"), 1)
+        assert commands, f"no write command; worker log:\n{worker.log_tail()}"
+        command = commands[0]
+        assert (command["action"], command["flow"]) == ("create", "task_project")
+        assert command["fields"]["name"] == "Call Acme"
+        assert command["fields"]["status"] == "active"
+        assert command["link_key"] == "00T000000000001AAA"
+    finally:
+        worker.stop()
