@@ -1,0 +1,126 @@
+"""Typed values the Custompms client returns or accepts (records themselves stay dicts)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Resource = Literal["customers", "projects", "tasks"]
+RESOURCES: tuple[Resource, ...] = ("customers", "projects", "tasks")
+Op = Literal["create", "update", "delete"]
+
+#: The API's batch limit; the client splits longer lists into chunks of this size.
+MAX_BATCH_OPERATIONS = 100
+MAX_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOperation:
+    """One item of `POST /{resource}/batch`. Use the `create`/`update`/`delete` builders."""
+
+    op: Op
+    id: str | None = None
+    data: Mapping[str, Any] | None = None
+    if_match: int | None = None
+    idempotency_key: str | None = None
+    cascade: bool = False
+
+    @classmethod
+    def create(cls, data: Mapping[str, Any], idempotency_key: str | None = None) -> BatchOperation:
+        return cls("create", data=data, idempotency_key=idempotency_key)
+
+    @classmethod
+    def update(
+        cls, record_id: str, patch: Mapping[str, Any], if_match: int | None = None
+    ) -> BatchOperation:
+        return cls("update", id=record_id, data=patch, if_match=if_match)
+
+    @classmethod
+    def delete(
+        cls, record_id: str, if_match: int | None = None, *, cascade: bool = False
+    ) -> BatchOperation:
+        return cls("delete", id=record_id, if_match=if_match, cascade=cascade)
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"op": self.op}
+        if self.id is not None:
+            body["id"] = self.id
+        if self.data is not None:
+            body["data"] = dict(self.data)
+        if self.if_match is not None:
+            body["if_match"] = self.if_match
+        if self.idempotency_key is not None:
+            body["idempotency_key"] = self.idempotency_key
+        if self.cascade:
+            body["cascade"] = True
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDetail:
+    """The API's `{"code", "message", "field"}`."""
+
+    code: str
+    message: str
+    field: str | None
+
+    @classmethod
+    def from_json(cls, body: Any) -> ErrorDetail | None:
+        if not isinstance(body, Mapping):
+            return None
+        error = body.get("error", body)
+        if not isinstance(error, Mapping) or "code" not in error:
+            return None
+        field = error.get("field")
+        return cls(str(error["code"]), str(error.get("message", "")), field and str(field))
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItemResult:
+    """The outcome of one batch operation; `index` is its position in the caller's list."""
+
+    index: int
+    status: int
+    operation: BatchOperation
+    record: dict[str, Any] | None
+    error: ErrorDetail | None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of the change feed. For `op == "delete"`, `record` is the last live state."""
+
+    seq: int
+    resource: Resource
+    id: str
+    op: Op
+    version: int
+    at: str
+    actor: str
+    record: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, item: Mapping[str, Any]) -> Change:
+        return cls(
+            seq=int(item["seq"]),
+            resource=item["resource"],
+            id=str(item["id"]),
+            op=item["op"],
+            version=int(item["version"]),
+            at=str(item["at"]),
+            actor=str(item["actor"]),
+            record=dict(item["record"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesPage:
+    """A page of the feed; pass `next` as `after` to continue (it equals `after` when idle)."""
+
+    changes: tuple[Change, ...]
+    next: int
