@@ -88,6 +88,8 @@ class Settings(BaseSettings):
         "salesforce", description="Which system wins a conflict whose timestamps tie."
     )
     dashboard_port: int = 18080
+    cdc_metrics_port: int = 18091
+    sink_metrics_port: int = 18092
     dashboard_token: SecretStr | None = None
     worker_web_port: int = 16066
     log_level: str = "INFO"

@@ -172,11 +172,8 @@ def on_outcome(
         _pms_created(hub, flow, outcome, rules, now, decision)
     elif not outcome.ok:
         _forget_written(hub, flow, outcome)
-    elif outcome.system == "custompms":
-        link = hub.linked(flow.name)
-        if link is not None and outcome.target_id == link.pms_id:
-            link.version = outcome.version or link.version
-            link.modstamp = outcome.modstamp or link.modstamp
+    elif outcome.action == "update":
+        _record_written(hub, flow, outcome)
     return hub, decision
 
 
@@ -191,6 +188,7 @@ def reconcile(
     conversion problems are reported for those only, so one bad value is reported once."""
     if hub.deleted:
         return
+    _baseline_winners(hub, rules)
     fresh = set(fresh)
     problems: dict[tuple[str, str | None], Problem] = {}
     sf_desired = _sf_desired(hub, rules, problems)
@@ -240,6 +238,35 @@ def reconcile(
     decision.problems.extend(
         p for (source, name), p in problems.items() if name in fresh or source == "create"
     )
+
+
+def _baseline_winners(hub: Hub, rules: Rules) -> None:
+    """Two-way fields nobody has edited yet but whose sides disagree (a record linked by an
+    onboarding match, or whose first change went to another link in a race): the newer
+    record wins, ties to the precedence system, so the pair still converges."""
+    for flow in rules.for_sf_object(hub.sf_object):
+        link = hub.linked(flow.name)
+        if link is None:
+            continue
+        for row in flow.rows:
+            name = row.sf_field
+            if name is None or not (row.writes_sf and row.writes_pms) or name in hub.winners:
+                continue
+            if name not in hub.sf_known or row.key not in link.known:
+                continue
+            sf_value, pms_value = hub.sf_known[name], link.known[row.key]
+            try:
+                if canonical(convert_to_pms(flow, row, sf_value, hub.sf_id)) == pms_value:
+                    continue
+                if canonical(convert_to_sf(flow, row, pms_value, hub.sf_id)) == sf_value:
+                    continue
+            except SyncError:
+                continue
+            sf_ts, pms_ts = hub.sf_modstamp or 0, link.modstamp or 0
+            pms_newer = pms_ts > sf_ts or (pms_ts == sf_ts and rules.precedence == "custompms")
+            hub.winners[name] = (
+                Winner(flow.name, pms_ts, pms_value) if pms_newer else Winner(SF, sf_ts, sf_value)
+            )
 
 
 def _sf_desired(
@@ -495,6 +522,21 @@ def _sf_created(
     decision.links.append(LinkChange(pms_id, flow.pms_resource, hub.sf_id, flow.name, "linked"))
     reconcile(hub, rules, now, decision)
     return hub, decision
+
+
+def _record_written(hub: Hub, flow: Flow, outcome: WriteOutcome) -> None:
+    """A write landed: its values are what the target holds now (usually already known,
+    set when the write was issued; a replay's writes are learned here)."""
+    written = {k: canonical(v) for k, v in outcome.written.items()}
+    if outcome.system == "salesforce":
+        if outcome.target_id == hub.sf_id:
+            hub.sf_known.update(written)
+        return
+    link = hub.linked(flow.name)
+    if link is not None and outcome.target_id == link.pms_id:
+        link.known.update(written)
+        link.version = outcome.version or link.version
+        link.modstamp = outcome.modstamp or link.modstamp
 
 
 def _forget_written(hub: Hub, flow: Flow, outcome: WriteOutcome) -> None:

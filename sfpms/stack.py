@@ -1,0 +1,210 @@
+"""The embedded stack: which components run, how to start them, and how to tell they are up.
+
+`sfpms up` starts them in order as child processes (each its own `python -m sfpms ...`),
+records them in `.sfpms/stack.json`, restarts one that dies (a few times, with backoff) and
+stops them all in reverse order on Ctrl-C. `sfpms status` reads the file and probes each.
+Components whose real counterpart is configured (SFPMS_KAFKA_BOOTSTRAP, a registry URL,
+Salesforce/Custompms URLs) are not started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from sfpms.embedded.broker import broker_ready, port_open
+from sfpms.embedded.process import ManagedProcess
+from sfpms.settings import Settings, settings_env
+
+
+@dataclass
+class Component:
+    """One part of the stack."""
+
+    name: str
+    argv: list[str]
+    url: str
+    port: int
+    probe: Callable[[], bool] = field(repr=False)
+    critical: bool = True
+    process: ManagedProcess | None = field(default=None, repr=False)
+    restarts: int = 0
+    next_restart: float = 0.0
+
+    def state(self) -> str:
+        if self.process is None:
+            return "external"
+        if not self.process.alive():
+            return "stopped"
+        try:
+            return "up" if self.probe() else "starting"
+        except Exception:
+            return "starting"
+
+
+def _http_ok(url: str, verify: str | bool = False) -> Callable[[], bool]:
+    def probe() -> bool:
+        try:
+            return httpx.get(url, timeout=1.0, verify=verify).status_code < 500
+        except httpx.HTTPError:
+            return False
+
+    return probe
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "sfpms", *args]
+
+
+def components(settings: Settings) -> list[Component]:
+    """The stack for these settings, in start order."""
+    parts: list[Component] = []
+    if settings.kafka_bootstrap is None:
+        bootstrap = settings.require_bootstrap()
+        parts.append(
+            Component(
+                "broker",
+                _cli("broker"),
+                f"kafka://{bootstrap}",
+                settings.broker_port,
+                lambda: broker_ready(bootstrap, timeout=1.0),
+            )
+        )
+    if settings.schema_registry_url is None:
+        url = settings.registry_url()
+        parts.append(
+            Component("registry", _cli("registry"), url, settings.registry_port, _http_ok(url))
+        )
+    if settings.salesforce_url is None:
+        url = settings.salesforce_base_url()
+        port = settings.salesforce_emulator_port
+        parts.append(
+            Component(
+                "salesforce-emulator",
+                _cli("emulate", "salesforce", "--port", str(port)),
+                url,
+                port,
+                lambda: port_open(settings.salesforce_emulator_port),
+            )
+        )
+    if settings.custompms_url is None:
+        url = settings.custompms_base_url()
+        port = settings.custompms_emulator_port
+        parts.append(
+            Component(
+                "custompms-emulator",
+                _cli("emulate", "custompms", "--port", str(port)),
+                url,
+                port,
+                _http_ok(f"{url}/openapi.json"),
+            )
+        )
+    metrics_cdc = f"http://127.0.0.1:{settings.cdc_metrics_port}/metrics"
+    metrics_sink = f"http://127.0.0.1:{settings.sink_metrics_port}/metrics"
+    worker_url = f"http://127.0.0.1:{settings.worker_web_port}/"
+    dashboard = f"http://127.0.0.1:{settings.dashboard_port}/"
+    parts += [
+        Component(
+            "cdc",
+            _cli("cdc", "run", "--metrics-port", str(settings.cdc_metrics_port)),
+            metrics_cdc,
+            settings.cdc_metrics_port,
+            _http_ok(metrics_cdc),
+        ),
+        Component(
+            "engine-worker",
+            _cli("worker", "--web-port", str(settings.worker_web_port)),
+            worker_url,
+            settings.worker_web_port,
+            _http_ok(worker_url),
+        ),
+        Component(
+            "sinks",
+            _cli("sink", "run", "--metrics-port", str(settings.sink_metrics_port)),
+            metrics_sink,
+            settings.sink_metrics_port,
+            _http_ok(metrics_sink),
+        ),
+        Component(
+            "dashboard",
+            _cli("dashboard", "--port", str(settings.dashboard_port)),
+            dashboard,
+            settings.dashboard_port,
+            _http_ok(f"{dashboard}healthz"),
+            critical=False,
+        ),
+    ]
+    return parts
+
+
+def state_file(settings: Settings) -> Path:
+    return settings.data_dir / "stack.json"
+
+
+def write_state(settings: Settings, parts: list[Component]) -> None:
+    """Record what runs where, for `sfpms status` and scripts."""
+    data = {
+        "started_at": time.time(),
+        "components": {
+            c.name: {
+                "url": c.url,
+                "port": c.port,
+                "pid": c.process.pid if c.process else None,
+                "argv": c.argv[3:],
+            }
+            for c in parts
+        },
+    }
+    path = state_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2))
+
+
+def read_state(settings: Settings) -> dict[str, Any] | None:
+    path = state_file(settings)
+    if not path.exists():
+        return None
+    value = json.loads(path.read_text())
+    assert isinstance(value, dict)
+    return value
+
+
+def start(component: Component, settings: Settings) -> None:
+    """Start one component as a child process with the stack's settings."""
+    env = {**os.environ, **settings_env(settings)}
+    component.process = ManagedProcess(
+        name=component.name,
+        argv=component.argv,
+        log_path=settings.data_dir / "logs" / f"{component.name}.log",
+        env=env,
+    )
+    component.process.start()
+
+
+@dataclass
+class StackReport:
+    """A component's row in the status table."""
+
+    name: str
+    state: str
+    url: str
+    pid: int | None
+    restarts: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def report(parts: list[Component]) -> list[StackReport]:
+    return [
+        StackReport(c.name, c.state(), c.url, c.process.pid if c.process else None, c.restarts)
+        for c in parts
+    ]
