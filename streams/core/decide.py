@@ -41,6 +41,9 @@ class Rules:
 
     flows: Mapping[str, Flow]
     precedence: Literal["salesforce", "custompms"] = "salesforce"
+    #: Replaying history: a change no newer than what the link state already reflects is
+    #: not folded in again (it would roll known state back); the record is only reconciled.
+    replay: bool = False
     _by_object: dict[str, tuple[Flow, ...]] = field(default_factory=dict, compare=False)
 
     def for_sf_object(self, sf_object: str) -> tuple[Flow, ...]:
@@ -98,6 +101,9 @@ def on_sf_change(hub: Hub | None, change: Change, rules: Rules, now: int) -> tup
         # Created by the sync's upsert from a Custompms record; its link is on the way.
         hub.born_by_sync = True
     decision = Decision()
+    if rules.replay and hub.sf_modstamp is not None and change.ts <= hub.sf_modstamp:
+        reconcile(hub, rules, now, decision)
+        return hub, decision
     if change.op == "d":
         _sf_deleted(hub, rules, decision)
         return hub, decision
@@ -130,6 +136,9 @@ def on_pms_change(
     link = hub.links.get(flow_name)
     if link is None or link.state != "linked" or link.pms_id != change.id:
         decision.skipped = f"{change.id} is not linked to {hub.sf_id} by {flow_name}"
+        return hub, decision
+    if rules.replay and link.modstamp is not None and change.ts <= link.modstamp:
+        reconcile(hub, rules, now, decision)
         return hub, decision
     if change.op == "d":
         _pms_deleted(hub, flow, link, decision)

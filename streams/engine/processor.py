@@ -1,9 +1,10 @@
 """What the engine does with each consumed record, independent of Faust.
 
 The Faust agents (streams/engine/app.py), the replay tool and the benchmarks all drive this
-class: it decodes a record, loads the link state, calls the pure core, stores the new state
-and returns the records to produce. Anything that goes wrong with one record becomes a
-dead letter naming the record; it never stops the stream.
+class. `handle` decodes a record, loads the link state, calls the pure core, stores the new
+state and returns what should happen (`Outcome`: write intents, link changes, forwards,
+problems); `encode` turns an outcome into records to produce. Anything that goes wrong with
+one record becomes a dead letter naming the record; it never stops the stream.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sfpms.kafka import topics as t
@@ -29,7 +30,7 @@ from streams.core.envelopes import (
     result_key,
 )
 from streams.core.hub import Hub
-from streams.core.model import Decision, Problem
+from streams.core.model import Decision, LinkChange, Problem, WriteIntent
 from streams.core.routes import Route
 from streams.engine.codecs import EngineCodecs
 
@@ -55,6 +56,22 @@ class Origin:
     topic: str
     partition: int | None = None
     offset: int | None = None
+
+
+@dataclass
+class Outcome:
+    """What one consumed record leads to, before encoding."""
+
+    origin: Origin
+    key: bytes | None
+    value: bytes | None
+    cause: Mapping[str, Any] | None = None
+    writes: list[WriteIntent] = field(default_factory=list)
+    links: list[LinkChange] = field(default_factory=list)
+    forward: list[tuple[str, str, bytes]] = field(default_factory=list)
+    rejected: list[LinkChange] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    undecodable: Exception | None = None
 
 
 class HubStore(Protocol):
@@ -85,35 +102,33 @@ def decode_route(data: bytes) -> Route:
     return Route.from_json(json.loads(data))
 
 
-class DictHubs:
-    """A HubStore in a dict of encoded hubs (replay, benchmarks, tests)."""
+class MemoryHubs:
+    """A HubStore of live objects (replay, benchmarks, tests)."""
 
     def __init__(self) -> None:
-        self.data: dict[str, bytes] = {}
+        self.data: dict[str, Hub] = {}
 
     def get(self, key: str) -> Hub | None:
-        raw = self.data.get(key)
-        return decode_hub(raw) if raw is not None else None
+        return self.data.get(key)
 
     def put(self, key: str, hub: Hub) -> None:
-        self.data[key] = encode_hub(hub)
+        self.data[key] = hub
 
 
-class DictRoutes:
-    """A RouteStore in a dict."""
+class MemoryRoutes:
+    """A RouteStore of live objects."""
 
     def __init__(self) -> None:
-        self.data: dict[str, bytes] = {}
+        self.data: dict[str, Route] = {}
 
     def get(self, key: str) -> Route | None:
-        raw = self.data.get(key)
-        return decode_route(raw) if raw is not None else None
+        return self.data.get(key)
 
     def put(self, key: str, route: Route | None) -> None:
         if route is None:
             self.data.pop(key, None)
         else:
-            self.data[key] = encode_route(route)
+            self.data[key] = route
 
 
 def now_ms() -> int:
@@ -121,7 +136,7 @@ def now_ms() -> int:
 
 
 class Processor:
-    """Turns consumed records into produced records, through the pure core."""
+    """Turns consumed records into outcomes (and records to produce) through the core."""
 
     def __init__(
         self,
@@ -134,7 +149,6 @@ class Processor:
         self.clock = clock
         self.counts: Counter[str] = Counter()
 
-    # -- dispatch ---------------------------------------------------------------------------
     def dispatch(
         self,
         origin: Origin,
@@ -144,144 +158,151 @@ class Processor:
         hubs: HubStore,
         route_store: RouteStore,
     ) -> list[Emit]:
-        """Process one record from an (unprefixed) input topic."""
+        """Process one record and return the records to produce."""
+        return self.encode(self.handle(origin, key, value, headers, hubs, route_store))
+
+    def handle(
+        self,
+        origin: Origin,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Mapping[str, bytes],
+        hubs: HubStore,
+        route_store: RouteStore,
+    ) -> Outcome:
+        """Decide what one record from an (unprefixed) input topic leads to."""
+        out = Outcome(origin, key, value)
         name = origin.topic
         try:
             if value is None:
                 self.counts["tombstone"] += 1
-                return []
-            if name.startswith("salesforce.") and name.endswith(".changes"):
-                return self._sf_change(name, value, hubs)
-            if name == t.INBOX:
-                return self._inbox(key, value, headers, hubs)
-            if name == t.ACKS:
-                return self._ack(value, hubs)
-            if name.startswith("custompms.") and name.endswith(".changes"):
-                return self._pms_change(name, value, route_store)
-            if name == t.ROUTES:
-                return self._link_event(value, route_store)
-            raise ValueError(f"the engine does not consume {name}")
+            elif name.startswith("salesforce.") and name.endswith(".changes"):
+                self._sf_change(out, hubs)
+            elif name == t.INBOX:
+                self._inbox(out, headers, hubs)
+            elif name == t.ACKS:
+                self._ack(out, hubs)
+            elif name.startswith("custompms.") and name.endswith(".changes"):
+                self._pms_change(out, route_store)
+            elif name == t.ROUTES:
+                self._link_event(out, route_store)
+            else:
+                raise ValueError(f"the engine does not consume {name}")
         except Exception as exc:  # one bad record must not stop the stream
-            self.counts["dead_letter"] += 1
             log.warning("dead-lettering a record from %s: %s", name, exc)
-            problem = Problem(
-                flow="",
-                record=(key or b"").decode(errors="replace"),
-                field=getattr(exc, "field", None),
-                error_class=type(exc).__name__,
-                reason=str(exc) or type(exc).__name__,
-            )
-            return [self._dead_letter(problem, origin, key, value)]
+            out.undecodable = exc
+        return out
 
     # -- hub side (keyed by Salesforce id) --------------------------------------------------
-    def _sf_change(self, topic: str, value: bytes, hubs: HubStore) -> list[Emit]:
-        envelope = self.codecs.decode(topic, value)
+    def _sf_change(self, out: Outcome, hubs: HubStore) -> None:
+        assert out.value is not None
+        envelope = self.codecs.decode(out.origin.topic, out.value)
         change = change_from_envelope(envelope)
         hub, decision = decide.on_sf_change(hubs.get(change.id), change, self.rules, self.clock())
         hubs.put(change.id, hub)
-        return self._emit(decision, envelope["source"], Origin(topic), value)
+        self._take(out, decision, envelope["source"])
 
-    def _inbox(
-        self, key: bytes | None, value: bytes, headers: Mapping[str, bytes], hubs: HubStore
-    ) -> list[Emit]:
+    def _inbox(self, out: Outcome, headers: Mapping[str, bytes], hubs: HubStore) -> None:
         """A Custompms change forwarded to its hub (key: the link key; header: the flow)."""
+        assert out.value is not None
         flow = headers.get(FLOW_HEADER, b"").decode()
-        envelope = self.codecs.decode(t.INBOX, value)
-        change = change_from_envelope(envelope)
-        hub = hubs.get(key.decode()) if key else None
+        envelope = self.codecs.decode(t.INBOX, out.value)
+        hub = hubs.get(out.key.decode()) if out.key else None
         if hub is None:
             self.counts["skipped"] += 1
-            return []
+            return
+        change = change_from_envelope(envelope)
         hub, decision = decide.on_pms_change(hub, flow, change, self.rules, self.clock())
         hubs.put(hub.sf_id, hub)
-        return self._emit(decision, envelope["source"], Origin(t.INBOX), value)
+        self._take(out, decision, envelope["source"])
 
-    def _ack(self, value: bytes, hubs: HubStore) -> list[Emit]:
-        result = self.codecs.decode(t.ACKS, value)
+    def _ack(self, out: Outcome, hubs: HubStore) -> None:
+        assert out.value is not None
+        result = self.codecs.decode(t.ACKS, out.value)
         outcome = outcome_from_result(result)
-        key = result_key(result)
-        hub, decision = decide.on_outcome(hubs.get(key), outcome, self.rules, self.clock())
+        hub, decision = decide.on_outcome(
+            hubs.get(result_key(result)), outcome, self.rules, self.clock()
+        )
         if hub is not None:
             hubs.put(hub.sf_id, hub)
         self.counts[f"result_{result['outcome']}"] += 1
-        return self._emit(decision, result.get("cause"), Origin(t.ACKS), value)
+        self._take(out, decision, result.get("cause"))
 
     # -- route side (keyed by Custompms id) -------------------------------------------------
-    def _pms_change(self, topic: str, value: bytes, route_store: RouteStore) -> list[Emit]:
-        envelope = self.codecs.decode(topic, value)
+    def _pms_change(self, out: Outcome, route_store: RouteStore) -> None:
+        assert out.value is not None
+        envelope = self.codecs.decode(out.origin.topic, out.value)
         change = change_from_envelope(envelope)
-        result = routes.on_pms_change(route_store.get(change.id), change, value, self.rules)
+        result = routes.on_pms_change(route_store.get(change.id), change, out.value, self.rules)
         route_store.put(change.id, result.route)
-        emits = self._forward(result.forward)
+        out.forward.extend(result.forward)
         decision = Decision(writes=result.writes, problems=result.problems, skipped=result.skipped)
-        return emits + self._emit(decision, envelope["source"], Origin(topic), value)
+        self._take(out, decision, envelope["source"])
 
-    def _link_event(self, value: bytes, route_store: RouteStore) -> list[Emit]:
-        change = link_change_from_event(self.codecs.decode(t.ROUTES, value))
+    def _link_event(self, out: Outcome, route_store: RouteStore) -> None:
+        assert out.value is not None
+        change = link_change_from_event(self.codecs.decode(t.ROUTES, out.value))
         result = routes.on_link_change(route_store.get(change.pms_id), change)
         route_store.put(change.pms_id, result.route)
-        emits = self._forward(result.forward)
-        now = self.clock()
-        for rejected in result.rejected:
-            reply = rejection_result(rejected, result.problems[0].reason, now)
-            emits.append(
-                Emit(t.ACKS, rejected.link_key.encode(), self.codecs.encode(t.ACKS, reply))
-            )
-        for problem in result.problems:
-            emits.append(self._dead_letter(problem, Origin(t.ROUTES), None, value))
-        return emits
+        out.forward.extend(result.forward)
+        out.rejected.extend(result.rejected)
+        out.problems.extend(result.problems)
 
-    def _forward(self, forward: Sequence[tuple[str, str, bytes]]) -> list[Emit]:
-        self.counts["forwarded"] += len(forward)
-        return [
-            Emit(t.INBOX, link_key.encode(), raw, ((FLOW_HEADER, flow.encode()),))
-            for link_key, flow, raw in forward
-        ]
+    def _take(self, out: Outcome, decision: Decision, cause: Mapping[str, Any] | None) -> None:
+        out.cause = cause
+        out.writes.extend(decision.writes)
+        out.links.extend(decision.links)
+        out.problems.extend(decision.problems)
+        if decision.skipped:
+            self.counts["skipped"] += 1
 
     # -- output -----------------------------------------------------------------------------
-    def _emit(
-        self,
-        decision: Decision,
-        cause: Mapping[str, Any] | None,
-        origin: Origin,
-        value: bytes,
-    ) -> list[Emit]:
+    def encode(self, out: Outcome) -> list[Emit]:
+        """The records an outcome produces."""
         now = self.clock()
         emits: list[Emit] = []
-        for intent in decision.writes:
-            command = command_from_intent(intent, cause, now)
+        for intent in out.writes:
+            command = command_from_intent(intent, out.cause, now)
             topic = t.writes_topic(intent.system, intent.entity.lower())
             emits.append(
                 Emit(topic, intent.partition_key.encode(), self.codecs.encode(topic, command))
             )
             self.counts[f"write_{intent.system}_{intent.action}"] += 1
-        for change in decision.links:
-            emits.append(
-                Emit(
-                    t.ROUTES,
-                    change.pms_id.encode(),
-                    self.codecs.encode(t.ROUTES, link_event(change, now)),
-                )
+        for change in out.links:
+            value = self.codecs.encode(t.ROUTES, link_event(change, now))
+            emits.append(Emit(t.ROUTES, change.pms_id.encode(), value))
+        self.counts["forwarded"] += len(out.forward)
+        for link_key, flow, raw in out.forward:
+            emits.append(Emit(t.INBOX, link_key.encode(), raw, ((FLOW_HEADER, flow.encode()),)))
+        for rejected in out.rejected:
+            reason = out.problems[0].reason if out.problems else "already linked"
+            reply = self.codecs.encode(t.ACKS, rejection_result(rejected, reason, now))
+            emits.append(Emit(t.ACKS, rejected.link_key.encode(), reply))
+        for problem in out.problems:
+            emits.append(self._dead_letter(problem, out, with_key=False))
+        if out.undecodable is not None:
+            exc = out.undecodable
+            problem = Problem(
+                flow="",
+                record=(out.key or b"").decode(errors="replace"),
+                field=getattr(exc, "field", None),
+                error_class=type(exc).__name__,
+                reason=str(exc) or type(exc).__name__,
             )
-        for problem in decision.problems:
-            emits.append(self._dead_letter(problem, origin, None, value))
-        if decision.skipped:
-            self.counts["skipped"] += 1
+            emits.append(self._dead_letter(problem, out, with_key=True))
         return emits
 
-    def _dead_letter(
-        self, problem: Problem, origin: Origin, key: bytes | None, value: bytes | None
-    ) -> Emit:
-        self.counts["problems"] += 1
+    def _dead_letter(self, problem: Problem, out: Outcome, *, with_key: bool) -> Emit:
+        self.counts["dead_letter"] += 1
         record = dead_letter_for(
             problem,
             stage="engine",
             now=self.clock(),
-            topic=origin.topic,
-            partition=origin.partition,
-            offset=origin.offset,
-            key=key,
-            value=value,
+            topic=out.origin.topic,
+            partition=out.origin.partition,
+            offset=out.origin.offset,
+            key=out.key if with_key else None,
+            value=out.value,
         )
         dlq_key = (problem.record or "unknown").encode()
         return Emit(t.DEADLETTER, dlq_key, self.codecs.encode(t.DEADLETTER, record))

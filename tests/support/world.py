@@ -66,6 +66,7 @@ class World:
     problems: list[Any] = field(default_factory=list)
     writes_applied: int = 0
     sequence: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     # -- time and ids -----------------------------------------------------------------------
     def tick(self) -> int:
@@ -187,6 +188,7 @@ class World:
             "ts_ms": ts,
         }
         self.queues[(f"{side}-cdc", record_id)].append(envelope)
+        self.history.append(copy.deepcopy(envelope))
 
     # -- delivery ---------------------------------------------------------------------------
     def pending(self) -> list[tuple[str, str]]:

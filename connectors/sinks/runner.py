@@ -1,0 +1,40 @@
+"""Run sink workers for one or both systems until a signal stops them."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from contextlib import AsyncExitStack, suppress
+
+from connectors.custompms.client import CustompmsClient
+from connectors.salesforce.client import SalesforceClient
+from connectors.sinks.custompms_target import CustompmsTarget
+from connectors.sinks.salesforce_target import SalesforceTarget
+from connectors.sinks.worker import SinkOptions, SinkWorker, Target
+from sfpms.settings import Settings
+
+
+async def run_sinks(
+    settings: Settings,
+    systems: tuple[str, ...],
+    options: SinkOptions | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run one SinkWorker per system; SIGINT/SIGTERM (or `stop`) ends them cleanly."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError, RuntimeError):  # not the main thread
+            loop.add_signal_handler(sig, stop.set)
+    async with AsyncExitStack() as stack:
+        workers = []
+        for system in systems:
+            target: Target
+            if system == "salesforce":
+                sf = await stack.enter_async_context(SalesforceClient(settings))
+                target = SalesforceTarget(sf)
+            else:
+                pms = await stack.enter_async_context(CustompmsClient(settings))
+                target = CustompmsTarget(pms)
+            workers.append(SinkWorker(settings, system, target, options))
+        await asyncio.gather(*(w.run(stop) for w in workers))

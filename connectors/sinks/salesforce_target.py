@@ -1,0 +1,148 @@
+"""Apply write commands to Salesforce with sObject Collections (200 records a call).
+
+- update: one Collections PATCH per 200 records; several updates of one record in a batch
+  are merged (Collections refuses a record twice in one call), later fields winning.
+- delete: one Collections DELETE per 200 ids; a record already gone counts as deleted.
+- upsert (a Custompms record's new twin): by the external-id field `Custompms_Id__c`, so a
+  redelivered command finds the record it made. With `match`, an unlinked record with the
+  same normalised name is adopted first (its external id set) instead of creating another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from connectors.salesforce.client import SalesforceClient
+from connectors.salesforce.errors import SalesforceApiError
+from connectors.salesforce.formats import soql_quote
+from connectors.salesforce.types import RecordResult
+from connectors.sinks.model import Applied
+from sfpms.errors import FatalError, SyncError
+from streams.core.model import EXTERNAL_ID_FIELD
+from streams.mapping.matching import normalise_name
+
+_GONE = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"})
+
+
+class SalesforceTarget:
+    """Applies a batch of commands for Salesforce sObjects."""
+
+    system = "salesforce"
+
+    def __init__(self, client: SalesforceClient) -> None:
+        self.client = client
+
+    async def apply(self, commands: Sequence[Mapping[str, Any]]) -> list[Applied]:
+        """One `Applied` per command, in order. Raises RetriableError if the API is down."""
+        results: dict[int, Applied] = {}
+        updates: dict[str, list[int]] = {}
+        deletes: list[int] = []
+        upserts: list[int] = []
+        for index, command in enumerate(commands):
+            action = command["action"]
+            if action == "update":
+                updates.setdefault(str(command["target_id"]), []).append(index)
+            elif action == "delete":
+                deletes.append(index)
+            elif action == "upsert":
+                upserts.append(index)
+            else:
+                error = FatalError(
+                    f"Salesforce sink cannot {action}; creates are upserts by {EXTERNAL_ID_FIELD}",
+                    flow=command.get("flow"),
+                )
+                results[index] = Applied(command, ok=False, error=error)
+        if updates:
+            results.update(await self._updates(commands, updates))
+        if deletes:
+            results.update(await self._deletes(commands, deletes))
+        for index in upserts:
+            results[index] = await self._upsert(commands[index])
+        return [results[i] for i in range(len(commands))]
+
+    async def _updates(
+        self, commands: Sequence[Mapping[str, Any]], updates: Mapping[str, list[int]]
+    ) -> dict[int, Applied]:
+        records: list[dict[str, Any]] = []
+        for target_id, indexes in updates.items():
+            merged: dict[str, Any] = {}
+            for index in indexes:
+                merged.update(commands[index]["fields"])
+            sobject = commands[indexes[0]]["entity"]
+            records.append({"attributes": {"type": sobject}, "Id": target_id, **merged})
+        outcomes = await self.client.collections_update(records)
+        results: dict[int, Applied] = {}
+        for (target_id, indexes), outcome in zip(updates.items(), outcomes, strict=True):
+            for index in indexes:
+                results[index] = _applied(commands[index], outcome, target_id)
+        return results
+
+    async def _deletes(
+        self, commands: Sequence[Mapping[str, Any]], deletes: Sequence[int]
+    ) -> dict[int, Applied]:
+        ids = [str(commands[i]["target_id"]) for i in deletes]
+        outcomes = await self.client.collections_delete(ids)
+        results: dict[int, Applied] = {}
+        for index, target_id, outcome in zip(deletes, ids, outcomes, strict=True):
+            gone = not outcome.success and any(e.code in _GONE for e in outcome.errors)
+            results[index] = (
+                Applied(commands[index], ok=True, target_id=target_id)
+                if gone
+                else _applied(commands[index], outcome, target_id)
+            )
+        return results
+
+    async def _upsert(self, command: Mapping[str, Any]) -> Applied:
+        sobject = str(command["entity"])
+        ext_field = str(command.get("external_id_field") or EXTERNAL_ID_FIELD)
+        ext_value = str(command["external_id"])
+        fields = dict(command["fields"])
+        try:
+            adopted = await self._match(sobject, ext_field, ext_value, command.get("match") or {})
+            if adopted is not None:
+                await self.client.update(sobject, adopted, {**fields, ext_field: ext_value})
+                return Applied(command, ok=True, target_id=adopted, matched=True, written=fields)
+            target_id, created = await self.client.upsert(sobject, ext_field, ext_value, fields)
+        except SalesforceApiError as exc:
+            exc.flow = command.get("flow")
+            return Applied(command, ok=False, error=exc)
+        return Applied(command, ok=True, target_id=target_id, created=created, written=fields)
+
+    async def _match(
+        self, sobject: str, ext_field: str, ext_value: str, match: Mapping[str, str]
+    ) -> str | None:
+        """An unlinked record whose match fields equal the command's, normalised."""
+        if not match:
+            return None
+        # Object and field names come from the mapping tables; the value is quoted.
+        lookup = f"SELECT Id FROM {sobject} WHERE {ext_field} = {soql_quote(ext_value)} LIMIT 1"  # noqa: S608
+        existing = [r async for r in self.client.query(lookup)]
+        if existing:
+            return None  # already has its twin: the upsert updates it
+        fields = ", ".join(sorted({"Id", *match}))
+        wanted = {name: normalise_name(value) for name, value in match.items()}
+        candidates = []
+        unlinked = f"SELECT {fields} FROM {sobject} WHERE {ext_field} = null ORDER BY Id"  # noqa: S608
+        async for record in self.client.query(unlinked):
+            if all(normalise_name(str(record.get(k) or "")) == v for k, v in wanted.items()):
+                candidates.append(str(record["Id"]))
+        return candidates[0] if candidates else None
+
+
+def _applied(command: Mapping[str, Any], outcome: RecordResult, target_id: str) -> Applied:
+    if outcome.success:
+        return Applied(
+            command, ok=True, target_id=target_id, written=dict(command.get("fields") or {})
+        )
+    first = outcome.errors[0] if outcome.errors else None
+    message = "; ".join(f"{e.code}: {e.message}" for e in outcome.errors) or "unknown error"
+    error: SyncError = SalesforceApiError(
+        f"Salesforce refused {command['action']} of {command['entity']} {target_id}: {message}",
+        status=400,
+        error_code=first.code if first else "UNKNOWN",
+        fields=first.fields if first else (),
+        record=f"{command['entity']}/{target_id}",
+    )
+    error.flow = command.get("flow")
+    return Applied(command, ok=False, target_id=target_id, error=error)

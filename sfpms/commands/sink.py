@@ -1,0 +1,41 @@
+"""`sfpms sink run`: apply write commands to Salesforce and/or Custompms."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from sfpms.settings import get_settings
+
+
+@click.group()
+def sink() -> None:
+    """Sink workers: apply the engine's write commands over HTTP."""
+
+
+@sink.command("run")
+@click.option(
+    "--system",
+    type=click.Choice(["salesforce", "custompms", "all"]),
+    default="all",
+    show_default=True,
+)
+@click.option("--batch-size", type=int, default=200, show_default=True)
+@click.option("--linger-ms", type=int, default=50, show_default=True)
+@click.option("--metrics-port", type=int, default=None, help="Serve /metrics on 127.0.0.1.")
+def run(system: str, batch_size: int, linger_ms: int, metrics_port: int | None) -> None:
+    """Consume write topics and apply them until Ctrl-C."""
+    import uvloop
+
+    from connectors.sinks.runner import run_sinks
+    from connectors.sinks.worker import SinkOptions
+    from sfpms import metrics
+
+    settings = get_settings()
+    if metrics_port:
+        metrics.serve(metrics_port)
+    systems = ("salesforce", "custompms") if system == "all" else (system,)
+    options = SinkOptions(batch_size=batch_size, linger_s=linger_ms / 1000)
+    uvloop.install()
+    asyncio.run(run_sinks(settings, systems, options))

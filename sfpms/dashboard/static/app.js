@@ -1,0 +1,246 @@
+"use strict";
+// The dashboard page: fetches /api/overview every few seconds and redraws. No libraries;
+// every value goes into the DOM through textContent, never as HTML.
+
+(function () {
+  const REFRESH_MS = Number(document.body.dataset.refreshMs) || 3000;
+  const SVG = "http://www.w3.org/2000/svg";
+
+  // A ?token= from the first visit is kept for this tab only and removed from the address bar.
+  const params = new URLSearchParams(location.search);
+  let token = params.get("token") || sessionStorage.getItem("sfpms-dashboard-token") || "";
+  if (params.has("token")) {
+    sessionStorage.setItem("sfpms-dashboard-token", token);
+    params.delete("token");
+    const rest = params.toString();
+    history.replaceState(null, "", location.pathname + (rest ? "?" + rest : ""));
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === undefined || value === null) continue;
+      if (key === "class") node.className = value;
+      else if (key.startsWith("data-")) node.setAttribute(key, String(value));
+      else node[key] = value;
+    }
+    for (const child of children) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function fmtInt(n) {
+    return n === null || n === undefined ? "n/a" : Number(n).toLocaleString("en-US");
+  }
+
+  function fmtSeconds(s) {
+    if (s === null || s === undefined) return "n/a";
+    if (s < 1) return s.toFixed(2) + " s";
+    if (s < 120) return s.toFixed(1) + " s";
+    if (s < 7200) return (s / 60).toFixed(1) + " min";
+    return (s / 3600).toFixed(1) + " h";
+  }
+
+  function fmtTime(epoch) {
+    return new Date(epoch * 1000).toLocaleTimeString("en-GB", { hour12: false });
+  }
+
+  function title(flow) {
+    const parts = flow.split("_");
+    const cap = (w) => w.charAt(0).toUpperCase() + w.slice(1);
+    return cap(parts[0]) + " ⇄ " + parts.slice(1).map(cap).join(" ");
+  }
+
+  function healthOf(status) {
+    if (["ERR", "STOP", "STALL", "REWIND"].includes(status)) return "error";
+    if (status === "WARN") return "warn";
+    if (status === "NOTFOUND") return "unknown";
+    return "ok";
+  }
+
+  // -- charts ---------------------------------------------------------------------------
+
+  function chart(points, label) {
+    const width = 300, height = 90, pad = 4;
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    svg.setAttribute("preserveAspectRatio", "none");
+    svg.setAttribute("class", "chart");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", label);
+    const text = (x, y, value, anchor) => {
+      const t = document.createElementNS(SVG, "text");
+      t.setAttribute("x", x);
+      t.setAttribute("y", y);
+      t.setAttribute("text-anchor", anchor || "start");
+      t.textContent = value;
+      svg.append(t);
+    };
+    if (!points || points.length < 2) {
+      text(width / 2, height / 2 + 4, "collecting history…", "middle");
+      return svg;
+    }
+    const t0 = points[0][0], t1 = points[points.length - 1][0];
+    const maxLag = Math.max(1, ...points.map((p) => p[1]));
+    const x = (t) => pad + ((t - t0) / Math.max(1e-9, t1 - t0)) * (width - 2 * pad);
+    const y = (v) => height - pad - (v / maxLag) * (height - 2 * pad - 12);
+    const coords = points.map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`);
+    const area = document.createElementNS(SVG, "polygon");
+    area.setAttribute("class", "area");
+    area.setAttribute(
+      "points",
+      `${x(t0).toFixed(1)},${height - pad} ${coords.join(" ")} ${x(t1).toFixed(1)},${height - pad}`
+    );
+    const line = document.createElementNS(SVG, "polyline");
+    line.setAttribute("class", "line");
+    line.setAttribute("points", coords.join(" "));
+    svg.append(area, line);
+    text(pad + 2, 11, "max " + fmtInt(maxLag));
+    text(width - pad - 2, 11, Math.round((t1 - t0) / 60) + " min", "end");
+    return svg;
+  }
+
+  // -- sections ------------------------------------------------------------------------
+
+  function flowCard(flow) {
+    const latency = flow.latency && flow.latency !== "n/a"
+      ? `e2e latency p50 ${fmtSeconds(flow.latency.p50)} · p95 ${fmtSeconds(flow.latency.p95)} · p99 ${fmtSeconds(flow.latency.p99)}`
+      : "e2e latency n/a (sink metrics not reachable or no writes yet)";
+    const figure = (value, label, cls) =>
+      el("div", { class: "figure" }, el("div", { class: "value " + (cls || "") }, value), el("div", { class: "label" }, label));
+    return el(
+      "article",
+      { class: "card", "data-flow": flow.flow, "data-status": flow.status, "data-health": flow.health },
+      el("div", { class: "card-head" },
+        el("h3", {}, title(flow.flow)),
+        el("span", { class: "pill" }, flow.status)),
+      el("p", { class: "names" }, flow.flow),
+      el("div", { class: "figures" },
+        figure(fmtInt(flow.lag), "messages behind", "flow-lag"),
+        figure(fmtSeconds(flow.lag_seconds), "oldest waiting", "flow-lag-seconds"),
+        figure(flow.dead_letters === null ? "n/a" : fmtInt(flow.dead_letters), "dead letters", "flow-dlq")),
+      el("p", { class: "latency" }, latency),
+      chart(flow.history, "lag of " + flow.flow + " over time")
+    );
+  }
+
+  function groupSection(group) {
+    const rows = group.partitions.map((p) =>
+      el("tr",
+        { "data-group": group.group, "data-topic": p.topic, "data-partition": p.partition, "data-lag": p.lag, "data-lagging": p.lag > 0 ? 1 : 0 },
+        el("td", {}, p.topic),
+        el("td", { class: "num" }, p.partition),
+        el("td", { class: "num committed" }, p.committed === null ? "–" : fmtInt(p.committed)),
+        el("td", { class: "num end" }, fmtInt(p.end)),
+        el("td", { class: "num lag" }, fmtInt(p.lag)),
+        el("td", { class: "num lag-seconds", title: p.lag_seconds_method }, fmtSeconds(p.lag_seconds)),
+        el("td", {}, el("span", { class: "status " + p.status }, p.status + (p.complete ? "" : "*"))),
+        el("td", { class: "muted" }, p.client_id || p.member_host || "–"))
+    );
+    const table = el("table", {},
+      el("thead", {}, el("tr", {},
+        el("th", {}, "topic"), el("th", { class: "num" }, "partition"), el("th", { class: "num" }, "committed"),
+        el("th", { class: "num" }, "end"), el("th", { class: "num" }, "lag"), el("th", { class: "num" }, "lag s"),
+        el("th", {}, "status"), el("th", {}, "owner"))),
+      el("tbody", {}, ...rows));
+    const details = el("details",
+      { class: "group", "data-group": group.group, "data-status": group.status, "data-health": healthOf(group.status) },
+      el("summary", {},
+        el("span", { class: "pill" }, group.status),
+        el("span", { class: "group-name" }, group.group),
+        el("span", { class: "group-meta" },
+          `${group.state.toLowerCase()} · ${group.members} member(s) · lag ${fmtInt(group.sum_lag)} · max ${fmtSeconds(group.max_lag_seconds)}`)),
+      table);
+    details.open = openGroups.has(group.group) || (!closedGroups.has(group.group) && group.sum_lag > 0);
+    details.addEventListener("toggle", () => {
+      (details.open ? openGroups : closedGroups).add(group.group);
+      (details.open ? closedGroups : openGroups).delete(group.group);
+    });
+    return details;
+  }
+  const openGroups = new Set(), closedGroups = new Set();
+
+  function deadLetterRows(entries) {
+    return entries.slice(0, 10).map((d) =>
+      el("tr", {},
+        el("td", {}, d.failed_at ? d.failed_at.replace("T", " ").slice(0, 19) : "–"),
+        el("td", {}, d.stage), el("td", {}, d.flow || "–"), el("td", {}, d.record || "–"),
+        el("td", {}, d.field || "–"), el("td", {}, d.reason)));
+  }
+
+  function apiPanel(rows) {
+    const box = el("div", {});
+    if (!rows.length) {
+      box.append(el("p", { class: "muted" }, "unknown: the CDC and sink processes publish no sfpms_api_* figures"));
+      return box;
+    }
+    for (const row of rows) {
+      const labels = Object.entries(row.labels).map(([k, v]) => `${k}=${v}`).join(", ");
+      if (row.name === "share_of_limit") {
+        const pct = Math.min(100, row.value * 100);
+        box.append(el("div", {}, `${labels}: ${pct.toFixed(1)} % of the API limit`),
+          el("div", { class: "meter" }, el("span", { style: `width:${pct}%` })));
+      } else {
+        box.append(el("div", { class: "muted" }, `${row.name}{${labels}} = ${fmtInt(row.value)}`));
+      }
+    }
+    return box;
+  }
+
+  // -- refresh loop --------------------------------------------------------------------
+
+  async function api(path) {
+    const headers = token ? { Authorization: "Bearer " + token } : {};
+    const response = await fetch(path, { headers, cache: "no-store" });
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    return response.json();
+  }
+
+  function render(data, dead) {
+    const banner = document.getElementById("banner");
+    const problems = [];
+    if (data.sampler.last_error) problems.push("last poll failed: " + data.sampler.last_error);
+    banner.hidden = problems.length === 0;
+    banner.textContent = problems.join(" · ");
+    if (!data.ready) return false;
+
+    document.getElementById("cluster").textContent =
+      `${data.cluster}` + (data.prefix ? ` · prefix ${data.prefix}` : "");
+    document.getElementById("stamp").textContent = "sampled " + fmtTime(data.taken_at) +
+      ` · every ${data.sampler.interval_s}s`;
+    const rank = { unknown: 0, ok: 1, warn: 2, error: 3 };
+    const overall = data.flows.reduce((w, f) => (rank[f.health] > rank[w] ? f.health : w), "unknown");
+    const pill = document.getElementById("overall");
+    pill.dataset.health = overall;
+    pill.textContent = { ok: "all flows healthy", warn: "attention", error: "failing", unknown: "not started" }[overall];
+
+    document.getElementById("flows").replaceChildren(...data.flows.map(flowCard));
+    document.getElementById("groups").replaceChildren(...data.groups.map(groupSection));
+    document.getElementById("dlq-count").textContent = fmtInt(data.dlq.size);
+    const link = document.getElementById("dlq-link");
+    link.href = "/api/deadletters" + (token ? "?token=" + encodeURIComponent(token) : "");
+    document.querySelector("#dlq-table tbody").replaceChildren(...deadLetterRows(dead.entries));
+    document.getElementById("api").replaceChildren(apiPanel(data.api_usage));
+    document.getElementById("targets").replaceChildren(
+      ...Object.entries(data.metrics_targets).map(([name, t]) =>
+        el("li", {}, el("span", { class: "dot " + (t.up ? "up" : "down") }), `${name}: ${t.url}`)));
+    return true;
+  }
+
+  async function refresh() {
+    try {
+      const [data, dead] = await Promise.all([api("/api/overview"), api("/api/deadletters?limit=10")]);
+      if (render(data, dead)) document.body.dataset.ready = "1";
+    } catch (err) {
+      const banner = document.getElementById("banner");
+      banner.hidden = false;
+      banner.textContent = "cannot reach the dashboard API: " + err.message;
+    } finally {
+      setTimeout(refresh, REFRESH_MS);
+    }
+  }
+
+  refresh();
+})();
