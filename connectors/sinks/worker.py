@@ -160,7 +160,7 @@ class SinkWorker:
             metrics.DEAD_LETTERS.labels("sink", command["flow"]).inc()
             record = dead_letter(
                 applied,
-                topic=str(message.topic()),
+                topic=self._unprefixed(message),
                 partition=message.partition(),
                 offset=message.offset(),
                 key=message.key(),
@@ -177,7 +177,7 @@ class SinkWorker:
         metrics.DEAD_LETTERS.labels("sink", "").inc()
         record = {
             "stage": "sink",
-            "topic": message.topic(),
+            "topic": self._unprefixed(message),
             "partition": message.partition(),
             "offset": message.offset(),
             "key": message.key(),
@@ -195,6 +195,10 @@ class SinkWorker:
             key=message.key(),
             value=self.dead_letters.encode(record),
         )
+
+    def _unprefixed(self, message: Message) -> str:
+        """Dead letters name catalogue topics without the deployment's prefix."""
+        return str(message.topic())[len(self.settings.topic_prefix) :]
 
     def _commit(self, batch: Sequence[Message]) -> None:
         last: dict[tuple[str, int], int] = {}
