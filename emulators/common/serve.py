@@ -26,5 +26,6 @@ def serve(
         ssl_keyfile=str(keyfile) if keyfile else None,
         lifespan="on",
         access_log=False,
+        timeout_graceful_shutdown=2,
     )
     uvicorn.Server(config).run()

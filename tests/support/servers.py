@@ -36,6 +36,7 @@ class ThreadedServer:
             ssl_keyfile=str(keyfile) if keyfile else None,
             lifespan="on",
             access_log=False,
+            timeout_graceful_shutdown=2,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -1,0 +1,259 @@
+"""The authenticated HTTP session under the Salesforce client: login, retries, limits.
+
+- Logs in with the password grant when a username and password are configured, else with
+  client_credentials; caches the token; on 401 INVALID_SESSION_ID logs in again once and
+  repeats the request.
+- Retries 429, 5xx, timeouts and dropped connections with backoff (see `RetryPolicy`).
+- Sends `Sforce-Call-Options: client=<name>` on every request, so Salesforce records the
+  sync's writes under its name.
+- Tracks `Sforce-Limit-Info` in `api_usage` and warns when more than 80 % is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+import ssl
+import time
+from typing import Any
+
+import httpx
+
+from connectors.salesforce.errors import (
+    SalesforceRetriableError,
+    api_error,
+    first_code,
+    login_error,
+)
+from connectors.salesforce.retry import RetryPolicy, parse_retry_after
+from connectors.salesforce.types import ApiUsage
+from sfpms.errors import ConfigError
+from sfpms.settings import Settings
+
+log = logging.getLogger("connectors.salesforce")
+
+_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
+USAGE_WARNING = 0.8
+_WARN_EVERY_S = 300.0
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:500]
+
+
+class SalesforceSession:
+    """One pooled HTTP/1.1 connection set and one OAuth session; safe for concurrent tasks."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client_name: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.client_name = client_name
+        self.retry = retry or RetryPolicy()
+        self.api_usage: ApiUsage | None = None
+        self.instance_url: str | None = None
+        self.identity_url: str | None = None
+        self._transport = transport
+        self._timeout = timeout
+        self._rng = rng or random.Random()
+        self._http: httpx.AsyncClient | None = None
+        self._token: str | None = None
+        self._login_lock = asyncio.Lock()
+        self._last_warning = 0.0
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _client(self) -> httpx.AsyncClient:
+        # Built on first use: the emulator writes its certificate when it starts, which
+        # may be after this process started.
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                transport=self._transport,
+                verify=self._verify(),
+                timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
+                limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+                headers={
+                    "Accept": "application/json",
+                    "Sforce-Call-Options": f"client={self.client_name}",
+                },
+                http2=False,
+            )
+        return self._http
+
+    def _verify(self) -> ssl.SSLContext | bool:
+        verify = self.settings.salesforce_verify()
+        if isinstance(verify, bool) or self._transport is not None:
+            return verify if isinstance(verify, bool) else True
+        try:
+            return ssl.create_default_context(cafile=verify)
+        except (FileNotFoundError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"cannot read the Salesforce CA bundle {verify}: {exc}; start the emulator "
+                "(it writes its certificate there) or set SFPMS_SALESFORCE_CA_BUNDLE"
+            ) from exc
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def _note_usage(self, response: httpx.Response) -> None:
+        match = _USAGE.search(response.headers.get("sforce-limit-info", ""))
+        if not match:
+            return
+        self.api_usage = ApiUsage(int(match.group(1)), int(match.group(2)))
+        if self.api_usage.fraction > USAGE_WARNING:
+            now = time.monotonic()
+            if now - self._last_warning >= _WARN_EVERY_S or not self._last_warning:
+                self._last_warning = now
+                log.warning(
+                    "Salesforce API usage at %d/%d (%.0f%% of the daily limit)",
+                    self.api_usage.used,
+                    self.api_usage.limit,
+                    self.api_usage.fraction * 100,
+                )
+
+    # -- login ---------------------------------------------------------------------------
+
+    async def _login(self) -> None:
+        settings = self.settings
+        username = settings.salesforce_username
+        password = settings.salesforce_password
+        grant = "password" if username and password is not None else "client_credentials"
+        form = {
+            "grant_type": grant,
+            "client_id": settings.salesforce_client_id,
+            "client_secret": settings.salesforce_client_secret.get_secret_value(),
+        }
+        if grant == "password" and username and password is not None:
+            form["username"] = username
+            form["password"] = password.get_secret_value()
+        url = settings.salesforce_base_url().rstrip("/") + "/services/oauth2/token"
+        response = await self._send("POST", url, action="login", data=form, authorized=False)
+        if response.status_code != 200:
+            raise login_error(response.status_code, _json(response), grant=grant, username=username)
+        body = response.json()
+        self._token = str(body["access_token"])
+        self.instance_url = str(body["instance_url"]).rstrip("/")
+        self.identity_url = str(body.get("id") or "") or None
+        log.info("logged in to Salesforce at %s (%s grant)", self.instance_url, grant)
+
+    async def ensure_login(self) -> None:
+        if self._token is None:
+            async with self._login_lock:
+                if self._token is None:
+                    await self._login()
+
+    async def _relogin(self, stale: str | None) -> None:
+        async with self._login_lock:
+            if self._token == stale:  # nobody refreshed it meanwhile
+                self._token = None
+                await self._login()
+
+    # -- requests ------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        action: str,
+        record: str | None = None,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        accept: tuple[int, ...] = (200, 201, 204),
+    ) -> httpx.Response:
+        """Send an API request; responses with a status in `accept` are returned, others
+        raise after retries (RetriableError) or at once (FatalError)."""
+        await self.ensure_login()
+        relogged = False
+        while True:
+            token = self._token
+            url = path if path.startswith("http") else f"{self.instance_url}{path}"
+            response = await self._send(
+                method, url, action=action, record=record, params=params, json=json, token=token
+            )
+            expired = response.status_code == 401 and (
+                first_code(_json(response)) == "INVALID_SESSION_ID"
+            )
+            if expired and not relogged:
+                relogged = True
+                log.info("Salesforce session expired; logging in again")
+                await self._relogin(token)
+                continue
+            if response.status_code in accept:
+                return response
+            if response.status_code == 401:
+                raise SalesforceRetriableError(
+                    f"Salesforce {action} failed: the session was refused right after a fresh "
+                    "login (INVALID_SESSION_ID); check the integration user's API access",
+                    status=401,
+                    error_code="INVALID_SESSION_ID",
+                    record=record,
+                )
+            raise api_error(
+                response.status_code,
+                _json(response),
+                action=action,
+                record=record,
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
+            )
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        action: str,
+        record: str | None = None,
+        token: str | None = None,
+        authorized: bool = True,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """One logical request with transport-level and 429/5xx retries."""
+        client = self._client()
+        headers = {"Authorization": f"Bearer {token}"} if authorized and token else {}
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await client.request(method, url, headers=headers, **kwargs)
+            except httpx.TransportError as exc:
+                if attempt >= self.retry.max_attempts or not self.retry.may_retry_transport(
+                    method, exc
+                ):
+                    raise SalesforceRetriableError(
+                        f"Salesforce {action} failed after {attempt} attempt(s): "
+                        f"{type(exc).__name__} (the request may or may not have been applied)",
+                        record=record,
+                    ) from exc
+                await self._pause(action, attempt, None, type(exc).__name__)
+                continue
+            if authorized:
+                self._note_usage(response)
+            if response.status_code != 429 and response.status_code < 500:
+                return response
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            too_long = retry_after is not None and retry_after > self.retry.max_retry_after
+            if attempt >= self.retry.max_attempts or too_long:
+                if authorized:
+                    return response  # the caller turns it into a RetriableError
+                raise api_error(response.status_code, _json(response), action=action, record=record)
+            await self._pause(action, attempt, retry_after, f"HTTP {response.status_code}")
+
+    async def _pause(self, action: str, attempt: int, retry_after: float | None, why: str) -> None:
+        delay = self.retry.delay(attempt, retry_after, self._rng)
+        log.info("Salesforce %s: %s, retry %d in %.2fs", action, why, attempt, delay)
+        await asyncio.sleep(delay)

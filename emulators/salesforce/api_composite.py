@@ -1,0 +1,158 @@
+"""sObject Collections: create, update and delete up to 200 records per request, and
+retrieve up to 2000 by id.
+
+Results come back in request order as SaveResults (`statusCode` in each error). With
+`allOrNone` true, one failure rolls back the whole request and every other record reports
+ALL_OR_NONE_OPERATION_ROLLED_BACK.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from emulators.salesforce import ids as sfids
+from emulators.salesforce.context import (
+    DATA_ROUTE,
+    authenticate,
+    check_version,
+    emulator,
+    read_json,
+    sobject_or_404,
+)
+from emulators.salesforce.errors import ApiError, ErrorItem
+from emulators.salesforce.render import record_json, save_result, select_fields
+from emulators.salesforce.store import ROLLED_BACK, Op, OpResult
+
+router = APIRouter(prefix=DATA_ROUTE)
+
+MAX_RECORDS = 200
+MAX_RETRIEVE = 2000
+
+
+def _too_many() -> ApiError:
+    return ApiError.one(
+        400,
+        "EXCEEDED_ID_LIMIT",
+        f"record limit reached. cannot submit more than {MAX_RECORDS} records into this call",
+    )
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return bool(value)
+
+
+def _parse(body: Any) -> tuple[list[Any], bool]:
+    if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+        raise ApiError.one(
+            400, "JSON_PARSER_ERROR", "The request body must be an object with a records array"
+        )
+    records = body["records"]
+    if len(records) > MAX_RECORDS:
+        raise _too_many()
+    return records, _flag(body.get("allOrNone", False))
+
+
+def _op(kind: str, record: Any) -> Op | OpResult:
+    """An operation for one collection entry, or the per-record error it earns."""
+    if not isinstance(record, dict):
+        return OpResult(None, False, (ErrorItem("JSON_PARSER_ERROR", "record is not an object"),))
+    attributes = record.get("attributes")
+    sobject = attributes.get("type") if isinstance(attributes, dict) else None
+    if not sobject:
+        return OpResult(
+            None, False, (ErrorItem("INVALID_TYPE", "Must send a concrete entity type."),)
+        )
+    fields = {k: v for k, v in record.items() if k != "attributes"}
+    if kind == "create":
+        return Op("create", str(sobject), body=fields)
+    record_id = next((v for k, v in fields.items() if k.casefold() == "id"), None)
+    if not record_id:
+        return OpResult(
+            None,
+            False,
+            (ErrorItem("MISSING_ARGUMENT", "Id not specified in an update call", ("Id",)),),
+        )
+    body = {k: v for k, v in fields.items() if k.casefold() != "id"}
+    return Op("update", str(sobject), str(record_id), body)
+
+
+async def _write(request: Request, version: str, kind: str) -> list[dict[str, Any]]:
+    check_version(version)
+    caller = authenticate(request)
+    records, all_or_none = _parse(await read_json(request))
+    prepared = [_op(kind, r) for r in records]
+    ops = [p for p in prepared if isinstance(p, Op)]
+    if all_or_none and len(ops) < len(prepared):
+        # A record already failed its shape check: nothing may be written.
+        applied = [
+            OpResult(None if op.kind == "create" else op.record_id, False, (ROLLED_BACK,))
+            for op in ops
+        ]
+    else:
+        store = emulator(request).store
+        applied = await run_in_threadpool(store.apply, ops, caller, all_or_none=all_or_none)
+    results = iter(applied)
+    merged = [p if isinstance(p, OpResult) else next(results) for p in prepared]
+    return [save_result(r) for r in merged]
+
+
+@router.post("/composite/sobjects")
+async def create_many(request: Request, version: str) -> list[dict[str, Any]]:
+    return await _write(request, version, "create")
+
+
+@router.patch("/composite/sobjects")
+async def update_many(request: Request, version: str) -> list[dict[str, Any]]:
+    return await _write(request, version, "update")
+
+
+@router.delete("/composite/sobjects")
+async def delete_many(
+    request: Request,
+    version: str,
+    ids: str = "",
+    allOrNone: str = "false",
+) -> list[dict[str, Any]]:
+    check_version(version)
+    caller = authenticate(request)
+    wanted = [i.strip() for i in ids.split(",") if i.strip()]
+    if len(wanted) > MAX_RECORDS:
+        raise _too_many()
+    ops = [Op("delete", None, i) for i in wanted]
+    store = emulator(request).store
+    results = await run_in_threadpool(store.apply, ops, caller, all_or_none=_flag(allOrNone))
+    return [save_result(r) for r in results]
+
+
+@router.get("/composite/sobjects/{sobject}")
+def retrieve_many(
+    request: Request, version: str, sobject: str, ids: str = "", fields: str = ""
+) -> list[dict[str, Any] | None]:
+    version = check_version(version)
+    authenticate(request)
+    obj = sobject_or_404(sobject)
+    wanted = [i.strip() for i in ids.split(",") if i.strip()]
+    if len(wanted) > MAX_RETRIEVE:
+        raise ApiError.one(
+            400, "EXCEEDED_ID_LIMIT", f"cannot retrieve more than {MAX_RETRIEVE} ids"
+        )
+    chosen = select_fields(obj, fields)
+    if chosen is None:
+        raise ApiError.one(400, "MISSING_ARGUMENT", "fields is required")
+    store = emulator(request).store
+    out: list[dict[str, Any] | None] = []
+    for text in wanted:
+        try:
+            found = store.get(sfids.normalize(text))
+        except sfids.MalformedId:
+            found = None
+        if found is None or found[0] is not obj or found[1].get("IsDeleted"):
+            out.append(None)
+        else:
+            out.append(record_json(obj, found[1], version, chosen))
+    return out

@@ -1,0 +1,60 @@
+"""`sfpms emulate salesforce`: serve the Salesforce emulator on 127.0.0.1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sfpms.settings import get_settings
+
+
+@click.command(name="salesforce")
+@click.option(
+    "--port", type=int, default=None, help="Port (default SFPMS_SALESFORCE_EMULATOR_PORT)."
+)
+@click.option("--memory", is_flag=True, help="Keep data in memory only (nothing on disk).")
+@click.option("--http", "plain_http", is_flag=True, help="Serve plain HTTP instead of HTTPS.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where the database and certificate live (default <SFPMS_DATA_DIR>/salesforce).",
+)
+@click.option("--seed/--no-seed", default=True, show_default=True, help="Load demo records.")
+@click.option("--token-ttl", type=int, default=7200, show_default=True, help="Token lifetime, s.")
+@click.option("--api-limit", type=int, default=100_000, show_default=True, help="Daily API calls.")
+def command(
+    port: int | None,
+    memory: bool,
+    plain_http: bool,
+    data_dir: Path | None,
+    seed: bool,
+    token_ttl: int,
+    api_limit: int,
+) -> None:
+    """Run a Salesforce REST API emulator (HTTPS, self-signed certificate) in the foreground."""
+    from emulators.common.serve import serve
+    from emulators.salesforce.app import create_app
+    from emulators.salesforce.config import SalesforceEmulatorConfig
+    from emulators.salesforce.tls import ensure_certificate
+
+    settings = get_settings()
+    port = port or settings.salesforce_emulator_port
+    directory = data_dir or settings.data_dir / "salesforce"
+    scheme = "http" if plain_http else "https"
+    config = SalesforceEmulatorConfig(
+        db_path=None if memory else directory / "salesforce.db",
+        token_ttl_s=token_ttl,
+        api_daily_limit=api_limit,
+        seed=seed,
+        base_url=f"{scheme}://127.0.0.1:{port}",
+    )
+    app = create_app(config)
+    certfile = keyfile = None
+    if not plain_http:
+        certfile, keyfile = ensure_certificate(directory)
+        click.echo(f"TLS certificate: {certfile} (trust it with SFPMS_SALESFORCE_CA_BUNDLE)")
+    storage = "memory" if memory else str(directory / "salesforce.db")
+    click.echo(f"Salesforce emulator on {scheme}://127.0.0.1:{port} (data: {storage})")
+    serve(app, port, certfile=certfile, keyfile=keyfile)
