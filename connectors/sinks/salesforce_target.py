@@ -1,7 +1,7 @@
 """Apply write commands to Salesforce with sObject Collections (200 records a call).
 
 - update: one Collections PATCH per 200 records; several updates of one record in a batch
-  are merged (Collections refuses a record twice in one call), later fields winning.
+  go in successive calls, in order (Collections refuses a record twice in one call).
 - delete: one Collections DELETE per 200 ids; a record already gone counts as deleted.
 - upsert (a Custompms record's new twin): by the external-id field `Custompms_Id__c`, so a
   redelivered command finds the record it made. With `match`, an unlinked record with the
@@ -64,17 +64,27 @@ class SalesforceTarget:
     async def _updates(
         self, commands: Sequence[Mapping[str, Any]], updates: Mapping[str, list[int]]
     ) -> dict[int, Applied]:
-        records: list[dict[str, Any]] = []
-        for target_id, indexes in updates.items():
-            merged: dict[str, Any] = {}
-            for index in indexes:
-                merged.update(commands[index]["fields"])
-            sobject = commands[indexes[0]]["entity"]
-            records.append({"attributes": {"type": sobject}, "Id": target_id, **merged})
-        outcomes = await self.client.collections_update(records)
+        """Collections refuse a record twice in one call, so the n-th update of a record goes
+        in the n-th round: usually one call per 200 records, and each command keeps its own
+        outcome (a refused update never takes a good one down with it)."""
         results: dict[int, Applied] = {}
-        for (target_id, indexes), outcome in zip(updates.items(), outcomes, strict=True):
-            for index in indexes:
+        rounds = max(len(indexes) for indexes in updates.values())
+        for round_ in range(rounds):
+            batch = [
+                (target_id, indexes[round_])
+                for target_id, indexes in updates.items()
+                if len(indexes) > round_
+            ]
+            records = [
+                {
+                    "attributes": {"type": commands[index]["entity"]},
+                    "Id": target_id,
+                    **commands[index]["fields"],
+                }
+                for target_id, index in batch
+            ]
+            outcomes = await self.client.collections_update(records)
+            for (target_id, index), outcome in zip(batch, outcomes, strict=True):
                 results[index] = _applied(commands[index], outcome, target_id)
         return results
 

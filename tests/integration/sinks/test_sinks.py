@@ -1,0 +1,275 @@
+"""Sink workers against the real emulators and a real broker: commands in, writes and
+results out, retries through injected faults, refusals dead-lettered."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.custompms.client import CustompmsClient
+from connectors.salesforce.client import SalesforceClient
+from connectors.sinks.custompms_target import CustompmsTarget
+from connectors.sinks.salesforce_target import SalesforceTarget
+from connectors.sinks.worker import SinkOptions, SinkWorker
+from sfpms.kafka import topics as t
+from sfpms.kafka.admin import ensure_topics
+from sfpms.settings import Settings
+from tests.integration.custompms.support import RunningEmulator, running_emulator
+from tests.integration.salesforce.support import RunningSalesforce, running_salesforce
+from tests.support.kafka import TopicReader, produce
+from tests.support.stack import with_registry
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def pms() -> Iterator[RunningEmulator]:
+    with running_emulator() as running:
+        yield running
+
+
+@pytest.fixture
+def sf(tmp_path: Path) -> Iterator[RunningSalesforce]:
+    with running_salesforce(tmp_path / "tls") as running:
+        yield running
+
+
+@pytest.fixture
+def wired(settings: Settings, pms: RunningEmulator, sf: RunningSalesforce) -> Iterator[Settings]:
+    ensure_topics(settings, t.catalogue())
+    with with_registry(settings) as configured:
+        yield configured.model_copy(
+            update={
+                "custompms_url": pms.url,
+                "salesforce_url": sf.url,
+                "salesforce_ca_bundle": sf.cert,
+            }
+        )
+
+
+def command(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "command_id": f"c-{fields.get('idempotency_key') or fields.get('target_id')}",
+        "flow": "task_project",
+        "link_key": "00T000000000001AAA",
+        "system": "custompms",
+        "entity": "project",
+        "action": "create",
+        "target_id": None,
+        "external_id_field": None,
+        "external_id": None,
+        "idempotency_key": None,
+        "if_match": None,
+        "fields": {},
+        "match": {},
+        "cause": None,
+        "issued_at": NOW,
+    }
+    base.update(fields)
+    return base
+
+
+def run_sink(settings: Settings, system: str, results_expected: int) -> list[dict[str, Any]]:
+    """Run one sink worker until it has published `results_expected` results."""
+    results = TopicReader(settings, t.ACKS)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        async with (
+            SalesforceClient(settings) if system == "salesforce" else CustompmsClient(settings)
+        ) as client:
+            target = (
+                SalesforceTarget(client)  # type: ignore[arg-type]
+                if system == "salesforce"
+                else CustompmsTarget(client)  # type: ignore[arg-type]
+            )
+            options = SinkOptions(backoff_initial_s=0.1, backoff_max_s=1.0)
+            worker = SinkWorker(settings, system, target, options)
+            task = asyncio.create_task(worker.run(stop))
+            await asyncio.to_thread(results.read, results_expected, 60)
+            stop.set()
+            await task
+
+    asyncio.run(main())
+    results.close()
+    return results.records
+
+
+def test_custompms_creates_once_even_when_the_command_is_redelivered(
+    wired: Settings, pms: RunningEmulator
+) -> None:
+    create = command(idempotency_key="task_project:00T1:create:0", fields={"name": "P1"})
+    produce(wired, t.writes_topic("custompms", "project"), [("00T1", create), ("00T1", create)])
+    results = run_sink(wired, "custompms", 2)
+    assert [r["outcome"] for r in results] == ["ok", "ok"]
+    assert results[0]["target_id"] == results[1]["target_id"]
+    with pms.http() as api:
+        projects = api.get("/projects").json()["items"]
+    assert [p["name"] for p in projects] == ["P1"]
+
+
+def test_custompms_update_delete_and_refusal_to_the_dead_letter_topic(
+    wired: Settings, pms: RunningEmulator
+) -> None:
+    with pms.http() as api:
+        project = api.post("/projects", json={"name": "Before"}).json()
+    commands = [
+        command(action="update", target_id=project["id"], fields={"name": "After"}),
+        command(action="update", target_id=project["id"], fields={"status": "no-such-status"}),
+        command(action="delete", target_id="prj_999999"),
+    ]
+    produce(wired, t.writes_topic("custompms", "project"), [(project["id"], c) for c in commands])
+    dead = TopicReader(wired, t.DEADLETTER)
+    results = run_sink(wired, "custompms", 3)
+    assert [r["outcome"] for r in results] == ["ok", "failed", "ok"]
+    assert "status" in (results[1]["error"] or "")
+    letters = dead.read(1)
+    dead.close()
+    assert letters[0]["stage"] == "sink" and letters[0]["field"] == "status"
+    assert letters[0]["flow"] == "task_project" and letters[0]["record"] == project["id"]
+    with pms.http() as api:
+        assert api.get(f"/projects/{project['id']}").json()["name"] == "After"
+
+
+def test_custompms_onboarding_match_adopts_the_existing_customer(
+    wired: Settings, pms: RunningEmulator
+) -> None:
+    with pms.http() as api:
+        existing = api.post("/customers", json={"name": "Acme  Corp."}).json()
+    create = command(
+        flow="division_customer",
+        entity="customer",
+        idempotency_key="division_customer:02d1:create:0",
+        fields={"name": "acme corp", "kind": "division", "active": True},
+        match={"name": "acme corp"},
+    )
+    produce(wired, t.writes_topic("custompms", "customer"), [("02d1", create)])
+    result = run_sink(wired, "custompms", 1)[0]
+    assert (result["outcome"], result["matched"], result["target_id"]) == (
+        "ok",
+        True,
+        existing["id"],
+    )
+    with pms.http() as api:
+        customers = api.get("/customers").json()["items"]
+    assert [(c["id"], c["kind"]) for c in customers] == [(existing["id"], "division")]
+
+
+def test_custompms_sink_retries_through_server_errors(
+    wired: Settings, pms: RunningEmulator
+) -> None:
+    pms.set_faults(error_rate=0.5, seed=3, path_prefixes=["/api/v1/projects"])
+    creates = [
+        command(idempotency_key=f"k{i}", fields={"name": f"P{i}"}, link_key=f"00T{i}")
+        for i in range(20)
+    ]
+    produce(
+        wired,
+        t.writes_topic("custompms", "project"),
+        [(f"00T{i}", c) for i, c in enumerate(creates)],
+    )
+    results = run_sink(wired, "custompms", 20)
+    pms.clear_faults()
+    assert all(r["outcome"] == "ok" for r in results)
+    with pms.http() as api:
+        names = sorted(
+            p["name"] for p in api.get("/projects", params={"limit": 100}).json()["items"]
+        )
+    assert names == sorted(f"P{i}" for i in range(20))
+
+
+def test_salesforce_upsert_update_and_redelivery(wired: Settings, sf: RunningSalesforce) -> None:
+    upsert = command(
+        system="salesforce",
+        flow="task_task",
+        entity="Task",
+        action="upsert",
+        link_key="pms:tsk_000001",
+        external_id_field="Custompms_Id__c",
+        external_id="tsk_000001",
+        fields={"Subject": "From Custompms", "Status": "In Progress", "Priority": "High"},
+    )
+    produce(wired, t.writes_topic("salesforce", "task"), [("tsk_000001", upsert)] * 2)
+    results = run_sink(wired, "salesforce", 2)
+    assert [r["outcome"] for r in results] == ["ok", "ok"]
+    assert results[0]["target_id"] == results[1]["target_id"]
+    assert [r["created"] for r in results] == [True, False]
+    task_id = results[0]["target_id"]
+    update = command(
+        system="salesforce",
+        entity="Task",
+        action="update",
+        target_id=task_id,
+        fields={"Subject": "Renamed", "ActivityDate": "2026-12-24"},
+    )
+    too_long = command(
+        system="salesforce",
+        entity="Task",
+        action="update",
+        target_id=task_id,
+        fields={"Subject": "x" * 300},
+    )
+    produce(wired, t.writes_topic("salesforce", "task"), [(task_id, update)])
+    produce(wired, t.writes_topic("salesforce", "task"), [(task_id, too_long)])
+    more = run_sink(wired, "salesforce", 4)[2:]
+    assert sorted(r["outcome"] for r in more) == ["failed", "ok"]
+    client = sf.simple()
+    record = client.Task.get(task_id)
+    assert (record["Subject"], record["ActivityDate"]) == ("Renamed", "2026-12-24")
+    assert record["Custompms_Id__c"] == "tsk_000001"
+
+
+def test_salesforce_onboarding_match_adopts_an_unlinked_division(
+    wired: Settings, sf: RunningSalesforce
+) -> None:
+    client = sf.simple()
+    existing = client.Division.create({"Name": "EMEA  Sales"})["id"]
+    upsert = command(
+        system="salesforce",
+        flow="division_customer",
+        entity="Division",
+        action="upsert",
+        link_key="pms:cus_000001",
+        external_id_field="Custompms_Id__c",
+        external_id="cus_000001",
+        fields={"Name": "emea sales", "IsActive": True},
+        match={"Name": "emea sales"},
+    )
+    produce(wired, t.writes_topic("salesforce", "division"), [("cus_000001", upsert)])
+    result = run_sink(wired, "salesforce", 1)[0]
+    assert (result["outcome"], result["matched"]) == ("ok", True)
+    assert result["target_id"][:15] == existing[:15]
+    assert client.Division.get(existing)["Custompms_Id__c"] == "cus_000001"
+
+
+def test_sink_stops_cleanly_while_the_target_is_down(wired: Settings, pms: RunningEmulator) -> None:
+    pms.set_faults(error_rate=1.0, path_prefixes=["/api/v1"])
+    produce(
+        wired,
+        t.writes_topic("custompms", "project"),
+        [("00T9", command(idempotency_key="k9", fields={"name": "P9"}))],
+    )
+    stopped = threading.Event()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        async with CustompmsClient(wired) as client:
+            worker = SinkWorker(wired, "custompms", CustompmsTarget(client), SinkOptions())
+            task = asyncio.create_task(worker.run(stop))
+            await asyncio.sleep(3)
+            stop.set()
+            await asyncio.wait_for(task, 20)
+            stopped.set()
+
+    asyncio.run(main())
+    assert stopped.is_set()
+    pms.clear_faults()
+    results = run_sink(wired, "custompms", 1)  # the uncommitted command comes back
+    assert results[0]["outcome"] == "ok"
