@@ -17,12 +17,20 @@ _BEARER = re.compile(
 REDACTED = "**********"
 
 
+#: Shorter secrets are not scrubbed: they are demo values ("sfpms", the local emulator's
+#: password) that also occur as ordinary words in every log line. Real deployments use long
+#: secrets, which are.
+MIN_REDACTED_LENGTH = 8
+
+
 class RedactingFilter(logging.Filter):
     """Replace known secret values and token-shaped strings in log records."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        self._secrets = sorted(
+            {s for s in secrets if len(s) >= MIN_REDACTED_LENGTH}, key=len, reverse=True
+        )
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:

@@ -63,6 +63,12 @@ def cdc() -> None:
     is_flag=True,
     help="With no stored feed position, start at the head of the feed (not at seq 0).",
 )
+@click.option(
+    "--salesforce-objects",
+    default=",".join(DEFAULTS.salesforce_objects),
+    show_default=True,
+    help="Comma-separated sObjects to capture (an org without divisions: Organization,Task).",
+)
 def run(
     source: str,
     metrics_port: int | None,
@@ -72,6 +78,7 @@ def run(
     feed_page_size: int,
     custompms_mode: str,
     from_now: bool,
+    salesforce_objects: str,
 ) -> None:
     """Run the CDC producers until SIGINT/SIGTERM, then flush and stop."""
     from connectors.cdc.runner import SYSTEMS, run_cdc
@@ -84,6 +91,7 @@ def run(
         feed_page_size=feed_page_size,
         custompms_mode=custompms_mode,
         from_now=from_now,
+        salesforce_objects=tuple(o.strip() for o in salesforce_objects.split(",") if o.strip()),
     )
     sources = SYSTEMS if source == "all" else (source,)
     settings = get_settings()

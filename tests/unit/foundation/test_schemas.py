@@ -152,9 +152,10 @@ def test_logical_types_survive_as_python_dates_and_aware_datetimes() -> None:
     assert after["SystemModstamp"].tzinfo is not None
 
 
-def test_every_catalogue_topic_but_the_inbox_has_a_schema() -> None:
+def test_every_avro_topic_of_the_catalogue_has_a_schema() -> None:
+    """The inbox forwards other topics' records as they are; changelogs hold table JSON."""
     for spec in topics.catalogue():
-        if spec.name in (topics.INBOX, topics.SCHEMAS):
+        if spec.name in (topics.INBOX, topics.SCHEMAS) or spec.name.endswith("-changelog"):
             continue
         assert schema_for_topic(spec.name) in all_schema_names()
 

@@ -1,0 +1,10 @@
+"""Change data capture: every change in Salesforce and Custompms, as Avro change envelopes
+on Kafka, resumable from stored source positions (see docs/cdc.md)."""
+
+from __future__ import annotations
+
+from connectors.cdc.metrics import CdcMetrics
+from connectors.cdc.options import CdcOptions
+from connectors.cdc.runner import Target, resolve_entity, run_cdc, run_snapshot
+
+__all__ = ["CdcMetrics", "CdcOptions", "Target", "resolve_entity", "run_cdc", "run_snapshot"]

@@ -1,0 +1,114 @@
+"""Source positions (Kafka Connect's source offsets) in the compacted `sfpms.cdc.positions`.
+
+One SourcePosition record per source, keyed by its name: `salesforce/<sObject>` holds the
+(SystemModstamp, Id) watermark, `custompms/feed` the last published feed seq,
+`custompms/<entity>` a poll-mode (updated_at, id) watermark. A position is written only after
+every envelope it covers was acknowledged (see `Publisher.checkpoint`), so the topic is never
+ahead of the change topics.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from connectors.cdc.watermark import Mark
+from sfpms.kafka import topics as t
+from sfpms.kafka.serde import TopicCodec
+from sfpms.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FEED_KEY = "custompms/feed"
+
+
+def salesforce_key(sobject: str) -> str:
+    return f"salesforce/{sobject}"
+
+
+def poll_key(entity: str) -> str:
+    return f"custompms/{entity}"
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """How far one source has published."""
+
+    source: str
+    mark: Mark | None = None
+    seq: int | None = None
+    snapshot_done: bool = False
+
+    def to_record(self, now: datetime) -> dict[str, object]:
+        """The SourcePosition record (schemas/sfpms.SourcePosition.avsc)."""
+        return {
+            "source": self.source,
+            "modstamp": self.mark.stamp if self.mark else None,
+            "last_id": self.mark.id if self.mark else None,
+            "seq": self.seq,
+            "snapshot_done": self.snapshot_done,
+            "updated_at": now,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, object]) -> Position:
+        stamp, last_id, seq = record.get("modstamp"), record.get("last_id"), record.get("seq")
+        mark = (
+            Mark(stamp, last_id)
+            if isinstance(stamp, datetime) and isinstance(last_id, str)
+            else None
+        )
+        return cls(
+            source=str(record["source"]),
+            mark=mark,
+            seq=int(seq) if isinstance(seq, int) else None,
+            snapshot_done=bool(record.get("snapshot_done")),
+        )
+
+
+def load_positions(
+    settings: Settings, codec: TopicCodec, timeout: float = 30.0
+) -> dict[str, Position]:
+    """The latest position per source, read from the start of the positions topic to its end.
+
+    Blocking (run it in a thread). A broker that under-reports the end offset (Tansu with
+    multi-record batches) can only make this return an older position: more re-published
+    envelopes, never a skipped one.
+    """
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    topic = settings.topic(t.SOURCE_POSITIONS)
+    consumer = Consumer(settings.consumer_config(f"sfpms-cdc-positions-{uuid.uuid4().hex[:8]}"))
+    positions: dict[str, Position] = {}
+    try:
+        _low, high = consumer.get_watermark_offsets(
+            TopicPartition(topic, 0), timeout=timeout, cached=False
+        )
+        if high <= 0:
+            return positions
+        consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+        offset, idle = -1, 0
+        while offset < high - 1 and idle < int(timeout * 10):
+            msg = consumer.poll(0.1)
+            if msg is None:
+                idle += 1
+                continue
+            if msg.error():
+                raise RuntimeError(f"reading {topic}: {msg.error()}")
+            idle = 0
+            at = msg.offset()
+            offset = at if at is not None else offset
+            key, value = msg.key(), msg.value()
+            if key is None:
+                continue
+            if value is None:
+                positions.pop(key.decode(), None)
+                continue
+            positions[key.decode()] = Position.from_record(codec.decode(value))
+        if offset < high - 1:
+            raise RuntimeError(f"could not read {topic} to its end (offset {offset} of {high})")
+        return positions
+    finally:
+        consumer.close()

@@ -1,0 +1,170 @@
+"""The Kafka side of one CDC source: envelopes, dead letters and acknowledged checkpoints.
+
+One idempotent, acks=all, murmur2-partitioned producer per source (`settings.
+producer_config()`), so a key lands in the partition the Faust engine expects. `publish`
+only enqueues; `checkpoint(position)` waits until the broker has acknowledged every envelope
+enqueued so far and only then writes the position, like Kafka Connect's source offsets: a
+crash can re-publish a few envelopes but never skip one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from confluent_kafka import KafkaException, Producer
+from confluent_kafka.schema_registry import SchemaRegistryClient
+
+from connectors.cdc.changes import Emission, dead_letter
+from connectors.cdc.convert import ConversionError
+from connectors.cdc.metrics import CdcMetrics
+from connectors.cdc.positions import Position
+from sfpms.errors import RetriableError
+from sfpms.kafka import topics as t
+from sfpms.kafka.serde import TopicCodec
+from sfpms.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Publisher:
+    """Produce envelopes of one source and commit its positions after acknowledgement."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        registry: SchemaRegistryClient,
+        metrics: CdcMetrics,
+        source: str,
+        *,
+        flush_timeout_s: float = 30.0,
+    ) -> None:
+        self.settings = settings
+        self.source = source
+        self.metrics = metrics
+        self.flush_timeout_s = flush_timeout_s
+        self._registry = registry
+        self._codecs: dict[str, TopicCodec] = {}
+        self._lock = threading.Lock()
+        self._failures: list[str] = []
+        self._producer = self._new_producer()
+
+    def _new_producer(self) -> Producer:
+        return Producer(self.settings.producer_config(**{"client.id": f"sfpms-cdc-{self.source}"}))
+
+    def codec(self, topic: str) -> TopicCodec:
+        """The codec of an (unprefixed) catalogue topic."""
+        if topic not in self._codecs:
+            self._codecs[topic] = TopicCodec(self.settings, self._registry, topic)
+        return self._codecs[topic]
+
+    def register(self, topics: Iterable[str]) -> None:
+        """Register the value schemas up front, so a registry problem stops the start-up
+        instead of dead-lettering records later. Blocking."""
+        for topic in [*topics, t.DEADLETTER, t.SOURCE_POSITIONS]:
+            self.codec(topic).register()
+
+    # -- producing ------------------------------------------------------------------------
+
+    def _on_delivery(self, err: Any, msg: Any) -> None:
+        if err is not None:
+            with self._lock:
+                self._failures.append(f"{msg.topic()}: {err}")
+
+    def _produce(self, topic: str, key: bytes, value: bytes) -> None:
+        full = self.settings.topic(topic)
+        for _ in range(600):
+            try:
+                self._producer.produce(full, key=key, value=value, on_delivery=self._on_delivery)
+                break
+            except BufferError:
+                # The local queue is full: serve delivery reports until there is room.
+                self._producer.poll(0.1)
+        else:
+            raise RetriableError(f"the producer queue for {full} stayed full for 60 s")
+        self._producer.poll(0)
+
+    def publish(self, emission: Emission) -> None:
+        """Encode and enqueue one envelope; ConversionError when the schema refuses it."""
+        codec = self.codec(emission.topic)
+        try:
+            value = codec.encode(emission.value)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ConversionError(
+                f"the Avro serializer refused {emission.system} {emission.entity} "
+                f"{emission.key.decode()} for {codec.schema_name} ({type(exc).__name__}); "
+                "compare the record with the schema, fix it, then re-drive it from the "
+                "dead-letter topic",
+                system=emission.system,
+                entity=emission.entity,
+                record=emission.key.decode(),
+                field=None,
+            ) from exc
+        self._produce(emission.topic, emission.key, value)
+        self.metrics.published(emission.system, emission.entity, emission.op, emission.modstamp)
+
+    def dead_letter(
+        self, error: Exception, *, system: str, entity: str, key: str | None, raw: bytes
+    ) -> None:
+        """Enqueue a DeadLetter for a record that cannot be published, and log it."""
+        now = datetime.now(UTC)
+        record = dead_letter(error, key=key, value=raw, now=now, system=system, entity=entity)
+        log.warning("dead-lettered %s %s %s: %s", system, entity, key, record["reason"])
+        self._produce(t.DEADLETTER, (key or "").encode(), self.codec(t.DEADLETTER).encode(record))
+        self.metrics.dead_letters.labels(system, entity).inc()
+
+    # -- acknowledgement ------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Wait until the broker acknowledged everything enqueued; RetriableError if not."""
+        deadline = time.monotonic() + self.flush_timeout_s
+        remaining = await asyncio.to_thread(self._producer.flush, self.flush_timeout_s)
+        while remaining and time.monotonic() < deadline:
+            remaining = await asyncio.to_thread(self._producer.flush, 1.0)
+        with self._lock:
+            failures, self._failures = self._failures, []
+        if remaining or failures:
+            detail = "; ".join(failures[:3]) or f"{remaining} still unacknowledged"
+            raise RetriableError(
+                f"CDC {self.source}: the broker did not acknowledge every envelope ({detail}); "
+                "the position is not advanced and the changes will be read again"
+            )
+
+    async def checkpoint(self, position: Position) -> None:
+        """Store `position` once every envelope before it is acknowledged."""
+        await self.flush()
+        record = position.to_record(datetime.now(UTC))
+        value = self.codec(t.SOURCE_POSITIONS).encode(record)
+        self._produce(t.SOURCE_POSITIONS, position.source.encode(), value)
+        await self.flush()
+        self.metrics.positions.labels(self.source).inc()
+        log.debug("committed position %s", position)
+
+    def reset(self) -> None:
+        """Drop unacknowledged work and start a fresh producer (after a failed checkpoint,
+        an idempotent producer may be in a fatal state)."""
+        self._discard(self._producer)
+        with self._lock:
+            self._failures = []
+        self._producer = self._new_producer()
+
+    @staticmethod
+    def _discard(producer: Producer) -> None:
+        try:
+            producer.purge()
+            producer.flush(0)
+            producer.close()
+        except (KafkaException, RuntimeError):
+            log.debug("closing the old producer failed", exc_info=True)
+
+    def close(self) -> None:
+        """Flush what is left (best effort, bounded), then close the producer."""
+        remaining = self._producer.flush(min(self.flush_timeout_s, 10.0))
+        if remaining:
+            log.warning("CDC %s: %d envelopes unacknowledged at shutdown", self.source, remaining)
+        self._discard(self._producer)

@@ -1,0 +1,193 @@
+"""Wire the CDC sources to their clients and producers, and run them until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from confluent_kafka.schema_registry import SchemaRegistryClient
+
+from connectors.cdc.changes import ENTITY_RESOURCE, RESOURCE_ENTITY
+from connectors.cdc.metrics import CdcMetrics
+from connectors.cdc.options import SALESFORCE_OBJECTS, CdcOptions
+from connectors.cdc.positions import Position, load_positions
+from connectors.cdc.publisher import Publisher
+from connectors.custompms import CustompmsClient
+from connectors.salesforce import SalesforceClient
+from sfpms.errors import ConfigError
+from sfpms.kafka import topics as t
+from sfpms.kafka.admin import ensure_topics
+from sfpms.kafka.serde import TopicCodec, registry_client
+from sfpms.settings import Settings
+
+log = logging.getLogger(__name__)
+
+System = Literal["salesforce", "custompms"]
+SYSTEMS: tuple[System, ...] = ("salesforce", "custompms")
+Progress = Callable[[int, int | None], None]
+
+
+def cdc_topics(system: str) -> list[str]:
+    """The change topics one system's CDC publishes to (unprefixed)."""
+    entities = t.SALESFORCE_OBJECTS if system == "salesforce" else t.CUSTOMPMS_RESOURCES
+    return [t.changes_topic(system, entity) for entity in entities]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What `sfpms cdc snapshot --entity` names: a system and its entity spelling."""
+
+    system: System
+    entity: str
+
+
+def resolve_entity(entity: str, source: str | None = None) -> Target:
+    """`Task`/`Division`/`Organization` -> Salesforce; `customer(s)`/`project(s)`/`task(s)` ->
+    Custompms. `task` alone is Custompms and `Task` Salesforce; `source` settles it."""
+    sf_names = {name.casefold(): name for name in SALESFORCE_OBJECTS}
+    folded = entity.casefold()
+    pms_entity = RESOURCE_ENTITY.get(folded, folded)
+    if source == "salesforce":
+        if folded in sf_names:
+            return Target("salesforce", sf_names[folded])
+    elif source == "custompms":
+        if pms_entity in ENTITY_RESOURCE:
+            return Target("custompms", pms_entity)
+    elif entity in sf_names.values():
+        return Target("salesforce", entity)
+    elif pms_entity in ENTITY_RESOURCE:
+        return Target("custompms", pms_entity)
+    elif folded in sf_names:
+        return Target("salesforce", sf_names[folded])
+    raise ConfigError(
+        f"unknown CDC entity {entity!r}"
+        + (f" for {source}" if source else "")
+        + ": use a Salesforce sObject (Division, Organization, Task) or a Custompms resource "
+        "(customer, project, task)"
+    )
+
+
+def _prepare_kafka(
+    settings: Settings, systems: Sequence[str]
+) -> tuple[SchemaRegistryClient, dict[str, Position]]:
+    """Make sure the topics exist (a producer would otherwise auto-create them with one
+    partition) and read the stored positions. Blocking."""
+    wanted = {t.DEADLETTER, t.SOURCE_POSITIONS}
+    for system in systems:
+        wanted.update(cdc_topics(system))
+    ensure_topics(settings, [spec for spec in t.catalogue() if spec.name in wanted])
+    registry = registry_client(settings)
+    codec = TopicCodec(settings, registry, t.SOURCE_POSITIONS)
+    return registry, load_positions(settings, codec)
+
+
+async def _publisher(
+    stack: AsyncExitStack,
+    settings: Settings,
+    registry: SchemaRegistryClient,
+    metrics: CdcMetrics,
+    options: CdcOptions,
+    system: str,
+) -> Publisher:
+    publisher = Publisher(
+        settings, registry, metrics, system, flush_timeout_s=options.flush_timeout_s
+    )
+    stack.callback(publisher.close)
+    await asyncio.to_thread(publisher.register, cdc_topics(system))
+    return publisher
+
+
+async def run_cdc(
+    settings: Settings,
+    options: CdcOptions | None = None,
+    *,
+    sources: Sequence[str] = SYSTEMS,
+    stop: asyncio.Event | None = None,
+    metrics: CdcMetrics | None = None,
+    metrics_port: int | None = None,
+) -> None:
+    """Run the CDC producers of `sources` until `stop` is set, then flush and return.
+
+    If one source fails for good (a ConfigError such as refused credentials), the others are
+    stopped cleanly and the error is raised.
+    """
+    from connectors.cdc.custompms_source import CustompmsSource
+    from connectors.cdc.salesforce_source import SalesforceSource
+
+    options = options or CdcOptions()
+    stop = stop or asyncio.Event()
+    metrics = metrics or CdcMetrics()
+    registry, positions = await asyncio.to_thread(_prepare_kafka, settings, sources)
+    log.info("CDC starting (%s) with stored positions: %s", ", ".join(sources), sorted(positions))
+    async with AsyncExitStack() as stack:
+        if metrics_port is not None:
+            stack.callback(metrics.serve(metrics_port))
+        loops: list[Coroutine[Any, Any, None]] = []
+        if "salesforce" in sources:
+            sf = await stack.enter_async_context(SalesforceClient(settings))
+            publisher = await _publisher(stack, settings, registry, metrics, options, "salesforce")
+            sf_source = SalesforceSource(sf, publisher, metrics, options, positions)
+            await sf_source.prepare()
+            loops.append(sf_source.run(stop))
+        if "custompms" in sources:
+            pms = await stack.enter_async_context(CustompmsClient(settings))
+            publisher = await _publisher(stack, settings, registry, metrics, options, "custompms")
+            pms_source = CustompmsSource(
+                pms, publisher, metrics, options, positions, settings.client_name
+            )
+            await pms_source.prepare()
+            loops.append(pms_source.run(stop))
+        await _run_all(loops, stop)
+    log.info("CDC stopped; every published envelope was acknowledged")
+
+
+async def _run_all(loops: Sequence[Awaitable[None]], stop: asyncio.Event) -> None:
+    async def guarded(loop: Awaitable[None]) -> None:
+        try:
+            await loop
+        except BaseException:
+            stop.set()  # let the other sources finish their cycle and flush
+            raise
+
+    results = await asyncio.gather(*(guarded(loop) for loop in loops), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+async def run_snapshot(
+    settings: Settings,
+    target: Target,
+    options: CdcOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """Re-publish every live record of one entity as op r; returns how many.
+
+    Streaming positions are left alone: a running `sfpms cdc run` goes on where it was.
+    """
+    from connectors.cdc.custompms_source import CustompmsSource
+    from connectors.cdc.salesforce_source import SalesforceSource
+
+    options = options or CdcOptions()
+    metrics = CdcMetrics()
+    registry, positions = await asyncio.to_thread(_prepare_kafka, settings, [target.system])
+    async with AsyncExitStack() as stack:
+        publisher = await _publisher(stack, settings, registry, metrics, options, target.system)
+        if target.system == "salesforce":
+            sf = await stack.enter_async_context(SalesforceClient(settings))
+            sf_source = SalesforceSource(sf, publisher, metrics, options, positions)
+            await sf_source.prepare()
+            return await sf_source.snapshot(
+                target.entity, stop=stop, progress=progress, store_position=False
+            )
+        pms = await stack.enter_async_context(CustompmsClient(settings))
+        pms_source = CustompmsSource(
+            pms, publisher, metrics, options, positions, settings.client_name
+        )
+        return await pms_source.snapshot(target.entity, stop=stop, progress=progress)

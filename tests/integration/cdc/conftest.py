@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sfpms.kafka import topics as t
+from sfpms.kafka.admin import ensure_topics
+from sfpms.settings import Settings
+from tests.integration.cdc.support import Stack, running_emulators
+from tests.support.stack import with_registry
+
+
+@pytest.fixture(scope="session")
+def cdc_cert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cdc-salesforce-tls")
+
+
+@pytest.fixture
+def stack(settings: Settings, cdc_cert_dir: Path) -> Iterator[Stack]:
+    """Fresh emulators, the session broker with this test's topics, an embedded registry."""
+    ensure_topics(settings, t.catalogue())
+    with with_registry(settings) as registered, running_emulators(cdc_cert_dir) as (sf, pms):
+        configured = registered.model_copy(
+            update={
+                "salesforce_url": sf.server.url,
+                "salesforce_ca_bundle": sf.cert,
+                "custompms_url": pms.server.url,
+            }
+        )
+        yield Stack(configured, sf, pms)

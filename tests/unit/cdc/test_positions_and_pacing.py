@@ -1,0 +1,135 @@
+"""Source positions, API-usage pacing, failure backoff, options and entity names."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from confluent_kafka.schema_registry import SchemaRegistryClient
+
+from connectors.cdc.custompms_source import feed_head
+from connectors.cdc.options import CdcOptions
+from connectors.cdc.pacing import paced_interval, retry_delay, wait_or_stop
+from connectors.cdc.positions import FEED_KEY, Position, poll_key, salesforce_key
+from connectors.cdc.runner import Target, resolve_entity
+from connectors.cdc.watermark import Mark
+from sfpms.errors import ConfigError
+from sfpms.kafka import topics as t
+from sfpms.kafka.serde import TopicCodec
+from sfpms.settings import Settings
+
+NOW = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        Position(salesforce_key("Task"), Mark(NOW, "00T1"), snapshot_done=True),
+        Position(salesforce_key("Division"), None, snapshot_done=True),
+        Position(FEED_KEY, seq=42),
+        Position(poll_key("customer"), Mark(NOW, "cus_000001")),
+    ],
+)
+def test_positions_round_trip_through_the_source_position_schema(position: Position) -> None:
+    registry = SchemaRegistryClient.new_client({"url": "mock://cdc-positions"})
+    codec = TopicCodec(Settings(), registry, t.SOURCE_POSITIONS)
+    decoded = codec.decode(codec.encode(position.to_record(NOW)))
+    assert Position.from_record(decoded) == position
+    assert decoded["updated_at"] == NOW
+
+
+def test_position_keys_name_the_source() -> None:
+    assert (salesforce_key("Task"), FEED_KEY, poll_key("task")) == (
+        "salesforce/Task",
+        "custompms/feed",
+        "custompms/task",
+    )
+
+
+@pytest.mark.parametrize(
+    ("usage", "factor"),
+    [(None, 1), (0.5, 1), (0.8, 1), (0.81, 2), (0.9, 2), (0.91, 4), (0.96, 8), (0.99, 16)],
+)
+def test_polling_slows_down_as_api_usage_nears_the_daily_limit(
+    usage: float | None, factor: int
+) -> None:
+    assert paced_interval(5.0, usage, 0.8) == 5.0 * factor
+
+
+def test_retry_delay_grows_is_capped_and_honours_retry_after() -> None:
+    assert retry_delay(0.2, 1, None, 60) == 1.0
+    assert retry_delay(5, 2, None, 60) == 20
+    assert retry_delay(5, 30, None, 60) == 60
+    assert retry_delay(0.2, 1, 30, 60) == 30
+    assert retry_delay(0.2, 1, 3600, 60) == 60
+
+
+async def test_wait_or_stop_returns_as_soon_as_stop_is_set() -> None:
+    stop = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.01, stop.set)
+    started = asyncio.get_running_loop().time()
+    await wait_or_stop(stop, 30)
+    assert asyncio.get_running_loop().time() - started < 5
+
+
+@pytest.mark.parametrize("head", [0, 1, 2, 7, 100, 1023, 1024, 5000])
+async def test_feed_head_finds_the_newest_seq_in_few_probes(head: int) -> None:
+    probes: list[int] = []
+
+    async def first_after(after: int) -> int | None:
+        probes.append(after)
+        return after + 1 if after < head else None
+
+    assert await feed_head(first_after) == head
+    assert len(probes) <= 2 * max(head, 1).bit_length() + 3
+
+
+async def test_feed_head_copes_with_gaps_in_seq() -> None:
+    seqs = [3, 9, 10, 40]
+
+    async def first_after(after: int) -> int | None:
+        return next((s for s in seqs if s > after), None)
+
+    assert await feed_head(first_after) == 40
+
+
+@pytest.mark.parametrize(
+    ("entity", "source", "target"),
+    [
+        ("Task", None, Target("salesforce", "Task")),
+        ("task", None, Target("custompms", "task")),
+        ("tasks", None, Target("custompms", "task")),
+        ("task", "salesforce", Target("salesforce", "Task")),
+        ("Task", "custompms", Target("custompms", "task")),
+        ("organization", None, Target("salesforce", "Organization")),
+        ("Customers", None, Target("custompms", "customer")),
+    ],
+)
+def test_snapshot_entity_names_resolve_to_a_system(
+    entity: str, source: str | None, target: Target
+) -> None:
+    assert resolve_entity(entity, source) == target
+
+
+@pytest.mark.parametrize(("entity", "source"), [("Widget", None), ("Division", "custompms")])
+def test_unknown_snapshot_entities_are_refused_with_the_choices(
+    entity: str, source: str | None
+) -> None:
+    with pytest.raises(ConfigError, match="customer, project, task"):
+        resolve_entity(entity, source)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"poll_interval_s": 0},
+        {"batch_size": 0},
+        {"overlap_s": -1},
+        {"feed_page_size": 1001},
+        {"usage_threshold": 1.0},
+    ],
+)
+def test_options_refuse_values_that_cannot_work(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        CdcOptions(**bad)  # type: ignore[arg-type]
