@@ -40,7 +40,10 @@ _STATUS_STYLE = {
     show_default=True,
     help="Seconds between samples.",
 )
-def lag(as_json: bool, groups: tuple[str, ...], samples: int, interval: float) -> None:
+@click.option("--lagging", is_flag=True, help="List only partitions with lag or a bad status.")
+def lag(
+    as_json: bool, groups: tuple[str, ...], samples: int, interval: float, lagging: bool
+) -> None:
     """Committed offset, end offset, lag (messages and seconds) and Burrow status."""
     from sfpms.observe.oneshot import measure
 
@@ -55,7 +58,7 @@ def lag(as_json: bool, groups: tuple[str, ...], samples: int, interval: float) -
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
         return
-    _print(report, samples)
+    _print(report, samples, lagging)
 
 
 def _seconds(value: float | None) -> str:
@@ -66,7 +69,7 @@ def _status(name: str) -> str:
     return f"[{_STATUS_STYLE.get(name, 'bold red')}]{name}[/]"
 
 
-def _print(report: LagReport, samples: int) -> None:
+def _print(report: LagReport, samples: int, lagging: bool) -> None:
     console = Console()
     for group in report.groups:
         table = Table(
@@ -78,6 +81,8 @@ def _print(report: LagReport, samples: int) -> None:
             title_justify="left",
         )  # fmt: skip
         for row in group.partitions:
+            if lagging and row.lag == 0 and row.status.name in ("OK", "NOTFOUND"):
+                continue
             table.add_row(
                 row.topic,
                 str(row.partition),
@@ -90,7 +95,10 @@ def _print(report: LagReport, samples: int) -> None:
                 row.owner.client_id or row.owner.member_host or "-",
             )
         console.print(table)
-    flows = Table("flow", "lag", "lag s", "status", "p50 s", "p95 s", "p99 s", title="flows")
+    flows = Table(
+        "flow", "lag", "lag s", "status", "p50 s", "p95 s", "p99 s",
+        title="flows (engine + sink lag)", title_justify="left",
+    )  # fmt: skip
     for flow in report.flows:
         lat = flow.latency
         flows.add_row(
@@ -103,7 +111,8 @@ def _print(report: LagReport, samples: int) -> None:
             _seconds(lat.p99) if lat else "n/a",
         )
     console.print(flows)
-    console.print(f"dead-letter topic: {report.dlq_size if report.dlq_size is not None else 'n/a'}")
+    dlq = "n/a" if report.dlq_size is None else f"{report.dlq_size} message(s)"
+    console.print(f"dead-letter topic: {dlq}")
     console.print(f"latency from: {report.latency_source}")
     if samples < 2:
         console.print(

@@ -18,6 +18,8 @@ SINK_GROUPS = {"salesforce": "sfpms-sink-salesforce", "custompms": "sfpms-sink-c
 REPLAY_GROUP_PREFIX = "sfpms-replay-"
 #: Every product group name starts with this (after the deployment prefix).
 PRODUCT_GROUP_PREFIX = "sfpms-"
+#: The dashboard's own readers (they never commit); not watched.
+OBSERVER_GROUP_PREFIX = "sfpms-observe-"
 
 _ENTITIES = {"salesforce": t.SALESFORCE_OBJECTS, "custompms": t.CUSTOMPMS_RESOURCES}
 
@@ -74,7 +76,9 @@ class Naming:
         return name.removeprefix(self.prefix)
 
     def is_product_group(self, group: str) -> bool:
-        return group.startswith(self.full(PRODUCT_GROUP_PREFIX))
+        return group.startswith(self.full(PRODUCT_GROUP_PREFIX)) and not group.startswith(
+            self.full(OBSERVER_GROUP_PREFIX)
+        )
 
     def expected(self) -> Mapping[str, tuple[str, ...]]:
         """Prefixed group -> prefixed topics it is expected to consume."""

@@ -28,7 +28,7 @@ class PartitionLag:
     lag_seconds: float | None
     lag_seconds_method: LagSecondsMethod
     status: Status
-    complete: bool  # the Burrow window held enough points to judge a trend
+    complete: bool  # False: an OK with lag from a window too short to judge a trend
     owner: Member = field(default_factory=Member)
     error: str | None = None
 

@@ -118,10 +118,11 @@ class Sampler:
             latency_source=source,
         )
         report = self.tracker.report(snap, self.cluster, extras)
-        self._publish(report, scrapes)
+        self.publish(report, scrapes)
         return report
 
-    def _publish(self, report: LagReport, scrapes: dict[str, Scraped]) -> None:
+    def publish(self, report: LagReport, scrapes: dict[str, Scraped]) -> None:
+        """Make `report` the current one and add it to the history (each poll does this)."""
         horizon = report.taken_at - self.options.history_s
         length = int(self.options.history_s / max(self.options.interval_s, 0.1)) + 10
         at = report.taken_at

@@ -158,7 +158,8 @@ class LagTracker:
             lag_seconds=seconds,
             lag_seconds_method=method,
             status=status,
-            complete=window is not None and window.complete,
+            # an OK with lag from a one-point window is provisional; any other verdict is not
+            complete=lag == 0 or status != Status.OK or (window is not None and window.complete),
             owner=state.owners.get(tp, NO_OWNER),
             error=error,
         )

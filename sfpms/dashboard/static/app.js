@@ -37,6 +37,7 @@
 
   function fmtSeconds(s) {
     if (s === null || s === undefined) return "n/a";
+    if (s === 0) return "0 s";
     if (s < 1) return s.toFixed(2) + " s";
     if (s < 120) return s.toFixed(1) + " s";
     if (s < 7200) return (s / 60).toFixed(1) + " min";
@@ -98,7 +99,8 @@
     line.setAttribute("points", coords.join(" "));
     svg.append(area, line);
     text(pad + 2, 11, "max " + fmtInt(maxLag));
-    text(width - pad - 2, 11, Math.round((t1 - t0) / 60) + " min", "end");
+    const span = t1 - t0;
+    text(width - pad - 2, 11, "last " + (span < 120 ? Math.round(span) + " s" : Math.round(span / 60) + " min"), "end");
     return svg;
   }
 
@@ -107,7 +109,7 @@
   function flowCard(flow) {
     const latency = flow.latency && flow.latency !== "n/a"
       ? `e2e latency p50 ${fmtSeconds(flow.latency.p50)} · p95 ${fmtSeconds(flow.latency.p95)} · p99 ${fmtSeconds(flow.latency.p99)}`
-      : "e2e latency n/a (sink metrics not reachable or no writes yet)";
+      : "e2e latency n/a (no sink metrics or no writes yet)";
     const figure = (value, label, cls) =>
       el("div", { class: "figure" }, el("div", { class: "value " + (cls || "") }, value), el("div", { class: "label" }, label));
     return el(
@@ -126,19 +128,44 @@
     );
   }
 
+  function partitionRow(group, p) {
+    return el("tr",
+      { "data-group": group.group, "data-topic": p.topic, "data-partition": p.partition, "data-lag": p.lag, "data-lagging": p.lag > 0 ? 1 : 0 },
+      el("td", {}, p.topic),
+      el("td", { class: "num" }, p.partition),
+      el("td", { class: "num committed" }, p.committed === null ? "–" : fmtInt(p.committed)),
+      el("td", { class: "num end" }, fmtInt(p.end)),
+      el("td", { class: "num lag" }, fmtInt(p.lag)),
+      el("td", { class: "num lag-seconds", title: "from: " + p.lag_seconds_method }, fmtSeconds(p.lag_seconds)),
+      el("td", {}, el("span", { class: "status " + p.status }, p.status + (p.complete ? "" : "*"))),
+      el("td", { class: "muted" }, p.client_id || p.member_host || "–"));
+  }
+
+  // A topic whose partitions are all caught up and OK folds into one row, unless asked.
+  function topicRows(group, partitions) {
+    const quiet = partitions.every((p) => p.lag === 0 && ["OK", "NOTFOUND"].includes(p.status));
+    if (!quiet || showAll.checked) return partitions.map((p) => partitionRow(group, p));
+    const first = partitions[0];
+    const end = partitions.reduce((sum, p) => sum + p.end, 0);
+    const owners = new Set(partitions.map((p) => p.client_id).filter(Boolean));
+    return [el("tr", { class: "folded", "data-folded-topic": first.topic },
+      el("td", {}, first.topic),
+      el("td", { class: "num muted" }, partitions.length > 1 ? `0–${partitions.length - 1}` : "0"),
+      el("td", { class: "num muted" }, "caught up"),
+      el("td", { class: "num end" }, fmtInt(end)),
+      el("td", { class: "num lag" }, "0"),
+      el("td", { class: "num" }, fmtSeconds(0)),
+      el("td", {}, el("span", { class: "status " + first.status }, first.status)),
+      el("td", { class: "muted" }, owners.size ? [...owners].join(", ") : "–"))];
+  }
+
   function groupSection(group) {
-    const rows = group.partitions.map((p) =>
-      el("tr",
-        { "data-group": group.group, "data-topic": p.topic, "data-partition": p.partition, "data-lag": p.lag, "data-lagging": p.lag > 0 ? 1 : 0 },
-        el("td", {}, p.topic),
-        el("td", { class: "num" }, p.partition),
-        el("td", { class: "num committed" }, p.committed === null ? "–" : fmtInt(p.committed)),
-        el("td", { class: "num end" }, fmtInt(p.end)),
-        el("td", { class: "num lag" }, fmtInt(p.lag)),
-        el("td", { class: "num lag-seconds", title: p.lag_seconds_method }, fmtSeconds(p.lag_seconds)),
-        el("td", {}, el("span", { class: "status " + p.status }, p.status + (p.complete ? "" : "*"))),
-        el("td", { class: "muted" }, p.client_id || p.member_host || "–"))
-    );
+    const byTopic = new Map();
+    for (const p of group.partitions) {
+      if (!byTopic.has(p.topic)) byTopic.set(p.topic, []);
+      byTopic.get(p.topic).push(p);
+    }
+    const rows = [...byTopic.values()].flatMap((parts) => topicRows(group, parts));
     const table = el("table", {},
       el("thead", {}, el("tr", {},
         el("th", {}, "topic"), el("th", { class: "num" }, "partition"), el("th", { class: "num" }, "committed"),
@@ -161,6 +188,9 @@
     return details;
   }
   const openGroups = new Set(), closedGroups = new Set();
+  const showAll = document.getElementById("show-all");
+  let lastData = null, lastDead = null;
+  showAll.addEventListener("change", () => lastData && render(lastData, lastDead));
 
   function deadLetterRows(entries) {
     return entries.slice(0, 10).map((d) =>
@@ -199,6 +229,8 @@
   }
 
   function render(data, dead) {
+    lastData = data;
+    lastDead = dead;
     const banner = document.getElementById("banner");
     const problems = [];
     if (data.sampler.last_error) problems.push("last poll failed: " + data.sampler.last_error);
