@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     sink_metrics_port: int = 18092
     dashboard_token: SecretStr | None = None
     worker_web_port: int = 16066
+    instance_id: str | None = Field(
+        None,
+        description="Static group membership id of this process (default: host, role, port).",
+    )
     log_level: str = "INFO"
 
     def kafka_client_config(self) -> dict[str, Any]:
@@ -192,6 +196,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
         text = json.dumps(value) if isinstance(value, dict | list) else str(value)
         env[f"SFPMS_{name.upper()}"] = text
     return env
+
+
+def default_instance_id(role: str) -> str:
+    """A group.instance.id stable across restarts of the same process on the same host."""
+    import socket
+
+    return f"{socket.gethostname()}-{role}"
 
 
 @lru_cache(maxsize=1)

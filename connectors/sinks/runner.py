@@ -19,6 +19,7 @@ async def run_sinks(
     systems: tuple[str, ...],
     options: SinkOptions | None = None,
     stop: asyncio.Event | None = None,
+    instance_id: str | None = None,
 ) -> None:
     """Run one SinkWorker per system; SIGINT/SIGTERM (or `stop`) ends them cleanly."""
     stop = stop or asyncio.Event()
@@ -36,5 +37,5 @@ async def run_sinks(
             else:
                 pms = await stack.enter_async_context(CustompmsClient(settings))
                 target = CustompmsTarget(pms)
-            workers.append(SinkWorker(settings, system, target, options))
+            workers.append(SinkWorker(settings, system, target, options, instance_id))
         await asyncio.gather(*(w.run(stop) for w in workers))

@@ -58,6 +58,7 @@ class SinkWorker:
         system: str,
         target: Target,
         options: SinkOptions | None = None,
+        instance_id: str | None = None,
     ) -> None:
         self.settings = settings
         self.system = system
@@ -70,10 +71,12 @@ class SinkWorker:
         }
         self.results = TopicCodec(settings, client, t.ACKS)
         self.dead_letters = TopicCodec(settings, client, t.DEADLETTER)
+        extra: dict[str, Any] = {"max.poll.interval.ms": 600000}
+        if instance_id:
+            # static membership: a restarted sink takes its partitions back at once
+            extra["group.instance.id"] = f"{instance_id}-{system}"
         self.consumer = Consumer(
-            settings.consumer_config(
-                settings.topic(f"sfpms-sink-{system}"), **{"max.poll.interval.ms": 600000}
-            )
+            settings.consumer_config(settings.topic(f"sfpms-sink-{system}"), **extra)
         )
         self.producer = Producer(settings.producer_config())
         self.applied = 0

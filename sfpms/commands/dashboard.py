@@ -8,6 +8,12 @@ from sfpms.settings import get_settings
 
 
 @click.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; only change it inside a container (docker-compose.yml).",
+)
 @click.option("--port", type=int, default=None, help="Default: SFPMS_DASHBOARD_PORT.")
 @click.option(
     "--interval",
@@ -23,7 +29,7 @@ from sfpms.settings import get_settings
     show_default=True,
     help="How much lag history the charts keep (in memory).",
 )
-def dashboard(port: int | None, interval: float, history_minutes: float) -> None:
+def dashboard(host: str, port: int | None, interval: float, history_minutes: float) -> None:
     """Serve the dashboard (flows, lag, dead letters) and Prometheus /metrics until Ctrl-C."""
     import uvicorn
 
@@ -40,5 +46,5 @@ def dashboard(port: int | None, interval: float, history_minutes: float) -> None
     )
     app = create_app(settings, options=options)
     bind_port = port or settings.dashboard_port
-    click.echo(f"dashboard on http://127.0.0.1:{bind_port}/ (metrics at /metrics)")
-    uvicorn.run(app, host="127.0.0.1", port=bind_port, log_level="warning", access_log=False)
+    click.echo(f"dashboard on http://{host}:{bind_port}/ (metrics at /metrics)")
+    uvicorn.run(app, host=host, port=bind_port, log_level="warning", access_log=False)

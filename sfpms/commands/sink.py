@@ -24,13 +24,25 @@ def sink() -> None:
 @click.option("--batch-size", type=int, default=200, show_default=True)
 @click.option("--linger-ms", type=int, default=50, show_default=True)
 @click.option("--metrics-port", type=int, default=None, help="Serve /metrics on 127.0.0.1.")
-def run(system: str, batch_size: int, linger_ms: int, metrics_port: int | None) -> None:
+@click.option(
+    "--instance-id",
+    default=None,
+    help="Static group member id, the same across restarts [default <host>-sink].",
+)
+def run(
+    system: str,
+    batch_size: int,
+    linger_ms: int,
+    metrics_port: int | None,
+    instance_id: str | None,
+) -> None:
     """Consume write topics and apply them until Ctrl-C."""
     import uvloop
 
     from connectors.sinks.runner import run_sinks
     from connectors.sinks.worker import SinkOptions
     from sfpms import metrics
+    from sfpms.settings import default_instance_id
 
     settings = get_settings()
     if metrics_port:
@@ -38,4 +50,5 @@ def run(system: str, batch_size: int, linger_ms: int, metrics_port: int | None) 
     systems = ("salesforce", "custompms") if system == "all" else (system,)
     options = SinkOptions(batch_size=batch_size, linger_s=linger_ms / 1000)
     uvloop.install()
-    asyncio.run(run_sinks(settings, systems, options))
+    member = instance_id or settings.instance_id or default_instance_id("sink")
+    asyncio.run(run_sinks(settings, systems, options, instance_id=member))

@@ -10,13 +10,20 @@ from sfpms.settings import get_settings
 @click.command()
 @click.option("--web-port", type=int, default=None, help="Faust web port on 127.0.0.1.")
 @click.option("--loglevel", default="warning", show_default=True)
-def worker(web_port: int | None, loglevel: str) -> None:
+@click.option(
+    "--instance-id",
+    default=None,
+    help="Static group member id; unique per worker, the same across its restarts "
+    "[SFPMS_INSTANCE_ID; default <host>-worker-<web port>].",
+)
+def worker(web_port: int | None, loglevel: str, instance_id: str | None) -> None:
     """Join the engine's consumer group and sync; run several for more throughput."""
     import faust
     import mode.loop
 
     from sfpms.kafka.admin import ensure_topics
     from sfpms.kafka.topics import catalogue
+    from sfpms.settings import default_instance_id
     from streams.core.decide import Rules
     from streams.engine.app import create_app
     from streams.engine.codecs import EngineCodecs
@@ -24,9 +31,12 @@ def worker(web_port: int | None, loglevel: str) -> None:
 
     mode.loop.use("uvloop")
     settings = get_settings()
+    port = web_port or settings.worker_web_port
+    member = instance_id or settings.instance_id or default_instance_id(f"worker-{port}")
     ensure_topics(settings, catalogue())
     codecs = EngineCodecs(settings)
     codecs.register_outputs()
-    app = create_app(settings, Rules(FLOWS, settings.precedence), web_port=web_port, codecs=codecs)
+    rules = Rules(FLOWS, settings.precedence)
+    app = create_app(settings, rules, web_port=port, codecs=codecs, instance_id=member)
     worker_ = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     worker_.execute_from_commandline()

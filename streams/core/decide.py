@@ -95,8 +95,14 @@ def sf_row(flow: Flow, sf_field: str) -> FieldRow | None:
 
 def on_sf_change(hub: Hub | None, change: Change, rules: Rules, now: int) -> tuple[Hub, Decision]:
     """Fold a Salesforce change into its hub and decide the writes."""
+    first_sight = hub is None
     if hub is None:
-        hub = Hub(sf_id=change.id, sf_object=change.entity, born_by_sync=change.by_sync)
+        # Only objects the sync ever creates in Salesforce can be born by it: a singleton
+        # Organization last touched by the integration user is still a person's record.
+        creatable = any(f.create_in_sf for f in rules.for_sf_object(change.entity))
+        hub = Hub(
+            sf_id=change.id, sf_object=change.entity, born_by_sync=change.by_sync and creatable
+        )
     if change.record is not None and change.record.get(EXTERNAL_ID_FIELD) and not hub.links:
         # Created by the sync's upsert from a Custompms record; its link is on the way.
         hub.born_by_sync = True
@@ -111,13 +117,17 @@ def on_sf_change(hub: Hub | None, change: Change, rules: Rules, now: int) -> tup
         decision.skipped = "record is deleted"
         return hub, decision
     assert change.record is not None
+    # The first sight of a record the sync did not make is its baseline: its values are what
+    # a person wants, whoever touched it last (e.g. a snapshot of a record last saved by the
+    # integration user before the sync ran).
+    counts_as_person = not change.by_sync or (first_sight and not hub.born_by_sync)
     fresh: set[str] = set()
     for name in rules.sf_fields(hub.sf_object):
         value = canonical(change.record.get(name))
         if hub.sf_known.get(name, _MISSING) == value:
             continue
         hub.sf_known[name] = value
-        if not change.by_sync:
+        if counts_as_person:
             candidate = Winner(SF, change.ts, value)
             if rules.beats(candidate, hub.winners.get(name)):
                 hub.winners[name] = candidate

@@ -48,36 +48,53 @@ def app_id(settings: Settings) -> str:
     return settings.topic(APP_NAME)
 
 
-class FaustHubs:
-    """HubStore over a Faust table of encoded hubs keyed by Salesforce id bytes."""
+class _Overlay:
+    """Table changes of the batch in progress, written to the Faust table only after the
+    batch's outputs are flushed: a crash in between replays the batch against the old state
+    and produces the outputs again (harmless: every write is idempotent), instead of
+    finding new state that claims outputs which were never delivered."""
 
     def __init__(self, table: Any) -> None:
         self.table = table
+        self.changes: dict[bytes, bytes | None] = {}
+
+    def raw(self, key: str) -> bytes | None:
+        encoded = key.encode()
+        if encoded in self.changes:
+            return self.changes[encoded]
+        value = self.table.get(encoded)
+        return bytes(value) if value is not None else None
+
+    def apply(self) -> None:
+        for key, value in self.changes.items():
+            if value is None:
+                if key in self.table:
+                    del self.table[key]
+            else:
+                self.table[key] = value
+        self.changes.clear()
+
+
+class FaustHubs(_Overlay):
+    """HubStore over a Faust table of encoded hubs keyed by Salesforce id bytes."""
 
     def get(self, key: str) -> Hub | None:
-        raw = self.table.get(key.encode())
+        raw = self.raw(key)
         return decode_hub(raw) if raw is not None else None
 
     def put(self, key: str, hub: Hub) -> None:
-        self.table[key.encode()] = encode_hub(hub)
+        self.changes[key.encode()] = encode_hub(hub)
 
 
-class FaustRoutes:
+class FaustRoutes(_Overlay):
     """RouteStore over a Faust table of encoded routes keyed by Custompms id bytes."""
 
-    def __init__(self, table: Any) -> None:
-        self.table = table
-
     def get(self, key: str) -> Route | None:
-        raw = self.table.get(key.encode())
+        raw = self.raw(key)
         return decode_route(raw) if raw is not None else None
 
     def put(self, key: str, route: Route | None) -> None:
-        if route is None:
-            if key.encode() in self.table:
-                del self.table[key.encode()]
-        else:
-            self.table[key.encode()] = encode_route(route)
+        self.changes[key.encode()] = encode_route(route) if route is not None else None
 
 
 def _broker_url(settings: Settings) -> str:
@@ -115,8 +132,14 @@ def create_app(
     *,
     web_port: int | None = None,
     codecs: EngineCodecs | None = None,
+    instance_id: str | None = None,
 ) -> faust.App:
-    """Build the engine app with its agents and tables."""
+    """Build the engine app with its agents and tables.
+
+    `instance_id` makes the worker a static member of the consumer group: restarted with
+    the same id, it takes its partitions back at once instead of waiting for the broker to
+    expire the dead member (the embedded noida-db never does; see docs/brokers.md).
+    """
     app = faust.App(
         app_id(settings),
         broker=_broker_url(settings),
@@ -125,6 +148,10 @@ def create_app(
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         broker_session_timeout=6,
+        # The rebalance timeout: how long a rebalance waits for a member that died without
+        # leaving (SIGKILL). Faust defaults to 1000 s; noida-db then keeps the group
+        # rebalancing that long. Batches take well under a second, so 30 s is ample.
+        broker_max_poll_interval=30,
         broker_heartbeat_interval=1,
         broker_commit_interval=1.0,
         consumer_auto_offset_reset="earliest",
@@ -134,6 +161,7 @@ def create_app(
         web_enabled=True,
         web_bind="127.0.0.1",
         web_port=web_port or settings.worker_web_port,
+        consumer_group_instance_id=instance_id,
         key_serializer="raw",
         value_serializer="raw",
     )
@@ -171,25 +199,28 @@ def create_app(
                 key=emit.key, value=emit.value, headers=list(emit.headers) or None
             )
 
-    async def run(stream: Any) -> None:
+    async def run(stream: Any, store: _Overlay) -> None:
         async for batch in _batches(stream):
+            emits: list[Emit] = []
             for event in batch:
                 message = event.message
                 origin = Origin(message.topic[len(prefix) :], message.partition, message.offset)
                 headers = _headers(message.headers)
-                send(
-                    processor.dispatch(
-                        origin, message.key, message.value, headers, hubs, route_store
-                    )
+                emits += processor.dispatch(
+                    origin, message.key, message.value, headers, hubs, route_store
                 )
+            # Outputs first, state second (see _Overlay); offsets are committed later still.
+            send(emits)
+            await app.producer.flush()
+            store.apply()
 
     @app.agent(topic(*sf_changes, t.INBOX, t.ACKS), name="hubs")
     async def hub_agent(stream: Any) -> None:
-        await run(stream)
+        await run(stream, hubs)
 
     @app.agent(topic(*pms_changes, t.ROUTES), name="routes")
     async def route_agent(stream: Any) -> None:
-        await run(stream)
+        await run(stream, route_store)
 
     return app
 

@@ -37,7 +37,16 @@ class EngineWorker:
         env = {**os.environ, **settings_env(settings)}
         self.process = ManagedProcess(
             name=name,
-            argv=[sys.executable, "-m", "sfpms", "worker", "--web-port", str(self.web_port)],
+            argv=[
+                sys.executable,
+                "-m",
+                "sfpms",
+                "worker",
+                "--web-port",
+                str(self.web_port),
+                "--instance-id",
+                f"{settings.topic_prefix}{name}",
+            ],
             log_path=log_dir / f"{name}.log",
             env=env,
         )

@@ -1,0 +1,187 @@
+"""The whole product running for end-to-end tests.
+
+Both emulators are real HTTP servers in this process (threads, 127.0.0.1); the registry too;
+CDC, the engine worker(s) and the sink workers are real `python -m sfpms ...` processes
+with the test's settings, started and stopped (or killed) by PID. People's edits go
+through the emulators' APIs with people's credentials (Salesforce user alice, Custompms
+client alice), so CDC tags them as persons' changes, not the sync's.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from sfpms.embedded.broker import free_port
+from sfpms.embedded.process import ManagedProcess
+from sfpms.kafka import topics as t
+from sfpms.kafka.admin import ensure_topics
+from sfpms.settings import Settings, settings_env
+from tests.integration.custompms.support import RunningEmulator, running_emulator
+from tests.integration.salesforce.support import RunningSalesforce, running_salesforce
+from tests.support.harness import TANSU_PRODUCER_CONFIG, HarnessSettings, unique_prefix
+from tests.support.stack import EngineWorker, with_registry
+
+T = TypeVar("T")
+PERSON_TOKEN = "alice-pms-token"
+
+
+def eventually(check: Callable[[], T | None], timeout: float = 60.0, what: str = "") -> T:
+    """Poll `check` until it returns something truthy; AssertionError naming `what`."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or check}")
+
+
+@dataclass
+class Live:
+    """A running product and handles to both systems."""
+
+    settings: Settings
+    sf: RunningSalesforce
+    pms: RunningEmulator
+    log_dir: Path
+    workers: list[EngineWorker] = field(default_factory=list)
+    processes: dict[str, ManagedProcess] = field(default_factory=dict)
+
+    # -- processes --------------------------------------------------------------------------
+    def start_process(self, name: str, *args: str) -> ManagedProcess:
+        process = ManagedProcess(
+            name=name,
+            argv=[sys.executable, "-m", "sfpms", *args],
+            log_path=self.log_dir / f"{name}.log",
+            env={**os.environ, **settings_env(self.settings)},
+        )
+        process.start()
+        self.processes[name] = process
+        return process
+
+    def start_worker(self, name: str = "worker") -> EngineWorker:
+        worker = EngineWorker(self.settings, self.log_dir, name)
+        worker.start()
+        self.workers.append(worker)
+        return worker
+
+    def logs(self) -> str:
+        parts = []
+        for path in sorted(self.log_dir.glob("*.log")):
+            parts.append(f"== {path.name}\n{path.read_text(errors='replace')[-2500:]}")
+        return "\n".join(parts)
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        for process in self.processes.values():
+            process.stop(grace=15)
+
+    # -- people -----------------------------------------------------------------------------
+    def sf_person(self) -> Any:
+        """simple-salesforce logged in as alice (a person, not the sync)."""
+        return self.sf.simple(self.sf.alice_token())
+
+    def sf_admin(self) -> Any:
+        return self.sf.simple()
+
+    def pms_person(self) -> httpx.Client:
+        return self.pms.http(PERSON_TOKEN)
+
+    # -- reading both systems ---------------------------------------------------------------
+    def sf_records(self, sobject: str, where: str = "") -> list[dict[str, Any]]:
+        fields = {
+            "Task": "Id, Subject, Status, Priority, ActivityDate, Description, OwnerId, "
+            "Custompms_Id__c, IsDeleted",
+            "Division": "Id, Name, IsActive, Custompms_Id__c",
+            "Organization": "Id, Name, Phone, City",
+        }[sobject]
+        query = f"SELECT {fields} FROM {sobject} {where}"  # noqa: S608 - test-built SOQL
+        return list(self.sf_admin().query_all(query)["records"])
+
+    def pms_records(self, resource: str, **params: Any) -> list[dict[str, Any]]:
+        with self.pms.http() as api:
+            items: list[dict[str, Any]] = []
+            cursor = None
+            while True:
+                query = {"limit": 1000, **params, **({"cursor": cursor} if cursor else {})}
+                page = api.get(f"/{resource}", params=query).json()
+                items += page["items"]
+                cursor = page.get("next_cursor")
+                if not cursor:
+                    return items
+
+    def write_calls(self) -> tuple[int, int]:
+        """API calls that write, so far (Salesforce, Custompms), from the emulators' stats."""
+
+        def count(stats: dict[str, Any]) -> int:
+            return sum(
+                n
+                for endpoint, n in stats["requests"].items()
+                if endpoint.split()[0] in ("POST", "PATCH", "DELETE") and "oauth2" not in endpoint
+            )
+
+        sf_stats = self.sf.admin("GET", "/stats")
+        return count(sf_stats), count(self.pms.stats())
+
+
+@contextmanager
+def live_stack(
+    kafka_bootstrap: str,
+    tmp_path: Path,
+    *,
+    workers: int = 1,
+    poll_interval: float = 0.3,
+) -> Iterator[Live]:
+    """Everything running; stopped (by PID) at the end."""
+    harness = HarnessSettings()
+    base = Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=unique_prefix("e2e"),
+        partitions=4,
+        data_dir=tmp_path / "sfpms",
+        kafka_producer_config=dict(TANSU_PRODUCER_CONFIG if harness.test_broker == "tansu" else {}),
+        worker_web_port=free_port(),
+    )
+    ensure_topics(base, t.catalogue())
+    with ExitStack() as stack:
+        settings = stack.enter_context(with_registry(base))
+        sf = stack.enter_context(running_salesforce(tmp_path / "tls"))
+        pms = stack.enter_context(running_emulator())
+        pms.add_token(PERSON_TOKEN, "alice")
+        settings = settings.model_copy(
+            update={
+                "salesforce_url": sf.url,
+                "salesforce_ca_bundle": sf.cert,
+                "custompms_url": pms.url,
+            }
+        )
+        live = Live(settings, sf, pms, tmp_path / "logs")
+        try:
+            live.start_process(
+                "cdc", "cdc", "run", "--poll-interval", str(poll_interval), "--overlap", "1"
+            )
+            for index in range(workers):
+                live.start_worker(f"worker-{index}")
+            live.start_process(
+                "sinks",
+                "sink",
+                "run",
+                "--linger-ms",
+                "20",
+                "--instance-id",
+                f"{settings.topic_prefix}sinks",
+            )
+            yield live
+        finally:
+            live.stop()
