@@ -45,6 +45,8 @@ class Rules:
     #: not folded in again (it would roll known state back); the record is only reconciled.
     replay: bool = False
     _by_object: dict[str, tuple[Flow, ...]] = field(default_factory=dict, compare=False)
+    _fields: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    _writable: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
 
     def for_sf_object(self, sf_object: str) -> tuple[Flow, ...]:
         cached = self._by_object.get(sf_object)
@@ -55,23 +57,29 @@ class Rules:
 
     def sf_fields(self, sf_object: str) -> tuple[str, ...]:
         """Salesforce fields the flows of `sf_object` carry (references are ids, not data)."""
-        fields: dict[str, None] = {}
-        for flow in self.for_sf_object(sf_object):
-            fields.update(
-                (row.sf_field, None)
-                for row in flow.rows
-                if row.sf_field is not None and not row.is_reference
-            )
-        return tuple(fields)
+        cached = self._fields.get(sf_object)
+        if cached is None:
+            fields: dict[str, None] = {}
+            for flow in self.for_sf_object(sf_object):
+                fields.update(
+                    (row.sf_field, None)
+                    for row in flow.rows
+                    if row.sf_field is not None and not row.is_reference
+                )
+            cached = self._fields[sf_object] = tuple(fields)
+        return cached
 
     def sf_writable(self, sf_object: str) -> frozenset[str]:
         """Salesforce fields some flow writes (read-only and one-way fields excluded)."""
-        return frozenset(
-            row.sf_field
-            for flow in self.for_sf_object(sf_object)
-            for row in flow.rows
-            if row.writes_sf and row.sf_field is not None
-        )
+        cached = self._writable.get(sf_object)
+        if cached is None:
+            cached = self._writable[sf_object] = frozenset(
+                row.sf_field
+                for flow in self.for_sf_object(sf_object)
+                for row in flow.rows
+                if row.writes_sf and row.sf_field is not None
+            )
+        return cached
 
     def beats(self, candidate: Winner, current: Winner | None) -> bool:
         """Last writer wins by source commit time; ties go to the precedence system."""
@@ -151,7 +159,7 @@ def on_pms_change(
         reconcile(hub, rules, now, decision)
         return hub, decision
     if change.op == "d":
-        _pms_deleted(hub, flow, link, decision)
+        _pms_deleted(hub, flow, link, change.ts, decision)
         return hub, decision
     assert change.record is not None
     fresh: set[str] = set()
@@ -399,11 +407,11 @@ def _sf_deleted(hub: Hub, rules: Rules, decision: Decision) -> None:
     hub.deleted = True
     for flow in rules.for_sf_object(hub.sf_object):
         link = hub.links.get(flow.name)
-        if link is None or link.state == "detached":
-            continue
-        if link.state == "linked":
+        # A pending link stays pending: its create may still land, and its result then gets
+        # the delete policy (`_pms_created`), so no record is left behind unlinked.
+        if link is not None and link.state == "linked":
             _apply_delete_rule(hub, flow, link, flow.delete_policy.sf_deleted, decision)
-        link.state = "detached"
+            link.state = "detached"
 
 
 def _apply_delete_rule(
@@ -433,7 +441,7 @@ def _apply_delete_rule(
     )
 
 
-def _pms_deleted(hub: Hub, flow: Flow, link: PmsLink, decision: Decision) -> None:
+def _pms_deleted(hub: Hub, flow: Flow, link: PmsLink, ts: int, decision: Decision) -> None:
     rule = flow.delete_policy.pms_deleted
     if not hub.deleted and rule.action is DeleteAction.PROPAGATE:
         decision.writes.append(
@@ -442,6 +450,10 @@ def _pms_deleted(hub: Hub, flow: Flow, link: PmsLink, decision: Decision) -> Non
     elif not hub.deleted and rule.action is DeleteAction.DEACTIVATE:
         patch = {k: canonical(v) for k, v in rule.patch.items()}
         hub.sf_known.update(patch)
+        # The deactivation is the field's latest decision: it must win over the value the
+        # deleted record set, or the next reconcile would write that value back.
+        for name, value in patch.items():
+            hub.winners[name] = Winner(SF, ts, value)
         decision.writes.append(
             WriteIntent(
                 flow.name,

@@ -140,4 +140,9 @@ def on_link_change(route: Route | None, event: LinkChange) -> RouteDecision:
     if route is not None and route.state == "creating":
         # The Salesforce create failed: forget, so the next change tries again.
         return RouteDecision(None, [], [], [], skipped="create failed")
+    if route is not None and route.state == "linked" and route.link_key != event.link_key:
+        # Only the owner of a link can remove it (a refused claimant's unlink is stale).
+        return RouteDecision(
+            route, [], [], [], skipped="unlink from a record that is not the owner"
+        )
     return RouteDecision(Route("detached", event.link_key, event.flow), [], [], [])

@@ -27,6 +27,7 @@ from streams.core.decide import Rules
 from streams.core.hub import Hub
 from streams.core.routes import Route
 from streams.engine.codecs import EngineCodecs
+from streams.engine.output import OutputProducer
 from streams.engine.processor import (
     Emit,
     Origin,
@@ -165,6 +166,10 @@ def create_app(
         key_serializer="raw",
         value_serializer="raw",
     )
+    if settings.kafka_producer_config.get("batch.num.messages") == 1:
+        # One record per batch, as configured for librdkafka producers: the Tansu workaround
+        # for its wrong end offsets, which Faust's table recovery reads (docs/brokers.md).
+        app.conf.producer_max_batch_size = 1
     processor = Processor(codecs or EngineCodecs(settings), rules)
     app.conf.sfpms_processor = processor  # reachable for metrics
 
@@ -173,7 +178,7 @@ def create_app(
 
     sf_changes = [t.changes_topic("salesforce", e) for e in t.SALESFORCE_OBJECTS]
     pms_changes = [t.changes_topic("custompms", e) for e in t.CUSTOMPMS_RESOURCES]
-    outputs: dict[str, Any] = {spec.name: topic(spec.name) for spec in t.catalogue()}
+    output = OutputProducer(settings)
 
     hubs_table = app.Table(
         "hubs",
@@ -193,12 +198,6 @@ def create_app(
     route_store = FaustRoutes(routes_table)
     prefix = settings.topic_prefix
 
-    def send(emits: list[Emit]) -> None:
-        for emit in emits:
-            outputs[emit.topic].send_soon(
-                key=emit.key, value=emit.value, headers=list(emit.headers) or None
-            )
-
     async def run(stream: Any, store: _Overlay) -> None:
         async for batch in _batches(stream):
             emits: list[Emit] = []
@@ -210,8 +209,8 @@ def create_app(
                     origin, message.key, message.value, headers, hubs, route_store
                 )
             # Outputs first, state second (see _Overlay); offsets are committed later still.
-            send(emits)
-            await app.producer.flush()
+            output.send(emits)
+            await output.flush()
             store.apply()
 
     @app.agent(topic(*sf_changes, t.INBOX, t.ACKS), name="hubs")

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroDeserializer
-from confluent_kafka.serialization import MessageField, SerializationContext
 
 from sfpms.kafka import topics as t
-from sfpms.kafka.serde import TopicCodec, registry_client
+from sfpms.kafka.serde import AnyDecoder, TopicCodec, registry_client
 from sfpms.settings import Settings
 
 
@@ -23,27 +21,27 @@ class EngineCodecs:
     def __init__(self, settings: Settings, client: SchemaRegistryClient | None = None) -> None:
         self.settings = settings
         self.client = client or registry_client(settings)
-        self._decoder = AvroDeserializer(self.client)
+        self._decoder = AnyDecoder(self.client)
         self._encoders: dict[str, TopicCodec] = {}
 
     def decode(self, topic: str, data: bytes) -> dict[str, Any]:
         """Decode a Confluent-framed Avro value; raises on anything else."""
-        value = self._decoder(data, SerializationContext(topic, MessageField.VALUE))
-        if not isinstance(value, dict):
-            raise ValueError(f"expected an Avro record on {topic}, got {type(value).__name__}")
-        return value
+        return self._decoder.decode(data)
 
     def encode(self, topic: str, value: dict[str, Any]) -> bytes:
         """Encode a value for an (unprefixed) catalogue topic with its schema."""
         codec = self._encoders.get(topic)
         if codec is None:
-            codec = self._encoders[topic] = TopicCodec(self.settings, self.client, topic)
+            codec = self._encoders[topic] = TopicCodec(
+                self.settings, self.client, topic, writers=self._decoder.writers
+            )
         return codec.encode(value)
 
     def register_outputs(self) -> None:
         """Register every output schema up front, so the first record is not slowed."""
         for spec in t.catalogue():
             if spec.name.endswith(".writes") or spec.name in (t.ACKS, t.ROUTES, t.DEADLETTER):
-                self._encoders.setdefault(
-                    spec.name, TopicCodec(self.settings, self.client, spec.name)
-                ).register()
+                codec = TopicCodec(
+                    self.settings, self.client, spec.name, writers=self._decoder.writers
+                )
+                self._encoders.setdefault(spec.name, codec).register()

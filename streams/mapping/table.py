@@ -205,10 +205,16 @@ class Flow:
     pms_default: bool = False
     notes: tuple[str, ...] = ()
     _by_key: Mapping[str, FieldRow] = field(init=False, repr=False, compare=False)
+    _to_pms: tuple[FieldRow, ...] = field(init=False, repr=False, compare=False)
+    _to_sf: tuple[FieldRow, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_key = {row.key: row for row in self.rows}
         object.__setattr__(self, "_by_key", MappingProxyType(by_key))
+        # computed once: the engine asks for these for every change it handles
+        to_pms = tuple(r for r in self.rows if r.writes_pms and not r.is_reference)
+        object.__setattr__(self, "_to_pms", to_pms)
+        object.__setattr__(self, "_to_sf", tuple(r for r in self.rows if r.writes_sf))
         problems = []
         if len(by_key) != len(self.rows):
             problems.append("two rows write the same Custompms property")
@@ -235,11 +241,11 @@ class Flow:
     @property
     def rows_to_pms(self) -> tuple[FieldRow, ...]:
         """Rows `sf_to_pms` applies: they write Custompms; references are resolved elsewhere."""
-        return tuple(r for r in self.rows if r.writes_pms and not r.is_reference)
+        return self._to_pms
 
     @property
     def rows_to_sf(self) -> tuple[FieldRow, ...]:
-        return tuple(r for r in self.rows if r.writes_sf)
+        return self._to_sf
 
     @property
     def references(self) -> tuple[FieldRow, ...]:

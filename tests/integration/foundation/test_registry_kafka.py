@@ -104,3 +104,36 @@ def test_restart_keeps_schema_ids_stable(settings: Settings) -> None:
         assert registered == schema_id
     finally:
         server.stop()
+
+
+def test_our_codec_and_confluents_serializers_read_each_other(
+    settings: Settings, registry_url: str
+) -> None:
+    from sfpms.kafka.serde import TopicCodec, WireFormatError
+
+    configured = settings.model_copy(update={"schema_registry_url": registry_url})
+    client = SchemaRegistryClient({"url": registry_url})
+    topic_name = topics.writes_topic("custompms", "project")
+    ours = TopicCodec(configured, client, topic_name)
+    ctx = SerializationContext(configured.topic(topic_name), MessageField.VALUE)
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    command = {
+        "command_id": "c1",
+        "flow": "task_project",
+        "link_key": "00T1",
+        "system": "custompms",
+        "entity": "project",
+        "action": "update",
+        "target_id": "prj_000001",
+        "fields": {"name": "N", "active": True, "n": 3},
+        "match": {},
+        "issued_at": now,
+    }
+    theirs = AvroDeserializer(client)(ours.encode(command), ctx)
+    assert theirs["fields"] == command["fields"] and theirs["issued_at"] == now
+    serialized = AvroSerializer(client, schema_str("sfpms.WriteCommand"))(command, ctx)
+    assert ours.decode(serialized)["target_id"] == "prj_000001"
+    with pytest.raises(WireFormatError):
+        ours.decode(b"\x01\x00\x00\x00\x01garbage")
+    with pytest.raises(WireFormatError):
+        ours.decode(ours.encode(command) + b"trailing")

@@ -1,0 +1,63 @@
+"""Engine hop: Salesforce Task change envelopes in, Custompms write commands out.
+
+The engine runs as real `sfpms worker` processes (one or two) with the link table; each
+change is a Task a person created, so each makes a hub (a table write) and a Project create
+command. Rate = changes / (time the last command appeared - time the first change was
+produced). Usage: python -m benchmarks.engine_hop [--engine noida-db|tansu] [--n 20000]
+[--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from benchmarks.harness import (
+    Counter,
+    bench_env,
+    now,
+    produce_envelopes,
+    report,
+    sf_id,
+    task_envelope,
+)
+from sfpms.kafka import topics as t
+from tests.support.stack import EngineWorker
+
+
+def run(engine: str, n: int, workers: int) -> dict[str, float]:
+    with bench_env(engine, f"hop{workers}") as bench:  # type: ignore[arg-type]
+        procs = [EngineWorker(bench.settings, bench.workdir, f"worker-{i}") for i in range(workers)]
+        for proc in procs:
+            proc.start()
+        try:
+            time.sleep(3 if bench.engine == "noida-db" else 8)  # group join and assignment
+            stamp = now()
+            records = [(sf_id(i), task_envelope(sf_id(i), f"Task {i}", stamp)) for i in range(n)]
+            counter = Counter(bench.settings, t.writes_topic("custompms", "project"))
+            counter.wait(0, 1)
+            started = time.monotonic()
+            produce_envelopes(bench.settings, t.changes_topic("salesforce", "task"), records)
+            done = counter.wait(n, timeout=600)
+            counter.close()
+            if done is None:
+                raise RuntimeError("not every change became a command within 600 s")
+            seconds = done - started
+            return {"changes": float(n), "seconds": seconds, "changes_per_s": n / seconds}
+        finally:
+            for proc in procs:
+                proc.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--engine", default="noida-db", choices=["noida-db", "tansu"])
+    parser.add_argument("--n", type=int, default=20000)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    figures = run(args.engine, args.n, args.workers)
+    report(f"engine_hop[{args.engine},workers={args.workers}]", figures)
+
+
+if __name__ == "__main__":
+    main()
