@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     sink_metrics_port: int = 18092
     dashboard_token: SecretStr | None = None
     worker_web_port: int = 16066
+    engine_store: Literal["rocksdb", "memory"] = Field(
+        "rocksdb",
+        description="Where an engine worker keeps its share of the link table: RocksDB on "
+        "disk (memory stays small at millions of links) or memory (fastest, RAM-bound).",
+    )
     instance_id: str | None = Field(
         None,
         description="Static group membership id of this process (default: host, role, port).",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -145,7 +146,15 @@ def create_app(
         app_id(settings),
         broker=_broker_url(settings),
         broker_credentials=_credentials(settings),
-        store="memory://",
+        store="sfpms-rocksdb://" if settings.engine_store == "rocksdb" else "memory://",
+        datadir=str(settings.data_dir / "engine" / (instance_id or "worker")),
+        # Bounded RocksDB memory: a worker's RSS must not grow with the link table.
+        rocksdb_options={
+            "block_cache_size": 32 * 1024**2,
+            "block_cache_compressed_size": 0,
+            "write_buffer_size": 8 * 1024**2,
+            "max_write_buffer_number": 2,
+        },
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         broker_session_timeout=6,
@@ -170,6 +179,7 @@ def create_app(
         # One record per batch, as configured for librdkafka producers: the Tansu workaround
         # for its wrong end offsets, which Faust's table recovery reads (docs/brokers.md).
         app.conf.producer_max_batch_size = 1
+    Path(app.conf.datadir).mkdir(parents=True, exist_ok=True)
     processor = Processor(codecs or EngineCodecs(settings), rules)
     app.conf.sfpms_processor = processor  # reachable for metrics
 
