@@ -17,7 +17,7 @@ from typing import Any
 from faust.stores.rocksdb import Store as RocksDBStore
 
 
-class KeyPartitionedRocksDB(RocksDBStore):  # type: ignore[misc]
+class KeyPartitionedRocksDB(RocksDBStore):
     """RocksDB store for `use_partitioner` tables written outside per-event iteration."""
 
     def _set(self, key: bytes, value: bytes | None) -> None:
