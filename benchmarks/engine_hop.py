@@ -25,9 +25,10 @@ from sfpms.kafka import topics as t
 from tests.support.stack import EngineWorker
 
 
-def run(engine: str, n: int, workers: int) -> dict[str, float]:
+def run(engine: str, n: int, workers: int, store: str = "rocksdb") -> dict[str, float]:
     with bench_env(engine, f"hop{workers}") as bench:  # type: ignore[arg-type]
-        procs = [EngineWorker(bench.settings, bench.workdir, f"worker-{i}") for i in range(workers)]
+        settings = bench.settings.model_copy(update={"engine_store": store})
+        procs = [EngineWorker(settings, bench.workdir, f"worker-{i}") for i in range(workers)]
         for proc in procs:
             proc.start()
         try:
@@ -54,9 +55,10 @@ def main() -> None:
     parser.add_argument("--engine", default="noida-db", choices=["noida-db", "tansu"])
     parser.add_argument("--n", type=int, default=20000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--store", default="rocksdb", choices=["rocksdb", "memory"])
     args = parser.parse_args()
-    figures = run(args.engine, args.n, args.workers)
-    report(f"engine_hop[{args.engine},workers={args.workers}]", figures)
+    figures = run(args.engine, args.n, args.workers, args.store)
+    report(f"engine_hop[{args.engine},workers={args.workers},store={args.store}]", figures)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,9 @@ class SinkOptions:
     """Batching and retry knobs."""
 
     batch_size: int = 200
-    linger_s: float = 0.05
+    # Salesforce counts every call against a daily allowance: a quarter second of waiting
+    # fills Collections calls (200 records) far better than 50 ms did (docs/benchmarks.md).
+    linger_s: float = 0.25
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
 

@@ -22,7 +22,13 @@ def sink() -> None:
     show_default=True,
 )
 @click.option("--batch-size", type=int, default=200, show_default=True)
-@click.option("--linger-ms", type=int, default=50, show_default=True)
+@click.option(
+    "--linger-ms",
+    type=int,
+    default=250,
+    show_default=True,
+    help="How long to wait for a fuller batch (fewer API calls vs. latency).",
+)
 @click.option("--metrics-port", type=int, default=None, help="Serve /metrics on 127.0.0.1.")
 @click.option(
     "--instance-id",

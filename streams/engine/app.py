@@ -150,9 +150,9 @@ def create_app(
         datadir=str(settings.data_dir / "engine" / (instance_id or "worker")),
         # Bounded RocksDB memory: a worker's RSS must not grow with the link table.
         rocksdb_options={
-            "block_cache_size": 32 * 1024**2,
+            "block_cache_size": 16 * 1024**2,
             "block_cache_compressed_size": 0,
-            "write_buffer_size": 8 * 1024**2,
+            "write_buffer_size": 2 * 1024**2,
             "max_write_buffer_number": 2,
         },
         topic_partitions=settings.partitions,

@@ -1,0 +1,309 @@
+"""End to end: a change made in one system until the other system holds the write.
+
+Everything runs as it does in `make run`, each as a real process on 127.0.0.1: the broker,
+both emulators (in memory, unseeded), CDC, one engine worker and the sink workers.
+
+- `throughput`: N Tasks created by a person in Salesforce (sObject Collections, 200 a call);
+  each becomes a Project and a Task in Custompms. Rate = N / seconds until all 2N exist.
+- `latency`: Tasks created at a steady rate for a while; per record, Custompms Project
+  created_at minus Salesforce CreatedDate (both emulators share this machine's clock).
+- `api`: calls per 1,000 records written: Custompms calls for the Salesforce-to-Custompms
+  run, Salesforce calls for updates going the other way (N linked Projects edited).
+Usage: python -m benchmarks.e2e [--engine noida-db] [--n 3000] [--latency-ms 0]
+[--rate 1000 --seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.harness import Bench, bench_env, report
+from connectors.salesforce.formats import parse_datetime
+from emulators.salesforce.config import ALICE_USER, CLIENT_ID, CLIENT_SECRET
+from sfpms.embedded.broker import free_port, port_open
+from sfpms.embedded.process import ManagedProcess, wait_until
+from sfpms.settings import Settings, settings_env
+
+PERSON_TOKEN = "bench-person-token"
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    sf_url: str
+    pms_url: str
+    cert: Path
+    processes: list[ManagedProcess]
+
+    def sf(self) -> httpx.Client:
+        return httpx.Client(base_url=self.sf_url, verify=str(self.cert), timeout=60)
+
+    def pms(self, token: str = PERSON_TOKEN) -> httpx.Client:
+        return httpx.Client(
+            base_url=f"{self.pms_url}/api/v1",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+
+    def stats(self) -> tuple[dict[str, int], dict[str, int]]:
+        with self.sf() as sf, httpx.Client(timeout=30) as pms:
+            a = sf.get("/__emulator__/stats").json()["requests"]
+            b = pms.get(f"{self.pms_url}/__emulator__/stats").json()["requests"]
+        return a, b
+
+    def latency(self, ms: float) -> None:
+        with self.sf() as sf, httpx.Client(timeout=30) as pms:
+            body = {"latency_ms": ms}
+            sf.post("/__emulator__/faults", json={**body, "path_prefixes": ["/services/data"]})
+            pms.post(
+                f"{self.pms_url}/__emulator__/faults", json={**body, "path_prefixes": ["/api"]}
+            )
+
+
+def _process(name: str, args: list[str], settings: Settings, logs: Path) -> ManagedProcess:
+    process = ManagedProcess(
+        name=name,
+        argv=[sys.executable, "-m", "sfpms", *args],
+        log_path=logs / f"{name}.log",
+        env={**os.environ, **settings_env(settings)},
+    )
+    process.start()
+    return process
+
+
+@contextmanager
+def stack(bench: Bench, poll_interval: float) -> Iterator[Stack]:
+    logs = bench.workdir / "logs"
+    sf_port, pms_port = free_port(), free_port()
+    sf_dir = bench.workdir / "salesforce"
+    settings = bench.settings.model_copy(
+        update={
+            "salesforce_url": f"https://127.0.0.1:{sf_port}",
+            "salesforce_ca_bundle": sf_dir / "cert.pem",
+            "custompms_url": f"http://127.0.0.1:{pms_port}",
+            "worker_web_port": free_port(),
+        }
+    )
+    processes: list[ManagedProcess] = []
+    try:
+        sf_args = ["emulate", "salesforce", "--port", str(sf_port), "--memory", "--no-seed"]
+        sf_args += ["--data-dir", str(sf_dir), "--api-limit", "100000000"]
+        processes.append(_process("salesforce", sf_args, settings, logs))
+        pms_args = ["emulate", "custompms", "--port", str(pms_port), "--memory", "--no-seed"]
+        pms_args += ["--token", f"{PERSON_TOKEN}=bench-person"]
+        processes.append(_process("custompms", pms_args, settings, logs))
+        wait_until(lambda: port_open(sf_port) and port_open(pms_port), timeout=60, what="emulators")
+        processes.append(
+            _process("cdc", ["cdc", "run", "--poll-interval", str(poll_interval)], settings, logs)
+        )
+        worker_args = ["worker", "--instance-id", "bench-worker"]
+        processes.append(_process("worker", worker_args, settings, logs))
+        processes.append(_process("sinks", ["sink", "run"], settings, logs))
+        time.sleep(6)
+        yield Stack(settings, settings.salesforce_base_url(), settings.custompms_base_url(),
+                    sf_dir / "cert.pem", processes)  # fmt: skip
+    finally:
+        for process in reversed(processes):
+            process.stop(grace=15)
+
+
+def alice_token(stack: Stack) -> str:
+    with stack.sf() as sf:
+        body = {
+            "grant_type": "password",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "username": ALICE_USER[0],
+            "password": ALICE_USER[1],
+        }
+        return str(sf.post("/services/oauth2/token", data=body).json()["access_token"])
+
+
+def create_tasks(stack: Stack, token: str, prefix: str, count: int) -> None:
+    with stack.sf() as sf:
+        for start in range(0, count, 200):
+            records = [
+                {"attributes": {"type": "Task"}, "Subject": f"{prefix} {i}", "Priority": "Normal"}
+                for i in range(start, min(start + 200, count))
+            ]
+            response = sf.post(
+                "/services/data/v60.0/composite/sobjects",
+                json={"allOrNone": True, "records": records},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            response.raise_for_status()
+
+
+def pms_records(stack: Stack, resource: str, prefix: str, field: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    with stack.pms() as pms:
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 1000}
+            if cursor:
+                params["cursor"] = cursor
+            page = pms.get(f"/{resource}", params=params).json()
+            found += [r for r in page["items"] if str(r.get(field, "")).startswith(prefix)]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return found
+
+
+def wait_for(stack: Stack, prefix: str, count: int, timeout: float) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        projects = len(pms_records(stack, "projects", prefix, "name"))
+        tasks = len(pms_records(stack, "tasks", prefix, "title"))
+        if projects >= count and tasks >= count:
+            return time.monotonic()
+        time.sleep(0.5)
+    raise RuntimeError(f"{prefix}: not synced within {timeout:.0f}s")
+
+
+def writes(stats: dict[str, int], before: dict[str, int]) -> int:
+    return sum(
+        n - before.get(k, 0)
+        for k, n in stats.items()
+        if k.split()[0] in ("POST", "PATCH", "DELETE") and "oauth2" not in k
+    )
+
+
+def throughput(stack: Stack, token: str, n: int) -> dict[str, float]:
+    _sf_before, pms_before = stack.stats()
+    started = time.monotonic()
+    create_tasks(stack, token, "Throughput", n)
+    done = wait_for(stack, "Throughput", n, timeout=1800)
+    _sf_after, pms_after = stack.stats()
+    pms_calls = writes(pms_after, pms_before)
+    return {
+        "changes": float(n),
+        "seconds": done - started,
+        "changes_per_s": n / (done - started),
+        "custompms_records_written": float(2 * n),
+        "custompms_calls_per_1000_writes": 1000 * pms_calls / (2 * n),
+    }
+
+
+def salesforce_calls_per_1000(stack: Stack, n: int) -> dict[str, float]:
+    """Edit n linked Projects in Custompms; count Salesforce write calls for the updates."""
+    projects = pms_records(stack, "projects", "Throughput", "name")[:n]
+    sf_before, _ = stack.stats()
+    with stack.pms() as pms:
+        for start in range(0, len(projects), 100):
+            ops = [
+                {"op": "update", "id": p["id"], "data": {"priority": "high"}}
+                for p in projects[start : start + 100]
+            ]
+            pms.post("/projects/batch", json={"operations": ops}).raise_for_status()
+    deadline = time.monotonic() + 900
+    expected = len(projects)
+    while time.monotonic() < deadline:
+        sf_now, _ = stack.stats()
+        updated = sum(v - sf_before.get(k, 0) for k, v in sf_now.items() if k.startswith("PATCH"))
+        if updated and _count_high(stack) >= expected:
+            break
+        time.sleep(1)
+    sf_after, _ = stack.stats()
+    calls = writes(sf_after, sf_before)
+    return {"salesforce_records_written": float(expected),
+            "salesforce_calls_per_1000_writes": 1000 * calls / expected}  # fmt: skip
+
+
+def _count_high(stack: Stack) -> int:
+    token = alice_token(stack)
+    with stack.sf() as sf:
+        soql = "SELECT COUNT() FROM Task WHERE Priority = 'High' AND Subject LIKE 'Throughput%'"
+        body = sf.get(
+            "/services/data/v60.0/query",
+            params={"q": soql},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+    return int(body["totalSize"])
+
+
+def latency(stack: Stack, token: str, rate: float, seconds: float) -> dict[str, float]:
+    """Tasks created at `rate` per second for `seconds`; created_at latency percentiles."""
+    per_call = max(1, min(200, int(rate / 5)))
+    total = int(rate * seconds)
+    made = 0
+    started = time.monotonic()
+    with stack.sf() as sf:
+        while made < total:
+            records = [
+                {"attributes": {"type": "Task"}, "Subject": f"Latency {made + i}"}
+                for i in range(min(per_call, total - made))
+            ]
+            sf.post(
+                "/services/data/v60.0/composite/sobjects",
+                json={"allOrNone": True, "records": records},
+                headers={"Authorization": f"Bearer {token}"},
+            ).raise_for_status()
+            made += len(records)
+            pause = started + made / rate - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+        offered = made / (time.monotonic() - started)
+    wait_for(stack, "Latency", total, timeout=1800)
+    created = _sf_created(stack, token)
+    delays = []
+    for project in pms_records(stack, "projects", "Latency", "name"):
+        source = created.get(project["name"])
+        if source is not None:
+            target = datetime.fromisoformat(project["created_at"].replace("Z", "+00:00"))
+            delays.append((target - source).total_seconds())
+    delays.sort()
+    q = statistics.quantiles(delays, n=100)
+    return {"offered_per_s": offered, "records": float(len(delays)),
+            "p50_s": q[49], "p95_s": q[94], "p99_s": q[98], "max_s": delays[-1]}  # fmt: skip
+
+
+def _sf_created(stack: Stack, token: str) -> dict[str, datetime]:
+    created: dict[str, datetime] = {}
+    with stack.sf() as sf:
+        url = "/services/data/v60.0/query"
+        params: dict[str, str] | None = {
+            "q": "SELECT Subject, CreatedDate FROM Task WHERE Subject LIKE 'Latency%'"
+        }
+        while url:
+            body = sf.get(url, params=params, headers={"Authorization": f"Bearer {token}"}).json()
+            for record in body["records"]:
+                created[record["Subject"]] = parse_datetime(record["CreatedDate"])
+            url, params = body.get("nextRecordsUrl") or "", None
+    return created
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--engine", default="noida-db", choices=["noida-db", "tansu"])
+    parser.add_argument("--n", type=int, default=3000)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--rate", type=float, default=0.0, help="also run the latency test")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--poll-interval", type=float, default=0.2)
+    args = parser.parse_args()
+    with bench_env(args.engine, "e2e") as bench, stack(bench, args.poll_interval) as running:
+        running.latency(args.latency_ms)
+        token = alice_token(running)
+        label = f"e2e[{args.engine},latency={args.latency_ms:.0f}ms]"
+        figures = throughput(running, token, args.n)
+        figures.update(salesforce_calls_per_1000(running, min(args.n, 1000)))
+        report(label, figures)
+        if args.rate:
+            name = f"e2e_latency[{args.engine},rate={args.rate:.0f}/s]"
+            report(name, latency(running, token, args.rate, args.seconds))
+
+
+if __name__ == "__main__":
+    main()
