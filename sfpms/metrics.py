@@ -6,7 +6,7 @@ on 127.0.0.1 with `serve(port)`; the dashboard adds the kafka-lag-exporter style
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 SINK_WRITES = Counter(
     "sfpms_sink_writes",
@@ -31,6 +31,12 @@ E2E_LATENCY = Histogram(
 DEAD_LETTERS = Counter(
     "sfpms_dead_letters", "Records sent to the dead-letter topic", ["stage", "flow"]
 )
+API_LIMIT_USED = Gauge(
+    "sfpms_api_limit_used",
+    "API calls used of the daily allowance, as the system last reported it",
+    ["system"],
+)
+API_LIMIT_MAX = Gauge("sfpms_api_limit_max", "The system's daily API allowance", ["system"])
 
 
 def serve(port: int) -> None:

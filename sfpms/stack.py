@@ -101,7 +101,7 @@ def components(settings: Settings) -> list[Component]:
         parts.append(
             Component(
                 "custompms-emulator",
-                _cli("emulate", "custompms", "--port", str(port)),
+                _cli("emulate", "custompms", "--port", str(port), "--seed"),
                 url,
                 port,
                 _http_ok(f"{url}/openapi.json"),

@@ -29,6 +29,7 @@ from connectors.salesforce.errors import (
 )
 from connectors.salesforce.retry import RetryPolicy, parse_retry_after
 from connectors.salesforce.types import ApiUsage
+from sfpms import metrics
 from sfpms.errors import ConfigError
 from sfpms.settings import Settings
 
@@ -114,6 +115,8 @@ class SalesforceSession:
         if not match:
             return
         self.api_usage = ApiUsage(int(match.group(1)), int(match.group(2)))
+        metrics.API_LIMIT_USED.labels("salesforce").set(self.api_usage.used)
+        metrics.API_LIMIT_MAX.labels("salesforce").set(self.api_usage.limit)
         if self.api_usage.fraction > USAGE_WARNING:
             now = time.monotonic()
             if now - self._last_warning >= _WARN_EVERY_S or not self._last_warning:

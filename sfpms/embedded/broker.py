@@ -76,7 +76,11 @@ def broker_ready(bootstrap: str, timeout: float = 2.0) -> bool:
     from confluent_kafka.admin import AdminClient
 
     try:
-        admin = AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 1000})
+        # log_level 0: a broker that is still starting refuses connections; that is the
+        # expected answer here, not an error to print.
+        admin = AdminClient(
+            {"bootstrap.servers": bootstrap, "socket.timeout.ms": 1000, "log_level": 0}
+        )
         admin.list_topics(timeout=timeout)
     except Exception:
         return False
