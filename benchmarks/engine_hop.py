@@ -28,7 +28,10 @@ from tests.support.stack import EngineWorker
 def run(engine: str, n: int, workers: int, store: str = "rocksdb") -> dict[str, float]:
     with bench_env(engine, f"hop{workers}") as bench:  # type: ignore[arg-type]
         settings = bench.settings.model_copy(update={"engine_store": store})
-        procs = [EngineWorker(settings, bench.workdir, f"worker-{i}") for i in range(workers)]
+        procs = [
+            EngineWorker(settings, bench.workdir, f"worker-{i}", check_schemas=False)
+            for i in range(workers)
+        ]
         for proc in procs:
             proc.start()
         try:

@@ -9,11 +9,27 @@ import click
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def flows(as_json: bool) -> None:
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Check every row against the live Salesforce describe and Custompms OpenAPI.",
+)
+def flows(as_json: bool, validate: bool) -> None:
     """List every flow with its field rows, creation and delete policies."""
     from streams.mapping.export import flow_as_dict
     from streams.mapping.flows import FLOWS
 
+    if validate:
+        from connectors.schemas_live import validate_against_live_schemas
+        from sfpms.errors import ConfigError
+        from sfpms.settings import get_settings
+
+        try:
+            validate_against_live_schemas(get_settings(), FLOWS)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"all {len(FLOWS)} flows fit the live Salesforce and Custompms schemas")
+        return
     data = [flow_as_dict(flow) for flow in FLOWS.values()]
     if as_json:
         click.echo(json.dumps({"flows": data}, indent=2))

@@ -16,7 +16,15 @@ from sfpms.settings import get_settings
     help="Static group member id; unique per worker, the same across its restarts "
     "[SFPMS_INSTANCE_ID; default <host>-worker-<web port>].",
 )
-def worker(web_port: int | None, loglevel: str, instance_id: str | None) -> None:
+@click.option(
+    "--check-schemas/--no-check-schemas",
+    default=True,
+    show_default=True,
+    help="Validate the mapping against Salesforce describe and the Custompms OpenAPI first.",
+)
+def worker(
+    web_port: int | None, loglevel: str, instance_id: str | None, check_schemas: bool
+) -> None:
     """Join the engine's consumer group and sync; run several for more throughput."""
     import faust
     import mode.loop
@@ -33,6 +41,14 @@ def worker(web_port: int | None, loglevel: str, instance_id: str | None) -> None
     settings = get_settings()
     port = web_port or settings.worker_web_port
     member = instance_id or settings.instance_id or default_instance_id(f"worker-{port}")
+    if check_schemas:
+        from connectors.schemas_live import validate_against_live_schemas
+        from sfpms.errors import ConfigError
+
+        try:
+            validate_against_live_schemas(settings, FLOWS)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
     ensure_topics(settings, catalogue())
     codecs = EngineCodecs(settings)
     codecs.register_outputs()

@@ -32,7 +32,14 @@ def with_registry(settings: Settings) -> Iterator[Settings]:
 class EngineWorker:
     """One `sfpms worker` process with the test's settings."""
 
-    def __init__(self, settings: Settings, log_dir: Path, name: str = "worker") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        log_dir: Path,
+        name: str = "worker",
+        *,
+        check_schemas: bool = True,
+    ) -> None:
         self.web_port = free_port()
         env = {**os.environ, **settings_env(settings)}
         self.process = ManagedProcess(
@@ -46,6 +53,7 @@ class EngineWorker:
                 str(self.web_port),
                 "--instance-id",
                 f"{settings.topic_prefix}{name}",
+                "--check-schemas" if check_schemas else "--no-check-schemas",
             ],
             log_path=log_dir / f"{name}.log",
             env=env,
