@@ -3,6 +3,7 @@ bad records dead-lettered while the rest keeps flowing."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -107,3 +108,57 @@ def test_malformed_input_is_dead_lettered_and_the_rest_keeps_flowing(live: Live)
     assert mapping["flow"] == "division_customer"
     assert "Name" in str(mapping["reason"]) and "80" in str(mapping["reason"])
     assert not live.sf_records("Division", f"WHERE Custompms_Id__c = '{too_long['id']}'")
+
+
+def test_two_workers_share_the_work_and_survive_one_being_killed(live: Live) -> None:
+    second = live.start_worker("worker-1")
+    create_tasks(live, "Two workers", 120)
+    eventually(lambda: projects_named(live, "Two workers"), what="first projects")
+    second.kill()
+    time.sleep(1)
+    second.start()
+    expected = {f"Two workers {i:03d}" for i in range(120)}
+    eventually(
+        lambda: set(tasks_named(live, "Two workers")) == expected,
+        timeout=120,
+        what="every task synced across the rebalance",
+    )
+    assert max(projects_named(live, "Two workers").values()) == 1
+    assert max(tasks_named(live, "Two workers").values()) == 1
+
+
+def test_links_and_dead_letters_are_inspectable_from_the_cli(live: Live) -> None:
+    from click.testing import CliRunner
+
+    from sfpms.cli import cli
+    from sfpms.settings import settings_env
+
+    env = settings_env(live.settings)
+    runner = CliRunner()
+    found = runner.invoke(cli, ["links", "find", "--flow", "task_project"], env=env)
+    assert found.exit_code == 0, found.output
+    assert "links" in found.output.splitlines()[-1]
+    exported = runner.invoke(cli, ["links", "export"], env=env)
+    rows = [json.loads(line) for line in exported.output.splitlines() if line.startswith("{")]
+    linked = [r for r in rows if r["flow"] == "task_project" and r["state"] == "linked"]
+    assert len(linked) >= 360
+    shown = runner.invoke(cli, ["links", "show", linked[0]["custompms_id"]], env=env)
+    assert shown.exit_code == 0, shown.output
+    details = json.loads(shown.output)
+    assert details["salesforce_id"] == linked[0]["salesforce_id"]
+    assert details["provenance"]["Subject"]["set_by"] == "sf"
+
+    listed = runner.invoke(cli, ["dlq", "list", "--json"], env=env)
+    letters = [json.loads(line) for line in listed.output.splitlines() if line.startswith("{")]
+    garbage = next(r for r in letters if r["stage"] == "engine" and r["record"] == "y")
+    assert "value_bytes" in garbage and "value" not in garbage
+    one = runner.invoke(cli, ["dlq", "show", garbage["id"]], env=env)
+    assert json.loads(one.output)["topic"] == t.changes_topic("salesforce", "task")
+    before = len(letters)
+    redriven = runner.invoke(cli, ["dlq", "redrive", garbage["id"]], env=env)
+    assert "re-sent 1" in redriven.output
+    # the garbage is garbage again: dead-lettered a second time, nothing else stalls
+    eventually(
+        lambda: len([r for _p, _o, r in read_dead_letters(live.settings)]) > before,
+        what="the re-driven record dead-lettered again",
+    )
