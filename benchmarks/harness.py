@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -31,6 +32,15 @@ from sfpms.settings import BrokerEngine, Settings
 from tests.support.servers import ThreadedServer
 
 PARTITIONS = 4
+
+
+def _exit_on_sigterm(_signum: int, _frame: object) -> None:
+    # `timeout` sends SIGTERM; exiting normally runs every `finally`, which stops the
+    # broker and worker processes this benchmark started (by PID) instead of orphaning them.
+    sys.exit(143)
+
+
+signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 @dataclass
