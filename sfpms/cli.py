@@ -83,7 +83,11 @@ def _module_exists(target: str) -> bool:
 def cli(verbose: bool) -> None:
     """Two-way streaming sync between Salesforce and Custompms on Kafka."""
     from sfpms.logs import configure_logging
+    from sfpms.settings import get_settings
 
+    # Settings are read once per invocation: a second invocation in the same process (an
+    # embedding program, or a test using click's runner) must see its own environment.
+    get_settings.cache_clear()
     configure_logging(logging.DEBUG if verbose else None)
 
 

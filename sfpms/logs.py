@@ -74,5 +74,5 @@ def configure_logging(level: int | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "aiokafka", "faust", "mode", "uvicorn.access"):
+    for noisy in ("httpx", "httpx2", "httpcore", "aiokafka", "faust", "mode", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

@@ -123,9 +123,18 @@ class Publisher:
     async def flush(self) -> None:
         """Wait until the broker acknowledged everything enqueued; RetriableError if not."""
         deadline = time.monotonic() + self.flush_timeout_s
-        remaining = await asyncio.to_thread(self._producer.flush, self.flush_timeout_s)
-        while remaining and time.monotonic() < deadline:
-            remaining = await asyncio.to_thread(self._producer.flush, 1.0)
+        try:
+            remaining = await asyncio.to_thread(self._producer.flush, self.flush_timeout_s)
+            while remaining and time.monotonic() < deadline:
+                remaining = await asyncio.to_thread(self._producer.flush, 1.0)
+        except (KafkaException, SystemError) as exc:
+            # A fatal producer error (e.g. OUT_OF_ORDER_SEQUENCE_NUMBER after the broker lost
+            # an acknowledged write; SystemError when it surfaces inside the delivery
+            # callback): this producer is finished, the caller resets and reads again.
+            raise RetriableError(
+                f"CDC {self.source}: the producer failed ({type(exc).__name__}: {exc}); "
+                "the position is not advanced and the changes will be read again"
+            ) from exc
         with self._lock:
             failures, self._failures = self._failures, []
         if remaining or failures:

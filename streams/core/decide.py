@@ -124,15 +124,21 @@ def on_sf_change(hub: Hub | None, change: Change, rules: Rules, now: int) -> tup
     if hub.deleted:
         decision.skipped = "record is deleted"
         return hub, decision
-    assert change.record is not None
+    if change.record is None:
+        raise SyncError(
+            f"Salesforce {change.entity} {change.id} changed (op {change.op}) but the change "
+            "carries no record",
+            flow=_flow_label(rules, change.entity),
+            record=change.id,
+        )
     # The first sight of a record the sync did not make is its baseline: its values are what
     # a person wants, whoever touched it last (e.g. a snapshot of a record last saved by the
     # integration user before the sync ran).
     counts_as_person = not change.by_sync or (first_sight and not hub.born_by_sync)
     fresh: set[str] = set()
     for name in rules.sf_fields(hub.sf_object):
-        value = canonical(change.record.get(name))
-        if hub.sf_known.get(name, _MISSING) == value:
+        value = _incoming(change, rules, name, change.record.get(name))
+        if not _news(hub.sf_known, hub.sf_stale, name, value):
             continue
         hub.sf_known[name] = value
         if counts_as_person:
@@ -161,11 +167,17 @@ def on_pms_change(
     if change.op == "d":
         _pms_deleted(hub, flow, link, change.ts, decision)
         return hub, decision
-    assert change.record is not None
+    if change.record is None:
+        raise SyncError(
+            f"{flow_name}: Custompms {change.entity} {change.id} changed (op {change.op}) "
+            "but the change carries no record",
+            flow=flow_name,
+            record=change.id,
+        )
     fresh: set[str] = set()
     for row in flow.rows:
-        value = canonical(get_path(change.record, row.pms_field))
-        if link.known.get(row.key, _MISSING) == value:
+        value = _incoming(change, rules, row.key, get_path(change.record, row.pms_field), flow)
+        if not _news(link.known, link.stale, row.key, value):
             continue
         link.known[row.key] = value
         if row.writes_sf and row.sf_field is not None and not change.by_sync:
@@ -228,7 +240,7 @@ def reconcile(
         if name in writable and hub.sf_known.get(name, _MISSING) != value
     }
     if sf_patch:
-        hub.sf_known.update(sf_patch)
+        _issue(hub.sf_known, hub.sf_stale, sf_patch)
         sources = [hub.winners[name].source for name in sf_patch]
         flows = rules.for_sf_object(hub.sf_object)
         label = next((s for s in sources if s != SF), flows[0].name if flows else SF)
@@ -250,7 +262,7 @@ def reconcile(
         elif link.state == "linked":
             patch = _pms_patch(hub, flow, link, sf_desired, problems)
             if patch:
-                link.known.update(patch)
+                _issue(link.known, link.stale, patch)
                 decision.writes.append(
                     WriteIntent(
                         flow=flow.name,
@@ -449,7 +461,7 @@ def _pms_deleted(hub: Hub, flow: Flow, link: PmsLink, ts: int, decision: Decisio
         )
     elif not hub.deleted and rule.action is DeleteAction.DEACTIVATE:
         patch = {k: canonical(v) for k, v in rule.patch.items()}
-        hub.sf_known.update(patch)
+        _issue(hub.sf_known, hub.sf_stale, patch)
         # The deactivation is the field's latest decision: it must win over the value the
         # deleted record set, or the next reconcile would write that value back.
         for name, value in patch.items():
@@ -575,11 +587,70 @@ def _forget_written(hub: Hub, flow: Flow, outcome: WriteOutcome) -> None:
     if outcome.system == "salesforce":
         for name in outcome.written:
             hub.sf_known.pop(name, None)
+            hub.sf_stale.pop(name, None)
         return
     link = hub.linked(flow.name)
     if link is not None and link.pms_id == outcome.target_id:
         for key in outcome.written:
             link.known.pop(key, None)
+            link.stale.pop(key, None)
+
+
+#: In-flight writes remembered per field; more than this many overlapping writes of one
+#: field is a hot loop, and forgetting the oldest pre-write value is then the safe side.
+MAX_STALE = 4
+
+
+def _issue(
+    known: dict[str, Scalar], stale: dict[str, list[Scalar]], patch: dict[str, Scalar]
+) -> None:
+    """A write of `patch` is issued: it is known now (optimistically), and the values it
+    replaces are stale until the side shows the write landed."""
+    for key, value in patch.items():
+        before = known.get(key, _MISSING)
+        if before is not _MISSING and before != value:
+            olds = stale.setdefault(key, [])
+            if before not in olds:
+                olds.append(before)
+                del olds[:-MAX_STALE]
+        known[key] = value
+
+
+def _news(
+    known: dict[str, Scalar], stale: dict[str, list[Scalar]], key: str, value: Scalar
+) -> bool:
+    """Whether a side's `value` for `key` is news: not what is known, and not a stale read
+    of a field the sync is still writing."""
+    if known.get(key, _MISSING) == value:
+        stale.pop(key, None)  # the write landed; any other value from now on is news
+        return False
+    olds = stale.get(key)
+    if olds is not None:
+        if value in olds:
+            return False
+        del stale[key]  # a value nobody wrote before: the write landed and was edited over
+    return True
+
+
+def _incoming(
+    change: Change, rules: Rules, name: str, value: Any, flow: Flow | None = None
+) -> Scalar:
+    """The canonical form of an incoming field value, or a SyncError naming the record."""
+    try:
+        return canonical(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise SyncError(
+            f"{change.entity} {change.id}: field {name} has a value the sync cannot compare "
+            f"({type(value).__name__}: {exc})",
+            flow=flow.name if flow is not None else _flow_label(rules, change.entity),
+            record=change.id,
+            field=name,
+        ) from exc
+
+
+def _flow_label(rules: Rules, sf_object: str) -> str:
+    flows = rules.for_sf_object(sf_object)
+    return "+".join(f.name for f in flows) if flows else sf_object
 
 
 def _problem(flow: str, record: str, field_name: str | None, exc: SyncError) -> Problem:

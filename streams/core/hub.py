@@ -6,6 +6,10 @@ flow), and per Salesforce field the winning value with its provenance.
 
 - `sf_known` / `PmsLink.known`: what each side holds now, as last read by CDC or written by
   the sync (optimistically, when the write is issued). Echo suppression compares with it.
+- `sf_stale` / `PmsLink.stale`: per field with a sync write in flight, the values it held
+  before that write. A change still carrying one of them was read before the write landed
+  (typically a person's edit of another field), so it is not that person's edit of this
+  field. Cleared as soon as the side shows the written value or any other value.
 - `winners`: per Salesforce field, which side last changed it by a person's edit, when, and
   to what (in that side's own terms). Desired states are derived from winners only, so an
   echo of the sync's own write can never win, and a lossy row never rewrites its source.
@@ -46,6 +50,7 @@ class PmsLink:
     modstamp: int | None = None
     since: int | None = None
     born_in: str = "salesforce"
+    stale: dict[str, list[Scalar]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -62,6 +67,7 @@ class Hub:
     links: dict[str, PmsLink] = field(default_factory=dict)
     create_attempts: dict[str, int] = field(default_factory=dict)
     no_match: list[str] = field(default_factory=list)
+    sf_stale: dict[str, list[Scalar]] = field(default_factory=dict)
 
     def linked(self, flow: str) -> PmsLink | None:
         """The flow's link if it is established."""
@@ -85,6 +91,8 @@ class Hub:
             data["a"] = self.create_attempts
         if self.no_match:
             data["n"] = self.no_match
+        if self.sf_stale:
+            data["x"] = self.sf_stale
         return data
 
     @classmethod
@@ -100,6 +108,7 @@ class Hub:
             links={name: _link_from_json(name, raw) for name, raw in data.get("l", {}).items()},
             create_attempts=dict(data.get("a", {})),
             no_match=list(data.get("n", [])),
+            sf_stale={k: list(v) for k, v in data.get("x", {}).items()},
         )
 
 
@@ -113,6 +122,8 @@ def _link_to_json(link: PmsLink) -> dict[str, Any]:
     ):
         if value is not None:
             data[key] = value
+    if link.stale:
+        data["x"] = link.stale
     return data
 
 
@@ -126,4 +137,5 @@ def _link_from_json(flow: str, data: dict[str, Any]) -> PmsLink:
         modstamp=data.get("m"),
         since=data.get("t"),
         born_in=data.get("bi", "salesforce"),
+        stale={k: list(v) for k, v in data.get("x", {}).items()},
     )

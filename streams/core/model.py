@@ -68,9 +68,10 @@ class LinkChange:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A record the core could not map: it goes to the dead-letter topic with this reason."""
+    """A record the core could not map: it goes to the dead-letter topic with this reason.
+    `flow` is None when the record could not even be read (no flow is known yet)."""
 
-    flow: str
+    flow: str | None
     record: str
     field: str | None
     error_class: str

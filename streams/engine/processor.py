@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sfpms.errors import SyncError
 from sfpms.kafka import topics as t
 from streams.core import decide, routes
 from streams.core.envelopes import (
@@ -282,12 +283,23 @@ class Processor:
             emits.append(self._dead_letter(problem, out, with_key=False))
         if out.undecodable is not None:
             exc = out.undecodable
+            record = (out.key or b"").decode(errors="replace")
+            if isinstance(exc, SyncError):
+                reason = exc.describe()
+            else:
+                # A decoder's own words ("list index out of range") say little: name the
+                # record, the topic and what was expected.
+                reason = (
+                    f"cannot read record {record or '(no key)'} from {out.origin.topic}: "
+                    f"{type(exc).__name__}: {exc or 'no detail'}; expected a Confluent Avro "
+                    "frame of the topic's registered schema"
+                )
             problem = Problem(
-                flow="",
-                record=(out.key or b"").decode(errors="replace"),
+                flow=getattr(exc, "flow", None) or None,
+                record=getattr(exc, "record", None) or record,
                 field=getattr(exc, "field", None),
                 error_class=type(exc).__name__,
-                reason=str(exc) or type(exc).__name__,
+                reason=reason,
             )
             emits.append(self._dead_letter(problem, out, with_key=True))
         return emits

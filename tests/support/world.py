@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,7 +212,7 @@ class World:
                 return
             item = queue.popleft()
             self.last[key] = item
-        handler = {
+        handler: Callable[[Any], None] = {
             "sf-cdc": self._engine_sf,
             "pms-cdc": self._engine_route,
             "inbox": self._engine_inbox,

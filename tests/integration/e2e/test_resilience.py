@@ -133,27 +133,51 @@ def test_links_and_dead_letters_are_inspectable_from_the_cli(live: Live) -> None
     from sfpms.cli import cli
     from sfpms.settings import settings_env
 
+    # its own data, so the test does not lean on the ones before it
+    created = set(create_tasks(live, "Inspect", 30))
+    eventually(lambda: len(tasks_named(live, "Inspect")) == 30, timeout=120, what="tasks synced")
+    producer = Producer(live.settings.producer_config())
+    producer.produce(
+        live.settings.topic(t.changes_topic("salesforce", "task")), key=b"y", value=b"not avro"
+    )
+    assert producer.flush(15) == 0
     env = settings_env(live.settings)
     runner = CliRunner()
+
+    def linked_rows() -> list[dict[str, object]] | None:
+        exported = runner.invoke(cli, ["links", "export"], env=env)
+        assert exported.exit_code == 0, exported.output
+        rows = [json.loads(line) for line in exported.stdout.splitlines() if line[:1] == "{"]
+        ours = [
+            r
+            for r in rows
+            if r["flow"] == "task_project"
+            and r["state"] == "linked"
+            and r["salesforce_id"] in created
+        ]
+        return ours if len(ours) == len(created) else None
+
+    linked = eventually(linked_rows, what="30 task_project links in the link table")
     found = runner.invoke(cli, ["links", "find", "--flow", "task_project"], env=env)
     assert found.exit_code == 0, found.output
     assert "links" in found.output.splitlines()[-1]
-    exported = runner.invoke(cli, ["links", "export"], env=env)
-    rows = [json.loads(line) for line in exported.output.splitlines() if line.startswith("{")]
-    linked = [r for r in rows if r["flow"] == "task_project" and r["state"] == "linked"]
-    assert len(linked) >= 360
     shown = runner.invoke(cli, ["links", "show", linked[0]["custompms_id"]], env=env)
     assert shown.exit_code == 0, shown.output
-    details = json.loads(shown.output)
+    details = json.loads(shown.stdout)
     assert details["salesforce_id"] == linked[0]["salesforce_id"]
     assert details["provenance"]["Subject"]["set_by"] == "sf"
 
-    listed = runner.invoke(cli, ["dlq", "list", "--json"], env=env)
-    letters = [json.loads(line) for line in listed.output.splitlines() if line.startswith("{")]
+    def listed_letters() -> list[dict[str, object]] | None:
+        listed = runner.invoke(cli, ["dlq", "list", "--json"], env=env)
+        found = [json.loads(line) for line in listed.stdout.splitlines() if line[:1] == "{"]
+        wanted = any(r["stage"] == "engine" and r["record"] == "y" for r in found)
+        return found if wanted else None
+
+    letters = eventually(listed_letters, what="the garbage change in `sfpms dlq list`")
     garbage = next(r for r in letters if r["stage"] == "engine" and r["record"] == "y")
     assert "value_bytes" in garbage and "value" not in garbage
     one = runner.invoke(cli, ["dlq", "show", garbage["id"]], env=env)
-    assert json.loads(one.output)["topic"] == t.changes_topic("salesforce", "task")
+    assert json.loads(one.stdout)["topic"] == t.changes_topic("salesforce", "task")
     before = len(letters)
     redriven = runner.invoke(cli, ["dlq", "redrive", garbage["id"]], env=env)
     assert "re-sent 1" in redriven.output

@@ -1,0 +1,104 @@
+"""Values a side held before a sync write landed are not mistaken for a person's edit."""
+
+from __future__ import annotations
+
+from streams.core.decide import MAX_STALE, Rules, on_outcome, on_pms_change
+from streams.core.hub import Hub, PmsLink, Winner
+from streams.core.model import Change, WriteOutcome
+from streams.mapping.flows import FLOWS
+from tests.support.world import World
+
+RULES = Rules(FLOWS)
+SF_ID = "00T5e00000000AAEAA"
+PMS_ID = "prj_1"
+
+
+def _linked_hub() -> Hub:
+    """A Task linked to a Project whose status the sync is writing (planned -> active)."""
+    hub = Hub(sf_id=SF_ID, sf_object="Task")
+    hub.sf_known = {"Subject": "P", "Status": "In Progress", "Priority": "Normal"}
+    hub.winners["Status"] = Winner("sf", 2_000, "In Progress")
+    link = PmsLink(flow="task_project", state="linked", pms_id=PMS_ID, modstamp=1_000)
+    link.known = {"name": "P", "status": "active", "priority": "medium"}
+    link.stale = {"status": ["planned"]}
+    hub.links["task_project"] = link
+    return hub
+
+
+def _pms_change(record: dict[str, object], ts: int, origin: str = "person") -> Change:
+    return Change("custompms", "projects", PMS_ID, "u", record, ts, origin)  # type: ignore[arg-type]
+
+
+def test_a_stale_read_neither_wins_nor_becomes_known() -> None:
+    hub = _linked_hub()
+    record = {"name": "P", "status": "planned", "priority": "high"}
+    hub, decision = on_pms_change(hub, "task_project", _pms_change(record, 3_000), RULES, 3_000)
+    link = hub.links["task_project"]
+    assert link.known["status"] == "active" and link.stale == {"status": ["planned"]}
+    assert hub.winners["Status"].source == "sf"
+    sf_writes = [w for w in decision.writes if w.system == "salesforce"]
+    assert len(sf_writes) == 1
+    assert sf_writes[0].fields["Priority"] == "High" and "Status" not in sf_writes[0].fields
+
+
+def test_after_the_echo_the_old_value_is_a_persons_edit_again() -> None:
+    hub = _linked_hub()
+    echo = {"name": "P", "status": "active", "priority": "medium"}
+    hub, _ = on_pms_change(hub, "task_project", _pms_change(echo, 3_000, "sync"), RULES, 3_000)
+    assert hub.links["task_project"].stale == {}
+    back = {"name": "P", "status": "planned", "priority": "medium"}
+    hub, decision = on_pms_change(hub, "task_project", _pms_change(back, 4_000), RULES, 4_000)
+    assert hub.winners["Status"].source == "task_project"
+    assert any(w.fields.get("Status") == "Not Started" for w in decision.writes)
+
+
+def test_a_value_nobody_wrote_clears_the_stale_list_and_wins() -> None:
+    hub = _linked_hub()
+    record = {"name": "P", "status": "on_hold", "priority": "medium"}
+    hub, _ = on_pms_change(hub, "task_project", _pms_change(record, 3_000), RULES, 3_000)
+    assert hub.links["task_project"].stale == {}
+    assert hub.winners["Status"].value == "on_hold"
+
+
+def test_a_failed_write_forgets_its_stale_values() -> None:
+    hub = _linked_hub()
+    failed = WriteOutcome(
+        flow="task_project",
+        link_key=SF_ID,
+        system="custompms",
+        entity="projects",
+        action="update",
+        target_id=PMS_ID,
+        ok=False,
+        written={"status": "active"},
+        error="HTTP 503",
+    )
+    result, _ = on_outcome(hub, failed, RULES, 3_000)
+    assert result is not None
+    link = result.links["task_project"]
+    assert "status" not in link.known and link.stale == {}
+
+
+def test_stale_values_survive_the_link_table_round_trip() -> None:
+    hub = _linked_hub()
+    hub.sf_stale = {"Subject": ["Old"]}
+    again = Hub.from_json(hub.to_json())
+    assert again.sf_stale == {"Subject": ["Old"]}
+    assert again.links["task_project"].stale == {"status": ["planned"]}
+    assert "x" not in Hub(sf_id=SF_ID, sf_object="Task").to_json(), "empty costs nothing"
+
+
+def test_overlapping_writes_of_one_field_remember_a_bounded_history() -> None:
+    world = World(rules=RULES)
+    sf_id = world.sf_person_create("Task", {"Subject": "S0"})
+    world.drain()
+    for i in range(1, MAX_STALE + 4):
+        world.sf_person_edit(sf_id, {"Subject": f"S{i}"})
+        world.deliver(("sf-cdc", sf_id))  # each edit issued while the previous is in flight
+    link = world.hubs[sf_id].linked("task_project")
+    assert link is not None
+    assert len(link.stale["name"]) == MAX_STALE
+    world.drain()
+    final = f"S{MAX_STALE + 3}"
+    assert world.pms[link.pms_id or ""]["name"] == final
+    assert world.sf[sf_id]["Subject"] == final
