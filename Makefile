@@ -25,6 +25,7 @@ test: $(STAMP)  ## ruff, mypy and the full test suite (noida-db, then a smoke su
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy tests benchmarks scripts
 	$(BIN)/python scripts/pytest_gate.py tests
 	SFPMS_TEST_BROKER=tansu $(BIN)/python scripts/pytest_gate.py -m smoke tests/integration
 
@@ -32,8 +33,9 @@ lint: $(STAMP)  ## ruff check + format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)  ## mypy on the packages
+typecheck: $(STAMP)  ## mypy on the packages, the tests, benchmarks and scripts
 	$(BIN)/mypy
+	$(BIN)/mypy tests benchmarks scripts
 
 unit: $(STAMP)  ## unit tests only
 	$(BIN)/python scripts/pytest_gate.py tests/unit

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import io
 import time
+from typing import Any, cast
 
 from confluent_kafka import Consumer, Producer
 from fastavro import schemaless_reader, schemaless_writer
@@ -28,12 +29,13 @@ from benchmarks.harness import (
 )
 from sfpms.kafka import topics as t
 from sfpms.kafka.schemas import parsed
+from sfpms.settings import BrokerEngine, Settings
 
 STATUS = {"Not Started": "planned", "In Progress": "active", "Completed": "completed"}
 PRIORITY = {"High": "high", "Normal": "medium", "Low": "low"}
 
 
-def hand_loop(settings, n: int) -> float:  # type: ignore[no-untyped-def]
+def hand_loop(settings: Settings, n: int) -> float:
     """Consume-decode-map-encode-produce-commit; returns seconds for n records."""
     source = settings.topic(t.changes_topic("salesforce", "task"))
     target = settings.topic(t.writes_topic("custompms", "project"))
@@ -51,7 +53,11 @@ def hand_loop(settings, n: int) -> float:  # type: ignore[no-untyped-def]
         for msg in messages:
             if msg.error():
                 continue
-            envelope = schemaless_reader(io.BytesIO(msg.value()[5:]), reader, None)
+            value = msg.value()
+            assert value is not None
+            envelope = cast(
+                "dict[str, Any]", schemaless_reader(io.BytesIO(value[5:]), reader, None)
+            )
             after = envelope["after"]
             command = {
                 "command_id": after["Id"],
@@ -87,8 +93,8 @@ def hand_loop(settings, n: int) -> float:  # type: ignore[no-untyped-def]
     return time.monotonic() - started
 
 
-def run(engine: str, n: int) -> dict[str, float]:
-    with bench_env(engine, "baseline") as bench:  # type: ignore[arg-type]
+def run(engine: BrokerEngine, n: int) -> dict[str, float]:
+    with bench_env(engine, "baseline") as bench:
         stamp = now()
         records = [(sf_id(i), task_envelope(sf_id(i), f"Task {i}", stamp)) for i in range(n)]
         topic = t.changes_topic("salesforce", "task")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -54,7 +55,8 @@ class Bench:
 
 @contextmanager
 def bench_env(engine: BrokerEngine, label: str, partitions: int = PARTITIONS) -> Iterator[Bench]:
-    """A fresh embedded broker and registry; torn down (by PID) afterwards."""
+    """A fresh embedded broker and registry; torn down (by PID) afterwards, and its
+    directory removed (set SFPMS_BENCH_KEEP=1 to keep it, logs included)."""
     workdir = Path(tempfile.mkdtemp(prefix=f"sfpms-bench-{label}-"))
     broker = EmbeddedBroker(engine, free_port(), workdir / "broker", workdir / "broker.log")
     broker.start(timeout=60)
@@ -77,6 +79,10 @@ def bench_env(engine: BrokerEngine, label: str, partitions: int = PARTITIONS) ->
         if server is not None:
             server.stop()
         broker.stop()
+        if os.environ.get("SFPMS_BENCH_KEEP"):
+            print(f"kept {workdir} (SFPMS_BENCH_KEEP is set)", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def task_envelope(

@@ -18,13 +18,15 @@ from typing import Any
 
 from benchmarks.harness import report
 from streams.core import decide
+from streams.core.hub import Hub
 from streams.core.model import Change, WriteOutcome
 from streams.engine.processor import decode_hub, encode_hub
 from streams.mapping.apply import pms_to_sf, sf_to_pms
 from streams.mapping.flows import FLOWS
+from streams.mapping.table import Flow
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-SF = {
+SF: dict[str, dict[str, Any]] = {
     "division_customer": {"Id": "02d1", "Name": "EMEA", "IsActive": True},
     "organization_customer": {
         "Id": "00D1", "Name": "Acme", "Phone": "+47 1", "Fax": None, "PrimaryContact": "Ann",
@@ -61,7 +63,9 @@ def run(seconds: float) -> dict[str, float]:
             else:
                 nested[head] = value
 
-        def both(flow=flow, record=record, nested=nested) -> None:  # type: ignore[no-untyped-def]
+        def both(
+            flow: Flow = flow, record: dict[str, Any] = record, nested: dict[str, Any] = nested
+        ) -> None:
             sf_to_pms(flow, record, record_id="r")
             pms_to_sf(flow, nested, record_id="r")
 
@@ -72,12 +76,14 @@ def run(seconds: float) -> dict[str, float]:
     figures["decide_new_task_per_s"] = rate(
         lambda: decide.on_sf_change(None, first, rules, 1), seconds
     )
+    hub: Hub | None
     hub, _ = decide.on_sf_change(None, first, rules, 1)
-    for flow, target in (("task_project", "prj_1"), ("task_task", "tsk_1")):
-        outcome = WriteOutcome(flow, "00T1", "custompms", "x", "create", True, target, {})
+    for flow_name, target in (("task_project", "prj_1"), ("task_task", "tsk_1")):
+        outcome = WriteOutcome(flow_name, "00T1", "custompms", "x", "create", True, target, {})
         hub, _ = decide.on_outcome(hub, outcome, rules, 2)
     edit = Change("salesforce", "Task", "00T1", "u", {**task, "Subject": "Edited"}, 2000, "person")
 
+    assert hub is not None
     stored = encode_hub(hub)  # as the link table holds it
 
     def edit_once() -> None:

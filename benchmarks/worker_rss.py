@@ -27,6 +27,7 @@ from benchmarks.harness import (
 )
 from sfpms.kafka import topics as t
 from streams.core.hub import SF, Hub, PmsLink, Winner
+from streams.core.values import Scalar
 from streams.engine.processor import encode_hub
 from tests.support.stack import EngineWorker
 
@@ -34,7 +35,7 @@ from tests.support.stack import EngineWorker
 def hub(i: int) -> Hub:
     """A realistic linked Task hub (two links, every field known on every side)."""
     record_id = sf_id(i)
-    known = {
+    known: dict[str, Scalar] = {
         "Subject": f"Follow up with customer {i}",
         "Description": "Call back about the renewal and send the signed order form.",
         "Status": "In Progress",
@@ -44,11 +45,11 @@ def hub(i: int) -> Hub:
         "CompletedDateTime": None,
     }
     ts = 1_795_600_000_000 + i
-    project = {
+    project: dict[str, Scalar] = {
         "name": known["Subject"], "description": known["Description"], "status": "active",
         "priority": "medium", "due_date": "2026-12-01", "owner": known["OwnerId"],
     }  # fmt: skip
-    task = {
+    task: dict[str, Scalar] = {
         "title": known["Subject"], "description": known["Description"], "status": "in_progress",
         "priority": "medium", "due_date": "2026-12-01", "assignee": known["OwnerId"],
         "completed_at": None, "project_id": f"prj_{i:06d}",

@@ -45,6 +45,11 @@ def kafka_bootstrap(
             f"could not start the {harness.test_broker} broker: {exc}\n{log}", pytrace=False
         )
     yield broker.bootstrap
+    # Producers the tests dropped are destroyed while the broker still answers, so
+    # librdkafka does not print a reconnect error per producer once it is gone.
+    import gc
+
+    gc.collect()
     broker.stop()
 
 

@@ -12,6 +12,7 @@ Same pieces (both emulators in threads, the registry, CDC, engine worker(s) and 
 from __future__ import annotations
 
 import hashlib
+import random
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -31,6 +32,7 @@ from sfpms.kafka import topics as t
 from sfpms.kafka.admin import ensure_topics
 from sfpms.settings import Settings
 from tests.faults.people import TEST_HEADER, PmsPerson, SfPerson
+from tests.faults.workload import Workload
 from tests.integration.custompms.support import RunningEmulator
 from tests.integration.salesforce.support import RunningSalesforce
 from tests.support.harness import TANSU_PRODUCER_CONFIG, HarnessSettings, unique_prefix
@@ -149,6 +151,16 @@ class FaultStack:
         self.people.append(person)
         return person
 
+    def workload(self, seed: str, prefix: str) -> Workload:
+        """A seeded workload of two people (one per system), journalled in the log dir."""
+        return Workload(
+            random.Random(seed),
+            self.sf_person(),
+            self.pms_person(),
+            prefix=prefix,
+            journal=self.live.log_dir / "workload.txt",
+        )
+
     def set_faults(self, **config: Any) -> None:
         """The same faults on both emulators (see emulators/common/faults.py)."""
         self.live.sf.admin("POST", "/faults", json=config)
@@ -229,29 +241,5 @@ def fault_stack(
 
 
 def start_product(live: Live, *, workers: int = 1, poll_interval: float = 0.3) -> None:
-    """CDC, the engine worker(s) and the sinks, as in tests/support/live.py (plus /metrics)."""
-    settings = live.settings
-    live.start_process(
-        "cdc",
-        "cdc",
-        "run",
-        "--poll-interval",
-        str(poll_interval),
-        "--overlap",
-        "1",
-        "--metrics-port",
-        str(settings.cdc_metrics_port),
-    )
-    for index in range(workers):
-        live.start_worker(f"worker-{index}")
-    live.start_process(
-        "sinks",
-        "sink",
-        "run",
-        "--linger-ms",
-        "20",
-        "--instance-id",
-        f"{settings.topic_prefix}sinks",
-        "--metrics-port",
-        str(settings.sink_metrics_port),
-    )
+    """CDC, the engine worker(s) and the sinks, with /metrics (the tests read them)."""
+    live.start_product(workers=workers, poll_interval=poll_interval, metrics=True)

@@ -5,7 +5,6 @@ long as Retry-After says before sending a refused request again."""
 
 from __future__ import annotations
 
-import random
 from collections import defaultdict
 from collections.abc import Iterable
 from itertools import pairwise
@@ -16,7 +15,6 @@ import pytest
 from tests.faults.endstate import read_snapshot, wait_for_end_state
 from tests.faults.scale import scale
 from tests.faults.stack import FaultStack, Seen, fault_stack
-from tests.faults.workload import Workload
 
 #: The full form (`make faults-full`) runs for minutes; pyproject's 300 s is for one test.
 pytestmark = [pytest.mark.faults, pytest.mark.integration, pytest.mark.timeout(1200)]
@@ -39,14 +37,8 @@ def test_5xx_429_latency_drops_and_expired_tokens_lose_and_duplicate_nothing(
     form = scale()
     with fault_stack(kafka_bootstrap, tmp_path) as stack:
         live = stack.live
-        sf, pms = stack.sf_person(), stack.pms_person()
-        workload = Workload(
-            random.Random(form.rng_seed("emulator-faults")),
-            sf,
-            pms,
-            prefix="E",
-            journal=live.log_dir / "workload.txt",
-        )
+        workload = stack.workload(form.rng_seed("emulator-faults"), "E")
+        sf, pms = workload.sf, workload.pms
         stack.set_faults(
             error_rate=0.10,
             error_status=503,
@@ -136,14 +128,8 @@ def test_cdc_and_sink_clients_wait_as_long_as_retry_after_says(
     form = scale()
     with fault_stack(kafka_bootstrap, tmp_path) as stack:
         live = stack.live
-        sf, pms = stack.sf_person(), stack.pms_person()
-        workload = Workload(
-            random.Random(form.rng_seed("retry-after")),
-            sf,
-            pms,
-            prefix="R",
-            journal=live.log_dir / "workload.txt",
-        )
+        workload = stack.workload(form.rng_seed("retry-after"), "R")
+        sf, pms = workload.sf, workload.pms
         # Only the REST APIs: logins are identical requests from several processes and
         # would look like one client's retries.
         stack.set_faults(

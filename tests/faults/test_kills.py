@@ -16,7 +16,6 @@ from tests.faults.chaos import Chaos, kill_schedule
 from tests.faults.endstate import read_snapshot, wait_for_end_state
 from tests.faults.scale import scale
 from tests.faults.stack import FaultStack, fault_stack
-from tests.faults.workload import Workload
 
 #: The full form (`make faults-full`) runs for minutes; pyproject's 300 s is for one test.
 pytestmark = [pytest.mark.faults, pytest.mark.integration, pytest.mark.timeout(1200)]
@@ -44,14 +43,8 @@ def test_kill_9_of_cdc_engine_and_sinks_mid_workload_loses_and_duplicates_nothin
     form = scale()
     with fault_stack(kafka_bootstrap, tmp_path) as stack:
         live = stack.live
-        sf, pms = stack.sf_person(), stack.pms_person()
-        workload = Workload(
-            random.Random(form.rng_seed("kills")),
-            sf,
-            pms,
-            prefix="K",
-            journal=live.log_dir / "workload.txt",
-        )
+        workload = stack.workload(form.rng_seed("kills"), "K")
+        sf, pms = workload.sf, workload.pms
         # Rough length of the workload, so the kills land while it runs.
         duration = form.ops * (sum(form.pause) / 2 + 0.15)
         schedule = kill_schedule(

@@ -58,6 +58,36 @@ class Live:
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
 
     # -- processes --------------------------------------------------------------------------
+    def start_product(
+        self, *, workers: int = 1, poll_interval: float = 0.3, metrics: bool = False
+    ) -> None:
+        """CDC, the engine worker(s) and the sinks, as `sfpms up` runs them."""
+        settings = self.settings
+        cdc_metrics = ["--metrics-port", str(settings.cdc_metrics_port)] if metrics else []
+        sink_metrics = ["--metrics-port", str(settings.sink_metrics_port)] if metrics else []
+        self.start_process(
+            "cdc",
+            "cdc",
+            "run",
+            "--poll-interval",
+            str(poll_interval),
+            "--overlap",
+            "1",
+            *cdc_metrics,
+        )
+        for index in range(workers):
+            self.start_worker(f"worker-{index}")
+        self.start_process(
+            "sinks",
+            "sink",
+            "run",
+            "--linger-ms",
+            "20",
+            "--instance-id",
+            f"{settings.topic_prefix}sinks",
+            *sink_metrics,
+        )
+
     def start_process(self, name: str, *args: str) -> ManagedProcess:
         process = ManagedProcess(
             name=name,
@@ -168,20 +198,7 @@ def live_stack(
         )
         live = Live(settings, sf, pms, tmp_path / "logs")
         try:
-            live.start_process(
-                "cdc", "cdc", "run", "--poll-interval", str(poll_interval), "--overlap", "1"
-            )
-            for index in range(workers):
-                live.start_worker(f"worker-{index}")
-            live.start_process(
-                "sinks",
-                "sink",
-                "run",
-                "--linger-ms",
-                "20",
-                "--instance-id",
-                f"{settings.topic_prefix}sinks",
-            )
+            live.start_product(workers=workers, poll_interval=poll_interval)
             yield live
         finally:
             live.stop()

@@ -212,14 +212,15 @@ class World:
                 return
             item = queue.popleft()
             self.last[key] = item
-        handler: Callable[[Any], None] = {
+        handlers: dict[str, Callable[[Any], None]] = {
             "sf-cdc": self._engine_sf,
             "pms-cdc": self._engine_route,
             "inbox": self._engine_inbox,
             "writes": self._sink,
             "acks": self._engine_ack,
             "links": self._engine_link,
-        }[key[0]]
+        }
+        handler = handlers[key[0]]
         handler(item)
 
     def drain(self, limit: int = 20_000) -> int:

@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 
 import pytest
 from click.testing import CliRunner
@@ -34,7 +35,7 @@ def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
             for i, p in enumerate(PRIORITIES)
         ]
         for task_id in ids:
-            eventually(lambda t=task_id: linked(running, t, "task_task"), what="synced")
+            eventually(partial(linked, running, task_id, "task_task"), what="synced")
         quiet_writes(running)
         yield running
 

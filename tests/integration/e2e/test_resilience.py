@@ -7,6 +7,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from confluent_kafka import Producer
@@ -144,7 +145,7 @@ def test_links_and_dead_letters_are_inspectable_from_the_cli(live: Live) -> None
     env = settings_env(live.settings)
     runner = CliRunner()
 
-    def linked_rows() -> list[dict[str, object]] | None:
+    def linked_rows() -> list[dict[str, Any]] | None:
         exported = runner.invoke(cli, ["links", "export"], env=env)
         assert exported.exit_code == 0, exported.output
         rows = [json.loads(line) for line in exported.stdout.splitlines() if line[:1] == "{"]
@@ -167,7 +168,7 @@ def test_links_and_dead_letters_are_inspectable_from_the_cli(live: Live) -> None
     assert details["salesforce_id"] == linked[0]["salesforce_id"]
     assert details["provenance"]["Subject"]["set_by"] == "sf"
 
-    def listed_letters() -> list[dict[str, object]] | None:
+    def listed_letters() -> list[dict[str, Any]] | None:
         listed = runner.invoke(cli, ["dlq", "list", "--json"], env=env)
         found = [json.loads(line) for line in listed.stdout.splitlines() if line[:1] == "{"]
         wanted = any(r["stage"] == "engine" and r["record"] == "y" for r in found)

@@ -46,7 +46,9 @@ def consume(
         while len(found) < count and time.monotonic() < deadline:
             msg = consumer.poll(0.2)
             if msg is not None and not msg.error():
-                found.append(codec.decode(msg.value()))
+                value = msg.value()
+                assert value is not None
+                found.append(codec.decode(value))
     finally:
         consumer.close()
     return found

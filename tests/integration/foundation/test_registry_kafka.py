@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Producer
@@ -41,7 +42,7 @@ def test_avro_records_round_trip_through_registry_and_broker(
     serializer = AvroSerializer(client, schema_str("sfpms.salesforce.TaskChange"))
     deserializer = AvroDeserializer(client)
     now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-    sent = [
+    sent: list[dict[str, Any]] = [
         {
             "op": "c",
             "before": None,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from streams.core.decide import MAX_STALE, Rules, on_outcome, on_pms_change
 from streams.core.hub import Hub, PmsLink, Winner
-from streams.core.model import Change, WriteOutcome
+from streams.core.model import Change, Origin, WriteOutcome
 from streams.mapping.flows import FLOWS
 from tests.support.world import World
 
@@ -25,8 +27,8 @@ def _linked_hub() -> Hub:
     return hub
 
 
-def _pms_change(record: dict[str, object], ts: int, origin: str = "person") -> Change:
-    return Change("custompms", "projects", PMS_ID, "u", record, ts, origin)  # type: ignore[arg-type]
+def _pms_change(record: Mapping[str, object], ts: int, origin: Origin = "person") -> Change:
+    return Change("custompms", "projects", PMS_ID, "u", record, ts, origin)
 
 
 def test_a_stale_read_neither_wins_nor_becomes_known() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ def world() -> World:
     return World(rules=Rules(FLOWS))
 
 
-def linked_pms(world: World, sf_id: str, flow: str) -> dict:  # type: ignore[type-arg]
+def linked_pms(world: World, sf_id: str, flow: str) -> dict[str, Any]:
     link = world.hubs[sf_id].linked(flow)
     assert link is not None and link.pms_id is not None, f"{sf_id} has no {flow} link"
     return world.pms[link.pms_id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -44,7 +45,7 @@ def client(log: MemoryLog) -> TestClient:
     return TestClient(create_registry_app(Registry(log)))
 
 
-def register(client: TestClient, subject: str, schema: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+def register(client: TestClient, subject: str, schema: str) -> tuple[int, dict[str, Any]]:
     response = client.post(f"/subjects/{subject}/versions", json={"schema": schema})
     return response.status_code, response.json()
 
@@ -118,9 +119,9 @@ def test_errors_use_confluent_codes(
     client: TestClient,
     method: str,
     path: str,
-    body: dict | None,
+    body: dict[str, Any] | None,
     status: int,
-    code: int,  # type: ignore[type-arg]
+    code: int,
 ) -> None:
     response = client.request(method, path, json=body)
     assert response.status_code == status

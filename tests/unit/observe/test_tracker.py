@@ -125,7 +125,7 @@ def test_a_live_consumer_stuck_on_one_offset_is_stalled() -> None:
 def test_a_group_nobody_consumes_is_stopped_after_the_configured_silence() -> None:
     tracker = LagTracker(NAMING, TrackerOptions(stop_after_s=30.0))
     state = group(SINK_PMS, {(PROJECT_WRITES, 0): 4}, state="EMPTY", owners={})
-    consumes = {SINK_PMS: (PROJECT_WRITES,)}
+    consumes: dict[str, tuple[str, ...]] = {SINK_PMS: (PROJECT_WRITES,)}
     first = snapshot(100.0, {(PROJECT_WRITES, 0): 10}, {SINK_PMS: state}, consumes)
     tracker.observe(first)
     assert tracker.report(first, "c", NO_EXTRAS).groups[0].status == Status.OK
