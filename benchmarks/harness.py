@@ -62,13 +62,12 @@ def bench_env(engine: BrokerEngine, label: str, partitions: int = PARTITIONS) ->
     broker.start(timeout=60)
     server = None
     try:
-        extra: dict[str, str | int] = {"batch.num.messages": 1} if engine == "tansu" else {}
         base = Settings(
             kafka_bootstrap=broker.bootstrap,
             topic_prefix=f"{label}.",
             partitions=partitions,
             data_dir=workdir / "sfpms",
-            kafka_producer_config=extra,
+            broker_engine=engine,
         )
         ensure_topics(base, t.catalogue())
         server = ThreadedServer(create_registry_app(Registry(KafkaLog(base))))

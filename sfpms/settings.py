@@ -101,6 +101,12 @@ class Settings(BaseSettings):
         None,
         description="Static group membership id of this process (default: host, role, port).",
     )
+    static_membership: bool | None = Field(
+        None,
+        description="Join consumer groups as a static member (group.instance.id), so a "
+        "restarted worker takes its partitions back at once. Unset = on, except on Tansu "
+        "(broker_engine=tansu), whose groups never settle with two static members.",
+    )
     log_level: str = "INFO"
 
     def kafka_client_config(self) -> dict[str, Any]:
@@ -135,6 +141,9 @@ class Settings(BaseSettings):
             "partitioner": "murmur2_random",
             "linger.ms": 5,
         }
+        if self.broker_engine == "tansu":
+            # Tansu reports wrong end offsets for multi-record batches (docs/brokers.md).
+            conf["batch.num.messages"] = 1
         conf.update(self.kafka_producer_config)
         conf.update(overrides)
         return conf
@@ -201,6 +210,16 @@ def settings_env(settings: Settings) -> dict[str, str]:
         text = json.dumps(value) if isinstance(value, dict | list) else str(value)
         env[f"SFPMS_{name.upper()}"] = text
     return env
+
+
+def member_id(settings: Settings, role: str, explicit: str | None = None) -> str | None:
+    """This process's group.instance.id, or None when static membership is off."""
+    enabled = settings.static_membership
+    if enabled is None:
+        enabled = settings.broker_engine != "tansu"
+    if not enabled:
+        return None
+    return explicit or settings.instance_id or default_instance_id(role)
 
 
 def default_instance_id(role: str) -> str:

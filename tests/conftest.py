@@ -14,7 +14,7 @@ import pytest
 
 from sfpms.embedded.broker import EmbeddedBroker, free_port
 from sfpms.settings import Settings
-from tests.support.harness import TANSU_PRODUCER_CONFIG, HarnessSettings, unique_prefix
+from tests.support.harness import HarnessSettings, unique_prefix
 
 
 @pytest.fixture(scope="session")
@@ -56,11 +56,10 @@ def kafka_bootstrap(
 @pytest.fixture
 def settings(kafka_bootstrap: str, harness: HarnessSettings, tmp_path: Path) -> Settings:
     """Settings for one test: the session broker, a unique topic prefix, a private data dir."""
-    producer_extra = TANSU_PRODUCER_CONFIG if harness.test_broker == "tansu" else {}
     return Settings(
         kafka_bootstrap=kafka_bootstrap,
         topic_prefix=unique_prefix(),
         partitions=4,
         data_dir=tmp_path / "sfpms",
-        kafka_producer_config=dict(producer_extra),
+        broker_engine=harness.test_broker,
     )

@@ -48,7 +48,7 @@ def run(
     from connectors.sinks.runner import run_sinks
     from connectors.sinks.worker import SinkOptions
     from sfpms import metrics
-    from sfpms.settings import default_instance_id
+    from sfpms.settings import member_id
 
     settings = get_settings()
     if metrics_port:
@@ -56,5 +56,5 @@ def run(
     systems = ("salesforce", "custompms") if system == "all" else (system,)
     options = SinkOptions(batch_size=batch_size, linger_s=linger_ms / 1000)
     uvloop.install()
-    member = instance_id or settings.instance_id or default_instance_id("sink")
+    member = member_id(settings, "sink", instance_id)
     asyncio.run(run_sinks(settings, systems, options, instance_id=member))

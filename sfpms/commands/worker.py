@@ -31,7 +31,7 @@ def worker(
 
     from sfpms.kafka.admin import ensure_topics
     from sfpms.kafka.topics import catalogue
-    from sfpms.settings import default_instance_id
+    from sfpms.settings import member_id
     from streams.core.decide import Rules
     from streams.engine.app import create_app
     from streams.engine.codecs import EngineCodecs
@@ -40,7 +40,7 @@ def worker(
     mode.loop.use("uvloop")
     settings = get_settings()
     port = web_port or settings.worker_web_port
-    member = instance_id or settings.instance_id or default_instance_id(f"worker-{port}")
+    member = member_id(settings, f"worker-{port}", instance_id)
     if check_schemas:
         from connectors.schemas_live import validate_against_live_schemas
         from sfpms.errors import ConfigError

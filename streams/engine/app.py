@@ -175,7 +175,7 @@ def create_app(
         key_serializer="raw",
         value_serializer="raw",
     )
-    if settings.kafka_producer_config.get("batch.num.messages") == 1:
+    if settings.producer_config().get("batch.num.messages") == 1:
         # One record per batch, as configured for librdkafka producers: the Tansu workaround
         # for its wrong end offsets, which Faust's table recovery reads (docs/brokers.md).
         app.conf.producer_max_batch_size = 1

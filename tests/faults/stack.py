@@ -35,7 +35,7 @@ from tests.faults.people import TEST_HEADER, PmsPerson, SfPerson
 from tests.faults.workload import Workload
 from tests.integration.custompms.support import RunningEmulator
 from tests.integration.salesforce.support import RunningSalesforce
-from tests.support.harness import TANSU_PRODUCER_CONFIG, HarnessSettings, unique_prefix
+from tests.support.harness import HarnessSettings, unique_prefix
 from tests.support.live import PERSON_TOKEN, Live
 from tests.support.servers import ThreadedServer, serve_in_thread
 from tests.support.stack import with_registry
@@ -174,13 +174,12 @@ class FaultStack:
 def base_settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
     """Settings of a fresh deployment on `kafka_bootstrap` (own topic prefix and data dir)."""
     harness = HarnessSettings()
-    producer = TANSU_PRODUCER_CONFIG if harness.test_broker == "tansu" else {}
     return Settings(
         kafka_bootstrap=kafka_bootstrap,
         topic_prefix=unique_prefix("f"),
         partitions=4,
         data_dir=tmp_path / "sfpms",
-        kafka_producer_config=dict(producer),
+        broker_engine=harness.test_broker,
         worker_web_port=free_port(),
         cdc_metrics_port=free_port(),
         sink_metrics_port=free_port(),

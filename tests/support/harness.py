@@ -20,7 +20,3 @@ class HarnessSettings(BaseSettings):
 def unique_prefix(label: str = "t") -> str:
     """A topic prefix no other test uses."""
     return f"{label}-{uuid.uuid4().hex[:10]}."
-
-
-#: Producer settings that keep end offsets exact on Tansu (see docs/brokers.md).
-TANSU_PRODUCER_CONFIG: dict[str, str | int] = {"batch.num.messages": 1}

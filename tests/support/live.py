@@ -27,7 +27,7 @@ from sfpms.kafka.admin import ensure_topics
 from sfpms.settings import Settings, settings_env
 from tests.integration.custompms.support import RunningEmulator, running_emulator
 from tests.integration.salesforce.support import RunningSalesforce, running_salesforce
-from tests.support.harness import TANSU_PRODUCER_CONFIG, HarnessSettings, unique_prefix
+from tests.support.harness import HarnessSettings, unique_prefix
 from tests.support.stack import EngineWorker, with_registry
 
 T = TypeVar("T")
@@ -180,7 +180,7 @@ def live_stack(
         topic_prefix=unique_prefix("e2e"),
         partitions=4,
         data_dir=tmp_path / "sfpms",
-        kafka_producer_config=dict(TANSU_PRODUCER_CONFIG if harness.test_broker == "tansu" else {}),
+        broker_engine=harness.test_broker,
         worker_web_port=free_port(),
     )
     ensure_topics(base, t.catalogue())

@@ -1,0 +1,46 @@
+"""Settings that depend on the broker: static membership and Tansu's producer workaround."""
+
+from __future__ import annotations
+
+import pytest
+
+from sfpms.settings import Settings, member_id, settings_env
+
+BOOT = "127.0.0.1:9"
+
+
+def test_static_membership_is_on_by_default_with_a_stable_id() -> None:
+    settings = Settings(kafka_bootstrap=BOOT)
+    first, again = member_id(settings, "sink"), member_id(settings, "sink")
+    assert first is not None and first == again and first.endswith("-sink")
+    assert member_id(settings, "sink", "explicit") == "explicit"
+    assert member_id(settings.model_copy(update={"instance_id": "conf"}), "sink") == "conf"
+
+
+def test_tansu_turns_static_membership_off_unless_asked_for() -> None:
+    tansu = Settings(kafka_bootstrap=BOOT, broker_engine="tansu")
+    assert member_id(tansu, "worker", "explicit") is None
+    forced = tansu.model_copy(update={"static_membership": True})
+    assert member_id(forced, "worker") is not None
+
+
+@pytest.mark.parametrize("engine", ["noida-db", "tansu"])
+def test_off_means_off_whatever_the_broker(engine: str) -> None:
+    settings = Settings(kafka_bootstrap=BOOT, broker_engine=engine, static_membership=False)
+    assert member_id(settings, "worker", "explicit") is None
+
+
+def test_tansu_producers_send_one_record_per_batch() -> None:
+    assert "batch.num.messages" not in Settings(kafka_bootstrap=BOOT).producer_config()
+    tansu = Settings(kafka_bootstrap=BOOT, broker_engine="tansu")
+    assert tansu.producer_config()["batch.num.messages"] == 1
+    tuned = tansu.model_copy(update={"kafka_producer_config": {"batch.num.messages": 10}})
+    assert tuned.producer_config()["batch.num.messages"] == 10, "explicit config wins"
+
+
+def test_the_choice_reaches_child_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = Settings(kafka_bootstrap=BOOT, broker_engine="tansu", static_membership=False)
+    for name, value in settings_env(parent).items():
+        monkeypatch.setenv(name, value)
+    child = Settings()
+    assert (child.broker_engine, child.static_membership) == ("tansu", False)
