@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Mapping
 from contextlib import AsyncExitStack, suppress
 
 from connectors.custompms.client import CustompmsClient
@@ -17,7 +18,7 @@ from sfpms.settings import Settings
 async def run_sinks(
     settings: Settings,
     systems: tuple[str, ...],
-    options: SinkOptions | None = None,
+    options: SinkOptions | Mapping[str, SinkOptions] | None = None,
     stop: asyncio.Event | None = None,
     instance_id: str | None = None,
 ) -> None:
@@ -37,5 +38,11 @@ async def run_sinks(
             else:
                 pms = await stack.enter_async_context(CustompmsClient(settings))
                 target = CustompmsTarget(pms)
-            workers.append(SinkWorker(settings, system, target, options, instance_id))
+            if isinstance(options, SinkOptions):
+                chosen = options
+            elif options is not None and system in options:
+                chosen = options[system]
+            else:
+                chosen = SinkOptions.for_system(system)
+            workers.append(SinkWorker(settings, system, target, chosen, instance_id))
         await asyncio.gather(*(w.run(stop) for w in workers))

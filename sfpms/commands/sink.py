@@ -25,9 +25,9 @@ def sink() -> None:
 @click.option(
     "--linger-ms",
     type=int,
-    default=250,
-    show_default=True,
-    help="How long to wait for a fuller batch (fewer API calls vs. latency).",
+    default=None,
+    help="How long to wait for a fuller batch (fewer API calls vs. latency) "
+    "[default: Salesforce 1000, Custompms 250].",
 )
 @click.option("--metrics-port", type=int, default=None, help="Serve /metrics on 127.0.0.1.")
 @click.option(
@@ -38,7 +38,7 @@ def sink() -> None:
 def run(
     system: str,
     batch_size: int,
-    linger_ms: int,
+    linger_ms: int | None,
     metrics_port: int | None,
     instance_id: str | None,
 ) -> None:
@@ -54,7 +54,10 @@ def run(
     if metrics_port:
         metrics.serve(metrics_port)
     systems = ("salesforce", "custompms") if system == "all" else (system,)
-    options = SinkOptions(batch_size=batch_size, linger_s=linger_ms / 1000)
+    overrides: dict[str, float] = {"batch_size": batch_size}
+    if linger_ms is not None:
+        overrides["linger_s"] = linger_ms / 1000
+    options = {s: SinkOptions.for_system(s, **overrides) for s in systems}
     uvloop.install()
     member = member_id(settings, "sink", instance_id)
     asyncio.run(run_sinks(settings, systems, options, instance_id=member))
