@@ -62,5 +62,10 @@ class SkippableError(SyncError):
     """Nothing to do for this record; not an error an operator must act on."""
 
 
+class WriteConflict(SkippableError):
+    """The target record changed since the write was decided (by someone other than the
+    sync): the write is skipped, and the engine decides again when that change arrives."""
+
+
 class ConfigError(SyncError):
     """A setting or mapping is wrong; fail fast at start-up with the fix in the message."""

@@ -276,6 +276,22 @@ class SalesforceClient:
             results.extend(RecordResult.from_json(item) for item in response.json())
         return results
 
+    async def collections_retrieve(
+        self, sobject: str, ids: Sequence[str], fields: Sequence[str]
+    ) -> list[dict[str, Any] | None]:
+        """Fields of records by id (sObject Collections GET, 200 ids a call); None for a
+        record that does not exist or is deleted. Results in the order of `ids`."""
+        results: list[dict[str, Any] | None] = []
+        for chunk in _chunks(list(ids), COLLECTION_LIMIT):
+            response = await self._session.request(
+                "GET",
+                f"{self._data}/composite/sobjects/{sobject}",
+                action="collections retrieve",
+                params={"ids": ",".join(chunk), "fields": ",".join(fields)},
+            )
+            results.extend(response.json())
+        return results
+
     async def collections_delete(
         self, ids: Sequence[str], all_or_none: bool = False
     ) -> list[RecordResult]:

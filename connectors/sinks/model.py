@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sfpms.errors import SyncError
+from sfpms.errors import SyncError, WriteConflict
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,11 @@ class Applied:
     error: SyncError | None = None
     written: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def conflict(self) -> bool:
+        """Skipped because the target changed after the decision (not a failure)."""
+        return isinstance(self.error, WriteConflict)
+
 
 def write_result(applied: Applied, now: datetime | None = None) -> dict[str, Any]:
     """The WriteResult record (schemas/sfpms.WriteResult.avsc) for an applied command."""
@@ -35,7 +40,7 @@ def write_result(applied: Applied, now: datetime | None = None) -> dict[str, Any
         "system": command["system"],
         "entity": command["entity"],
         "action": command["action"],
-        "outcome": "ok" if applied.ok else "failed",
+        "outcome": "ok" if applied.ok else "conflict" if applied.conflict else "failed",
         "target_id": applied.target_id or command.get("target_id"),
         "created": applied.created,
         "matched": applied.matched,

@@ -2,6 +2,10 @@
 
 - update: one Collections PATCH per 200 records; several updates of one record in a batch
   go in successive calls, in order (Collections refuses a record twice in one call).
+  Updates carrying `if_match` (the SystemModstamp the engine decided on) are checked first
+  with one Collections retrieve per 200 records: a record someone other than the sync
+  changed since is not overwritten (WriteConflict; the engine decides again when that
+  change arrives), so a person's edit made while a sync write was on its way is kept.
 - delete: one Collections DELETE per 200 ids; a record already gone counts as deleted.
 - upsert (a Custompms record's new twin): by the external-id field `Custompms_Id__c`, so a
   redelivered command finds the record it made. With `match`, an unlinked record with the
@@ -11,14 +15,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.errors import SalesforceApiError
-from connectors.salesforce.formats import soql_quote
+from connectors.salesforce.formats import parse_datetime, soql_quote
 from connectors.salesforce.types import RecordResult
 from connectors.sinks.model import Applied
-from sfpms.errors import FatalError, SyncError
+from sfpms.errors import FatalError, SyncError, WriteConflict
 from streams.core.model import EXTERNAL_ID_FIELD
 from streams.mapping.matching import normalise_name
 
@@ -32,6 +37,7 @@ class SalesforceTarget:
 
     def __init__(self, client: SalesforceClient) -> None:
         self.client = client
+        self._sync_user_id: str | None = None
 
     async def apply(self, commands: Sequence[Mapping[str, Any]]) -> list[Applied]:
         """One `Applied` per command, in order. Raises RetriableError if the API is down."""
@@ -67,7 +73,14 @@ class SalesforceTarget:
         """Collections refuse a record twice in one call, so the n-th update of a record goes
         in the n-th round: usually one call per 200 records, and each command keeps its own
         outcome (a refused update never takes a good one down with it)."""
-        results: dict[int, Applied] = {}
+        results = await self._conflicts(commands, updates)
+        updates = {
+            target_id: [i for i in indexes if i not in results]
+            for target_id, indexes in updates.items()
+        }
+        updates = {target_id: indexes for target_id, indexes in updates.items() if indexes}
+        if not updates:
+            return results
         rounds = max(len(indexes) for indexes in updates.values())
         for round_ in range(rounds):
             batch = [
@@ -87,6 +100,42 @@ class SalesforceTarget:
             for (target_id, index), outcome in zip(batch, outcomes, strict=True):
                 results[index] = _applied(commands[index], outcome, target_id)
         return results
+
+    async def _conflicts(
+        self, commands: Sequence[Mapping[str, Any]], updates: Mapping[str, list[int]]
+    ) -> dict[int, Applied]:
+        """Updates whose record someone other than the sync changed after the decision
+        (SystemModstamp newer than `if_match`): skipped as WriteConflicts. One Collections
+        retrieve per sObject type and 200 records; the window left is that call's."""
+        checked: dict[str, dict[str, list[int]]] = {}
+        for target_id, indexes in updates.items():
+            conditional = [i for i in indexes if commands[i].get("if_match") is not None]
+            if conditional:
+                sobject = str(commands[conditional[0]]["entity"])
+                checked.setdefault(sobject, {})[target_id] = conditional
+        if not checked:
+            return {}
+        sync_user = await self._sync_user()
+        results: dict[int, Applied] = {}
+        for sobject, by_id in checked.items():
+            ids = list(by_id)
+            current = await self.client.collections_retrieve(
+                sobject, ids, ["Id", "SystemModstamp", "LastModifiedById"]
+            )
+            for target_id, record in zip(ids, current, strict=True):
+                if record is None or record.get("LastModifiedById") == sync_user:
+                    continue  # gone (the update reports it) or last changed by the sync
+                stamp = parse_datetime(str(record["SystemModstamp"]))
+                changed_ms = int(stamp.timestamp() * 1000)
+                for index in by_id[target_id]:
+                    if changed_ms > int(commands[index]["if_match"]):
+                        results[index] = _conflict(commands[index], target_id, stamp)
+        return results
+
+    async def _sync_user(self) -> str:
+        if self._sync_user_id is None:
+            self._sync_user_id = (await self.client.identity()).user_id
+        return self._sync_user_id
 
     async def _deletes(
         self, commands: Sequence[Mapping[str, Any]], deletes: Sequence[int]
@@ -138,6 +187,16 @@ class SalesforceTarget:
             if all(normalise_name(str(record.get(k) or "")) == v for k, v in wanted.items()):
                 candidates.append(str(record["Id"]))
         return candidates[0] if candidates else None
+
+
+def _conflict(command: Mapping[str, Any], target_id: str, changed: datetime) -> Applied:
+    error = WriteConflict(
+        f"{command['entity']} {target_id} was changed in Salesforce at {changed.isoformat()}, "
+        "after this write was decided; skipped, the engine decides again with that change",
+        flow=command.get("flow"),
+        record=f"{command['entity']}/{target_id}",
+    )
+    return Applied(command, ok=False, target_id=target_id, error=error, modstamp=changed)
 
 
 def _applied(command: Mapping[str, Any], outcome: RecordResult, target_id: str) -> Applied:

@@ -159,7 +159,8 @@ class SinkWorker:
             key=result_key(result).encode(),
             value=self.results.encode(result),
         )
-        outcome = "ok" if applied.ok else "failed"
+        conflict = applied.conflict
+        outcome = "ok" if applied.ok else "conflict" if conflict else "failed"
         metrics.SINK_WRITES.labels(self.system, command["entity"], command["action"], outcome).inc()
         self.applied += 1
         cause = command.get("cause") or {}
@@ -167,7 +168,9 @@ class SinkWorker:
         if applied.ok and isinstance(committed, datetime):
             latency = (datetime.now(UTC) - committed).total_seconds()
             metrics.E2E_LATENCY.labels(command["flow"]).observe(max(latency, 0.0))
-        if not applied.ok:
+        if conflict:
+            log.info("%s sink: %s", self.system, applied.error)
+        elif not applied.ok:
             log.warning("%s sink: dead-lettering %s", self.system, applied.error)
             metrics.DEAD_LETTERS.labels("sink", command["flow"]).inc()
             record = dead_letter(

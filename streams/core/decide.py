@@ -207,6 +207,8 @@ def on_outcome(
         return hub, decision
     if outcome.rejected:
         _link_rejected(hub, flow, outcome, rules, now, decision)
+    elif outcome.conflict:
+        _write_conflict(hub, flow, outcome, rules, now, decision)
     elif outcome.system == "custompms" and outcome.action == "create":
         _pms_created(hub, flow, outcome, rules, now, decision)
     elif not outcome.ok:
@@ -253,6 +255,7 @@ def reconcile(
                 action="update",
                 target_id=hub.sf_id,
                 fields=sf_patch,
+                if_match=hub.sf_modstamp,
             )
         )
     for flow in rules.for_sf_object(hub.sf_object):
@@ -475,6 +478,7 @@ def _pms_deleted(hub: Hub, flow: Flow, link: PmsLink, ts: int, decision: Decisio
                 "update",
                 hub.sf_id,
                 fields=patch,
+                if_match=hub.sf_modstamp,
             )
         )
     link.state = "detached"
@@ -580,6 +584,24 @@ def _record_written(hub: Hub, flow: Flow, outcome: WriteOutcome) -> None:
         link.known.update(written)
         link.version = outcome.version or link.version
         link.modstamp = outcome.modstamp or link.modstamp
+
+
+def _write_conflict(
+    hub: Hub, flow: Flow, outcome: WriteOutcome, rules: Rules, now: int, decision: Decision
+) -> None:
+    """The sink skipped a Salesforce write: a person changed the record after the decision.
+    The write's fields are no longer known, but the values they replaced stay stale: the
+    person's change still carries them for every field the person did not touch. Once that
+    change is folded in (now, or when it arrives) the write is decided again."""
+    if outcome.system != "salesforce" or outcome.target_id != hub.sf_id:
+        return
+    for name in outcome.written:
+        hub.sf_known.pop(name, None)
+    seen = hub.sf_modstamp is not None and hub.sf_modstamp >= (outcome.modstamp or 0)
+    if seen:
+        reconcile(hub, rules, now, decision)
+    else:
+        decision.skipped = "write conflict: waiting for the change that caused it"
 
 
 def _forget_written(hub: Hub, flow: Flow, outcome: WriteOutcome) -> None:

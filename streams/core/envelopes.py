@@ -67,7 +67,7 @@ def command_from_intent(
         "external_id_field": intent.external_id_field,
         "external_id": intent.external_id,
         "idempotency_key": intent.idempotency_key,
-        "if_match": None,
+        "if_match": intent.if_match,
         "fields": dict(intent.fields),
         "match": dict(intent.match),
         "cause": dict(cause) if cause is not None else None,
@@ -94,6 +94,7 @@ def outcome_from_result(
         created=bool(result.get("created")),
         error=result.get("error"),
         rejected=result["outcome"] == "rejected",
+        conflict=result["outcome"] == "conflict",
     )
 
 

@@ -48,6 +48,10 @@ class WriteIntent:
     external_id_field: str | None = None
     external_id: str | None = None
     idempotency_key: str | None = None
+    #: Salesforce updates: the SystemModstamp (epoch ms) the decision saw. The sink skips
+    #: the write if a person changed the record since (that change is on its way to the
+    #: engine, which decides again); None writes unconditionally.
+    if_match: int | None = None
 
     @property
     def partition_key(self) -> str:
@@ -106,3 +110,6 @@ class WriteOutcome:
     created: bool = False
     error: str | None = None
     rejected: bool = False
+    #: skipped: someone other than the sync changed the target at `modstamp`, after the
+    #: decision; that change is (or will be) folded in, then the write is decided again
+    conflict: bool = False

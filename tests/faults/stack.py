@@ -32,6 +32,7 @@ from sfpms.kafka import topics as t
 from sfpms.kafka.admin import ensure_topics
 from sfpms.settings import Settings
 from tests.faults.people import TEST_HEADER, PmsPerson, SfPerson
+from tests.faults.scale import scale
 from tests.faults.workload import Workload
 from tests.integration.custompms.support import RunningEmulator
 from tests.integration.salesforce.support import RunningSalesforce
@@ -159,6 +160,7 @@ class FaultStack:
             self.pms_person(),
             prefix=prefix,
             journal=self.live.log_dir / "workload.txt",
+            race_guard=scale().race_guard,
         )
 
     def set_faults(self, **config: Any) -> None:

@@ -89,7 +89,14 @@ def test_broker_stopped_and_restarted_mid_workload_loses_and_duplicates_nothing(
         live = stack.live
         sf, pms = stack.sf_person(), stack.pms_person()
         watcher = (stack.sf_person(), stack.pms_person())  # the chaos thread's own clients
-        workload = Workload(rng, sf, pms, prefix="B", journal=live.log_dir / "workload.txt")
+        workload = Workload(
+            rng,
+            sf,
+            pms,
+            prefix="B",
+            journal=live.log_dir / "workload.txt",
+            race_guard=form.race_guard,
+        )
         duration = form.ops * (sum(form.pause) / 2 + 0.15)
         restarts = 3 if form.full else 1
         schedule = [

@@ -397,7 +397,22 @@ class World:
         if command["action"] == "delete":
             self._sf_delete(target, SYNC_USER)
             return _ok(target, {}, None)
-        self._sf_store(sf_object, target, {**self.sf[target], **fields}, SYNC_USER)
+        current = self.sf[target]
+        if_match = command.get("if_match")
+        if (
+            if_match is not None
+            and current["SystemModstamp"] > if_match
+            and current["LastModifiedById"] != SYNC_USER
+        ):
+            # what connectors/sinks/salesforce_target.py does: a person changed it since
+            return {
+                "outcome": "conflict",
+                "target_id": target,
+                "written": fields,
+                "target_modstamp": current["SystemModstamp"],
+                "error": "changed since",
+            }
+        self._sf_store(sf_object, target, {**current, **fields}, SYNC_USER)
         return _ok(target, fields, None)
 
 

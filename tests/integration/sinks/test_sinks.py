@@ -14,6 +14,7 @@ import pytest
 
 from connectors.custompms.client import CustompmsClient
 from connectors.salesforce.client import SalesforceClient
+from connectors.salesforce.formats import parse_datetime
 from connectors.sinks.custompms_target import CustompmsTarget
 from connectors.sinks.salesforce_target import SalesforceTarget
 from connectors.sinks.worker import SinkOptions, SinkWorker
@@ -273,3 +274,42 @@ def test_sink_stops_cleanly_while_the_target_is_down(wired: Settings, pms: Runni
     pms.clear_faults()
     results = run_sink(wired, "custompms", 1)  # the uncommitted command comes back
     assert results[0]["outcome"] == "ok"
+
+
+def test_salesforce_update_never_overwrites_a_persons_newer_edit(
+    wired: Settings, sf: RunningSalesforce
+) -> None:
+    person, sync = sf.simple(sf.alice_token()), sf.simple()
+    ids = [person.Task.create({"Subject": f"Seen {i}"})["id"] for i in range(3)]
+    seen = {i: _modstamp_ms(person.Task.get(i)) for i in ids}
+    unchanged, edited, synced = ids
+    person.Task.update(edited, {"Subject": "A person's newer edit"})
+    sync.Task.update(synced, {"Description": "an earlier sync write"})
+
+    def update(target: str) -> dict[str, Any]:
+        return command(
+            system="salesforce",
+            entity="Task",
+            action="update",
+            target_id=target,
+            if_match=seen[target],
+            fields={"Subject": "Decided before the edit"},
+        )
+
+    produce(wired, t.writes_topic("salesforce", "task"), [(i, update(i)) for i in ids])
+    results = {r["target_id"][:15]: r for r in run_sink(wired, "salesforce", 3)}
+    outcomes = {i: results[i[:15]]["outcome"] for i in ids}
+    assert outcomes == {unchanged: "ok", edited: "conflict", synced: "ok"}
+    skipped = results[edited[:15]]
+    assert "changed in Salesforce" in str(skipped["error"])
+    assert skipped["target_modstamp"] == parse_datetime(person.Task.get(edited)["SystemModstamp"])
+    assert person.Task.get(edited)["Subject"] == "A person's newer edit"
+    assert person.Task.get(unchanged)["Subject"] == "Decided before the edit"
+    assert person.Task.get(synced)["Subject"] == "Decided before the edit"
+    letters = TopicReader(wired, t.DEADLETTER)
+    assert letters.drain(quiet=2.0) == [], "a conflict is not an operator's problem"
+    letters.close()
+
+
+def _modstamp_ms(record: dict[str, Any]) -> int:
+    return int(parse_datetime(record["SystemModstamp"]).timestamp() * 1000)

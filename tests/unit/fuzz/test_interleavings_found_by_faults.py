@@ -2,8 +2,7 @@
 
 Each test drives tests/support/world.py (the real decision core; dictionaries for the
 systems and per-key queues for the topics) through one ordering Kafka allows. Open bugs
-are strict xfails (docs/faults.md, "Found"; the live workload steers around them until they
-are fixed); fixed ones stay as regression tests.
+were strict xfails until fixed (docs/faults.md, "Found"); they stay as regression tests.
 """
 
 from __future__ import annotations
@@ -60,14 +59,6 @@ def test_custompms_edit_survives_a_salesforce_edit_of_another_field_made_meanwhi
     assert (world.pms[project]["status"], world.sf[sf_id]["Status"]) == ("active", "In Progress")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DESIGN GAP connectors/sinks/salesforce_target.py + Salesforce CDC polling: the "
-    "sync's Salesforce updates are unconditional, so a write decided before a person's "
-    "Salesforce edit and landing after it overwrites that edit; when one CDC poll sees only "
-    "the sync's write, the person's edit is never observed and is lost (a conditional "
-    "update, If-Unmodified-Since on sObject Rows, or re-reading first would keep it)",
-)
 def test_salesforce_edit_made_while_a_sync_write_is_in_flight_is_not_lost(world: World) -> None:
     project, sf_id = _linked_project(world)
     world.pms_person_edit(project, {"status": "active"})
@@ -104,3 +95,23 @@ def test_customer_deleted_in_custompms_leaves_its_division_inactive(world: World
     world.pms_person_delete(customer)
     world.drain()
     assert world.sf[division]["IsActive"] is False
+
+
+@pytest.mark.parametrize("change_first", [True, False], ids=["change-first", "conflict-first"])
+def test_a_skipped_salesforce_write_is_decided_again_and_keeps_both_edits(
+    world: World, change_first: bool
+) -> None:
+    """Found with the race guard off (K002): the sink skipped a write because a person edited
+    another field meanwhile; the person's change still carried the skipped field's old
+    value, which then won and reverted the Custompms edit on both sides."""
+    project, sf_id = _linked_project(world)
+    world.pms_person_edit(project, {"status": "active"})
+    _deliver_all(world, "pms-cdc")
+    _deliver_all(world, "inbox")  # the engine issues Status=In Progress to Salesforce ...
+    world.sf_person_edit(sf_id, {"Priority": "High"})  # ... a person edits another field
+    if change_first:
+        world.deliver(("sf-cdc", sf_id))  # that change reaches the engine before the result
+    _deliver_all(world, "writes")  # the sink sees the record changed since: conflict
+    world.drain()
+    assert (world.sf[sf_id]["Status"], world.sf[sf_id]["Priority"]) == ("In Progress", "High")
+    assert (world.pms[project]["status"], world.pms[project]["priority"]) == ("active", "high")
