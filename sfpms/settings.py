@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     salesforce_username: str | None = "admin@sfpms.local"
     salesforce_password: SecretStr | None = SecretStr("sfpms")
     salesforce_api_version: str = "60.0"
+    salesforce_conditional_updates: bool = Field(
+        True,
+        description="Check a batch's records before updating them (one extra call per 2,000) "
+        "and skip writes whose record a person changed after the decision. Off saves the "
+        "call but lets a sync write decided earlier overwrite a person's newer edit.",
+    )
     salesforce_ca_bundle: Path | None = Field(
         None, description="PEM bundle to trust (the emulator's self-signed certificate)."
     )

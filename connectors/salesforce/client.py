@@ -34,6 +34,8 @@ from sfpms.settings import Settings
 
 #: sObject Collections accept at most this many records per request.
 COLLECTION_LIMIT = 200
+#: sObject Collections retrieve by request body (POST) takes up to 2,000 ids.
+RETRIEVE_LIMIT = 2000
 _GONE = frozenset({"NOT_FOUND", "ENTITY_IS_DELETED"})
 
 
@@ -279,15 +281,15 @@ class SalesforceClient:
     async def collections_retrieve(
         self, sobject: str, ids: Sequence[str], fields: Sequence[str]
     ) -> list[dict[str, Any] | None]:
-        """Fields of records by id (sObject Collections GET, 200 ids a call); None for a
-        record that does not exist or is deleted. Results in the order of `ids`."""
+        """Fields of records by id (sObject Collections retrieve, the POST form: 2,000 ids a
+        call); None for a record that does not exist or is deleted. In the order of `ids`."""
         results: list[dict[str, Any] | None] = []
-        for chunk in _chunks(list(ids), COLLECTION_LIMIT):
+        for chunk in _chunks(list(ids), RETRIEVE_LIMIT):
             response = await self._session.request(
-                "GET",
+                "POST",
                 f"{self._data}/composite/sobjects/{sobject}",
                 action="collections retrieve",
-                params={"ids": ",".join(chunk), "fields": ",".join(fields)},
+                json={"ids": list(chunk), "fields": list(fields)},
             )
             results.extend(response.json())
         return results

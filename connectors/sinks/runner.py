@@ -34,7 +34,7 @@ async def run_sinks(
             target: Target
             if system == "salesforce":
                 sf = await stack.enter_async_context(SalesforceClient(settings))
-                target = SalesforceTarget(sf)
+                target = SalesforceTarget(sf, conditional=settings.salesforce_conditional_updates)
             else:
                 pms = await stack.enter_async_context(CustompmsClient(settings))
                 target = CustompmsTarget(pms)

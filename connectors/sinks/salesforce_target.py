@@ -35,8 +35,9 @@ class SalesforceTarget:
 
     system = "salesforce"
 
-    def __init__(self, client: SalesforceClient) -> None:
+    def __init__(self, client: SalesforceClient, *, conditional: bool = True) -> None:
         self.client = client
+        self.conditional = conditional
         self._sync_user_id: str | None = None
 
     async def apply(self, commands: Sequence[Mapping[str, Any]]) -> list[Applied]:
@@ -108,6 +109,8 @@ class SalesforceTarget:
         (SystemModstamp newer than `if_match`): skipped as WriteConflicts. One Collections
         retrieve per sObject type and 200 records; the window left is that call's."""
         checked: dict[str, dict[str, list[int]]] = {}
+        if not self.conditional:
+            return {}
         for target_id, indexes in updates.items():
             conditional = [i for i in indexes if commands[i].get("if_match") is not None]
             if conditional:

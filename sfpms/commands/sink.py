@@ -21,7 +21,12 @@ def sink() -> None:
     default="all",
     show_default=True,
 )
-@click.option("--batch-size", type=int, default=200, show_default=True)
+@click.option(
+    "--batch-size",
+    type=int,
+    default=None,
+    help="Commands per batch [default: Salesforce 1000, Custompms 200].",
+)
 @click.option(
     "--linger-ms",
     type=int,
@@ -37,7 +42,7 @@ def sink() -> None:
 )
 def run(
     system: str,
-    batch_size: int,
+    batch_size: int | None,
     linger_ms: int | None,
     metrics_port: int | None,
     instance_id: str | None,
@@ -54,7 +59,9 @@ def run(
     if metrics_port:
         metrics.serve(metrics_port)
     systems = ("salesforce", "custompms") if system == "all" else (system,)
-    overrides: dict[str, float] = {"batch_size": batch_size}
+    overrides: dict[str, float] = {}
+    if batch_size is not None:
+        overrides["batch_size"] = batch_size
     if linger_ms is not None:
         overrides["linger_s"] = linger_ms / 1000
     options = {s: SinkOptions.for_system(s, **overrides) for s in systems}

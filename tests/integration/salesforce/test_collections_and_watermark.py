@@ -131,3 +131,21 @@ def test_retrieve_collection_by_ids(sf: RunningSalesforce) -> None:
         params={"ids": f"{ids[1]},{ids[0]},00T5e00000ZZZZZ", "fields": "Subject"},
     ).json()
     assert [r and r["Subject"] for r in rows] == ["t1", "t0", None]
+
+
+def test_retrieve_collection_by_request_body(sf: RunningSalesforce) -> None:
+    token = sf.token()
+    ids = [
+        r["id"]
+        for r in sf.api("POST", "/composite/sobjects", token, json={"records": _tasks(2)}).json()
+    ]
+    body = {"ids": [ids[1], ids[0], "00T5e00000ZZZZZ"], "fields": ["Subject", "SystemModstamp"]}
+    rows = sf.api("POST", "/composite/sobjects/Task", token, json=body).json()
+    assert [r and r["Subject"] for r in rows] == ["t1", "t0", None]
+    assert rows[0]["SystemModstamp"]
+    too_many = {"ids": [ids[0]] * 2001, "fields": ["Subject"]}
+    refused = sf.api("POST", "/composite/sobjects/Task", token, json=too_many)
+    assert refused.status_code == 400
+    assert refused.json()[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
+    missing = sf.api("POST", "/composite/sobjects/Task", token, json={"ids": ids})
+    assert missing.status_code == 400
