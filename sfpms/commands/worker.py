@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from sfpms.settings import get_settings
@@ -54,5 +56,32 @@ def worker(
     codecs.register_outputs()
     rules = Rules(FLOWS, settings.precedence)
     app = create_app(settings, rules, web_port=port, codecs=codecs, instance_id=member)
+    if settings.engine_store == "rocksdb":
+        _drop_state_ahead_of_changelog(settings, app)
     worker_ = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     worker_.execute_from_commandline()
+
+
+def _drop_state_ahead_of_changelog(settings: Any, app: Any) -> None:
+    """See streams/engine/state_guard.py."""
+    from pathlib import Path
+
+    from confluent_kafka import Consumer, TopicPartition
+
+    from streams.engine.state_guard import drop_state_ahead_of_changelog
+
+    changelogs = {
+        name: table.changelog_topic.get_topic_name() for name, table in app.tables.items()
+    }
+    consumer = Consumer(settings.consumer_config(settings.topic("sfpms-state-guard")))
+    try:
+
+        def high_watermark(topic: str, partition: int) -> int:
+            _low, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=30
+            )
+            return int(high)
+
+        drop_state_ahead_of_changelog(Path(app.conf.tabledir), changelogs, high_watermark)
+    finally:
+        consumer.close()

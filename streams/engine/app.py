@@ -168,6 +168,12 @@ def create_app(
         producer_acks=-1,
         producer_linger_ms=5,
         table_standby_replicas=0,
+        # A broker that lost acknowledged changelog records (noida-db on SIGTERM, Kafka after
+        # an unclean leader election) leaves the local state ahead of the changelog; Faust
+        # would then crash the recovery for good. A running worker keeps its (newer) local
+        # state; at start, `sfpms worker` rebuilds such partitions from the changelog
+        # (streams/engine/state_guard.py).
+        recovery_consistency_check=False,
         web_enabled=True,
         web_bind="127.0.0.1",
         web_port=web_port or settings.worker_web_port,

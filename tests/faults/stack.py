@@ -31,6 +31,7 @@ from sfpms.embedded.broker import free_port
 from sfpms.kafka import topics as t
 from sfpms.kafka.admin import ensure_topics
 from sfpms.settings import Settings
+from tests.faults.endstate import read_snapshot, wait_for_end_state
 from tests.faults.people import TEST_HEADER, PmsPerson, SfPerson
 from tests.faults.scale import scale
 from tests.faults.workload import Workload
@@ -161,6 +162,19 @@ class FaultStack:
             prefix=prefix,
             journal=self.live.log_dir / "workload.txt",
             race_guard=scale().race_guard,
+        )
+
+    def settle(self, workload: Workload, timeout: float, context: str = "") -> None:
+        """Wait until both systems hold exactly what the workload's people did; on timeout
+        fail with `context` (what the test did to the product), the story and the logs."""
+        wait_for_end_state(
+            workload.groups,
+            lambda: read_snapshot(workload.sf, workload.pms),
+            self.live.write_calls,
+            timeout=timeout,
+            describe=lambda problems: "\n".join(
+                [line for line in (context, workload.story(problems), self.live.logs()) if line]
+            ),
         )
 
     def set_faults(self, **config: Any) -> None:

@@ -38,7 +38,7 @@ from sfpms.errors import RetriableError
 from sfpms.kafka.serde import registry_client
 from sfpms.settings import Settings
 from tests.faults.chaos import Chaos, Kill
-from tests.faults.endstate import check_end_state, read_snapshot, wait_for_end_state
+from tests.faults.endstate import check_end_state, read_snapshot
 from tests.faults.scale import scale
 from tests.faults.stack import FaultStack, fault_stack
 from tests.faults.workload import Workload
@@ -137,15 +137,7 @@ def test_broker_stopped_and_restarted_mid_workload_loses_and_duplicates_nothing(
             raise
         _restart_known_crashes(stack)
 
-        wait_for_end_state(
-            workload.groups,
-            lambda: read_snapshot(sf, pms),
-            live.write_calls,
-            timeout=form.settle_timeout,
-            describe=lambda problems: "\n".join(
-                ["broker: " + "; ".join(chaos.done), workload.story(problems), live.logs()]
-            ),
-        )
+        stack.settle(workload, form.settle_timeout, "broker: " + "; ".join(chaos.done))
 
 
 class _FatalProducer(Producer):

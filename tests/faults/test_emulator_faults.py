@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.endstate import read_snapshot, wait_for_end_state
 from tests.faults.scale import scale
 from tests.faults.stack import FaultStack, Seen, fault_stack
 
@@ -38,7 +37,6 @@ def test_5xx_429_latency_drops_and_expired_tokens_lose_and_duplicate_nothing(
     with fault_stack(kafka_bootstrap, tmp_path) as stack:
         live = stack.live
         workload = stack.workload(form.rng_seed("emulator-faults"), "E")
-        sf, pms = workload.sf, workload.pms
         stack.set_faults(
             error_rate=0.10,
             error_status=503,
@@ -59,15 +57,7 @@ def test_5xx_429_latency_drops_and_expired_tokens_lose_and_duplicate_nothing(
         injected = _injected(stack)
         stack.clear_faults()
 
-        wait_for_end_state(
-            workload.groups,
-            lambda: read_snapshot(sf, pms),
-            live.write_calls,
-            timeout=form.settle_timeout,
-            describe=lambda problems: "\n".join(
-                [str(injected), workload.story(problems), live.logs()]
-            ),
-        )
+        stack.settle(workload, form.settle_timeout, str(injected))
         for system, counts in injected.items():
             assert min(counts["error"], counts["rate_limit"], counts["drop"]) > 0, (system, counts)
         assert len(expired) == 2 and min(expired) > 0, f"tokens expired: {expired}"
@@ -127,9 +117,7 @@ def test_cdc_and_sink_clients_wait_as_long_as_retry_after_says(
 ) -> None:
     form = scale()
     with fault_stack(kafka_bootstrap, tmp_path) as stack:
-        live = stack.live
         workload = stack.workload(form.rng_seed("retry-after"), "R")
-        sf, pms = workload.sf, workload.pms
         # Only the REST APIs: logins are identical requests from several processes and
         # would look like one client's retries.
         stack.set_faults(
@@ -144,13 +132,7 @@ def test_cdc_and_sink_clients_wait_as_long_as_retry_after_says(
             if min(_refused_by_client(stack).values()) >= ENOUGH:
                 break
         stack.clear_faults()
-        wait_for_end_state(
-            workload.groups,
-            lambda: read_snapshot(sf, pms),
-            live.write_calls,
-            timeout=form.settle_timeout,
-            describe=lambda problems: workload.story(problems) + "\n" + live.logs(),
-        )
+        stack.settle(workload, form.settle_timeout)
 
         refused = _refused_by_client(stack)
         assert min(refused.values()) >= ENOUGH, f"too few 429s to judge: {refused}"

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from tests.faults.chaos import Chaos, kill_schedule
-from tests.faults.endstate import read_snapshot, wait_for_end_state
 from tests.faults.scale import scale
 from tests.faults.stack import FaultStack, fault_stack
 
@@ -44,7 +43,6 @@ def test_kill_9_of_cdc_engine_and_sinks_mid_workload_loses_and_duplicates_nothin
     with fault_stack(kafka_bootstrap, tmp_path) as stack:
         live = stack.live
         workload = stack.workload(form.rng_seed("kills"), "K")
-        sf, pms = workload.sf, workload.pms
         # Rough length of the workload, so the kills land while it runs.
         duration = form.ops * (sum(form.pause) / 2 + 0.15)
         schedule = kill_schedule(
@@ -63,13 +61,5 @@ def test_kill_9_of_cdc_engine_and_sinks_mid_workload_loses_and_duplicates_nothin
         dead += [w.process.name for w in live.workers if not w.process.alive()]
         assert not dead, f"{dead} exited after their restart:\n{live.logs()}"
 
-        wait_for_end_state(
-            workload.groups,
-            lambda: read_snapshot(sf, pms),
-            live.write_calls,
-            timeout=form.settle_timeout,
-            describe=lambda problems: "\n".join(
-                ["chaos: " + "; ".join(chaos.done), workload.story(problems), live.logs()]
-            ),
-        )
+        stack.settle(workload, form.settle_timeout, "chaos: " + "; ".join(chaos.done))
         assert len({g.kind for g in workload.groups}) == 5, workload.log

@@ -112,8 +112,9 @@ def test_edits_flow_both_ways_and_echoes_write_nothing(live: Live) -> None:
     )
     assert sf_task(live, task_id)["Priority"] == "High"
     after_pms_edit = quiet_writes(live)
-    # one Salesforce update; the person's PATCH plus one batch call for the Custompms Task
-    assert (after_pms_edit[0] - after_sf_edit[0], after_pms_edit[1] - after_sf_edit[1]) == (1, 2)
+    # Salesforce: the conflict check (a Collections retrieve, a POST) and one update;
+    # Custompms: the person's PATCH plus one batch call for the Custompms Task
+    assert (after_pms_edit[0] - after_sf_edit[0], after_pms_edit[1] - after_sf_edit[1]) == (2, 2)
 
 
 def test_project_created_in_custompms_creates_one_salesforce_task(live: Live) -> None:
