@@ -563,10 +563,16 @@ def _sf_created(
         )
         return hub, decision
     hub.sf_known.update({k: canonical(v) for k, v in outcome.written.items()})
-    hub.links[flow.name] = PmsLink(
+    link = hub.links[flow.name] = PmsLink(
         flow=flow.name, state="linked", pms_id=pms_id, since=now, born_in="custompms"
     )
     decision.links.append(LinkChange(pms_id, flow.pms_resource, hub.sf_id, flow.name, "linked"))
+    if hub.deleted:
+        # A person deleted the new Salesforce record before this result arrived (its delete
+        # reached the hub first): the link is born detached, under the flow's delete rule.
+        _apply_delete_rule(hub, flow, link, flow.delete_policy.sf_deleted, decision)
+        link.state = "detached"
+        return hub, decision
     reconcile(hub, rules, now, decision)
     return hub, decision
 

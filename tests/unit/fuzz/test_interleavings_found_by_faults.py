@@ -115,3 +115,29 @@ def test_a_skipped_salesforce_write_is_decided_again_and_keeps_both_edits(
     world.drain()
     assert (world.sf[sf_id]["Status"], world.sf[sf_id]["Priority"]) == ("In Progress", "High")
     assert (world.pms[project]["status"], world.pms[project]["priority"]) == ("active", "high")
+
+
+def _drain_except(world: World, held: str) -> None:
+    for _ in range(1000):
+        keys = [k for k in world.pending() if k[0] != held]
+        if not keys:
+            return
+        world.deliver(keys[0])
+
+
+def test_salesforce_twin_deleted_before_its_create_result_arrives_applies_the_delete_rule(
+    world: World,
+) -> None:
+    """Found by the full fault suite (E003): a person deleted the Salesforce record the sync
+    had just made for a Custompms record, and the delete reached the hub before the upsert's
+    result; the link was then established as if nothing happened, and the Custompms record
+    was never given the delete rule."""
+    project = world.pms_person_create("project", {"name": "Gone soon", "status": "planned"})
+    _drain_except(world, "acks")  # the upsert lands in Salesforce; its result waits
+    sf_id = next(k for k, v in world.sf.items() if v.get("Custompms_Id__c") == project)
+    world.sf_person_delete(sf_id)
+    _drain_except(world, "acks")  # the delete reaches the hub first
+    world.drain()
+    assert world.pms[project]["status"] == "cancelled", "task_project: Salesforce delete cancels"
+    link = world.hubs[sf_id].links["task_project"]
+    assert link.state == "detached"
