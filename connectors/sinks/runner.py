@@ -18,7 +18,7 @@ from sfpms.settings import Settings
 async def run_sinks(
     settings: Settings,
     systems: tuple[str, ...],
-    options: SinkOptions | Mapping[str, SinkOptions] | None = None,
+    options: Mapping[str, SinkOptions] | None = None,
     stop: asyncio.Event | None = None,
     instance_id: str | None = None,
 ) -> None:
@@ -38,11 +38,6 @@ async def run_sinks(
             else:
                 pms = await stack.enter_async_context(CustompmsClient(settings))
                 target = CustompmsTarget(pms)
-            if isinstance(options, SinkOptions):
-                chosen = options
-            elif options is not None and system in options:
-                chosen = options[system]
-            else:
-                chosen = SinkOptions.for_system(system)
+            chosen = (options or {}).get(system) or SinkOptions.for_system(system)
             workers.append(SinkWorker(settings, system, target, chosen, instance_id))
         await asyncio.gather(*(w.run(stop) for w in workers))

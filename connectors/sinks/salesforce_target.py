@@ -108,9 +108,9 @@ class SalesforceTarget:
         """Updates whose record someone other than the sync changed after the decision
         (SystemModstamp newer than `if_match`): skipped as WriteConflicts. One Collections
         retrieve per sObject type and 200 records; the window left is that call's."""
-        checked: dict[str, dict[str, list[int]]] = {}
         if not self.conditional:
             return {}
+        checked: dict[str, dict[str, list[int]]] = {}
         for target_id, indexes in updates.items():
             conditional = [i for i in indexes if commands[i].get("if_match") is not None]
             if conditional:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from sfpms.settings import get_settings
+from sfpms.settings import Settings, get_settings
 
 
 @click.command()
@@ -62,7 +62,7 @@ def worker(
     worker_.execute_from_commandline()
 
 
-def _drop_state_ahead_of_changelog(settings: Any, app: Any) -> None:
+def _drop_state_ahead_of_changelog(settings: Settings, app: Any) -> None:
     """See streams/engine/state_guard.py."""
     from pathlib import Path
 

@@ -426,13 +426,12 @@ def _sf_deleted(hub: Hub, rules: Rules, decision: Decision) -> None:
         # the delete policy (`_pms_created`), so no record is left behind unlinked.
         if link is not None and link.state == "linked":
             _apply_delete_rule(hub, flow, link, flow.delete_policy.sf_deleted, decision)
-            link.state = "detached"
 
 
 def _apply_delete_rule(
     hub: Hub, flow: Flow, link: PmsLink, rule: DeleteRule, decision: Decision
 ) -> None:
-    """Carry a Salesforce delete to the linked Custompms record, then unlink it."""
+    """Carry a Salesforce delete to the linked Custompms record, then detach and unlink it."""
     assert link.pms_id is not None
     if rule.action is DeleteAction.PROPAGATE:
         decision.writes.append(
@@ -451,6 +450,7 @@ def _apply_delete_rule(
                 fields=patch,
             )
         )
+    link.state = "detached"
     decision.links.append(
         LinkChange(link.pms_id, flow.pms_resource, hub.sf_id, flow.name, "unlinked")
     )
@@ -508,7 +508,6 @@ def _pms_created(
     )
     if hub.deleted:
         _apply_delete_rule(hub, flow, link, flow.delete_policy.sf_deleted, decision)
-        link.state = "detached"
         return
     reconcile(hub, rules, now, decision)
 
@@ -571,7 +570,6 @@ def _sf_created(
         # A person deleted the new Salesforce record before this result arrived (its delete
         # reached the hub first): the link is born detached, under the flow's delete rule.
         _apply_delete_rule(hub, flow, link, flow.delete_policy.sf_deleted, decision)
-        link.state = "detached"
         return hub, decision
     reconcile(hub, rules, now, decision)
     return hub, decision
