@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import io
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from confluent_kafka import Producer
@@ -24,17 +23,8 @@ from sfpms.kafka import topics as t
 from streams.core.decide import Rules
 from streams.engine.processor import encode_hub
 from streams.engine.replay import Replay, ReplayRange
-from streams.mapping.converters import EnumMap
 from streams.mapping.flows import FLOWS
-
-
-def changed_flow():  # type: ignore[no-untyped-def]
-    flow = FLOWS["task_project"]
-    row = flow.row("priority")
-    assert isinstance(row.to_pms, EnumMap)
-    pairs = tuple((sf, "low" if sf == "Normal" else pms) for sf, pms in row.to_pms.pairs)
-    changed = replace(row, to_pms=EnumMap(pairs))
-    return replace(flow, rows=tuple(changed if r is row else r for r in flow.rows))
+from tests.support.flows import normal_becomes_low
 
 
 def run(engine: str, hubs: int, per_hub: int) -> dict[str, float]:
@@ -62,7 +52,7 @@ def run(engine: str, hubs: int, per_hub: int) -> dict[str, float]:
             ReplayRange(from_beginning=True), dry_run=True, diff_out=io.StringIO()
         )
         unchanged_s = time.monotonic() - started
-        flow = changed_flow()
+        flow = normal_becomes_low()
         started = time.monotonic()
         diff = Replay(settings, flow, Rules({**FLOWS, flow.name: flow})).run(
             ReplayRange(from_beginning=True), dry_run=True, diff_out=io.StringIO()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import replace
 from functools import partial
 
 import pytest
@@ -16,10 +15,9 @@ from sfpms.cli import cli
 from sfpms.settings import settings_env
 from streams.core.decide import Rules
 from streams.engine.replay import Replay, ReplayRange
-from streams.mapping.converters import EnumMap
 from streams.mapping.flows import FLOWS
-from streams.mapping.table import Flow
 from tests.integration.e2e.test_flows import linked, quiet_writes
+from tests.support.flows import normal_becomes_low
 from tests.support.live import Live, eventually, live_stack
 
 pytestmark = pytest.mark.integration
@@ -38,16 +36,6 @@ def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
             eventually(partial(linked, running, task_id, "task_task"), what="synced")
         quiet_writes(running)
         yield running
-
-
-def normal_becomes_low() -> Flow:
-    """task_project with a changed mapping: Salesforce Normal priority is now `low`."""
-    flow = FLOWS["task_project"]
-    row = flow.row("priority")
-    assert isinstance(row.to_pms, EnumMap)
-    pairs = tuple((sf, "low" if sf == "Normal" else pms) for sf, pms in row.to_pms.pairs)
-    changed = replace(row, to_pms=EnumMap(pairs))
-    return replace(flow, rows=tuple(changed if r is row else r for r in flow.rows))
 
 
 def test_replaying_unchanged_history_writes_nothing(live: Live) -> None:
