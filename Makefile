@@ -21,17 +21,19 @@ venv: $(STAMP)  ## create/refresh the virtualenv in .venv
 run: $(STAMP)  ## start the whole embedded stack in the foreground (Ctrl-C stops it)
 	$(BIN)/sfpms up
 
-test: $(STAMP)  ## ruff, mypy and the full test suite (noida-db, then a smoke subset on Tansu)
+test: $(STAMP)  ## ruff, import contracts, mypy and the full test suite (noida-db, then a smoke subset on Tansu)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/mypy tests benchmarks scripts
 	$(BIN)/python scripts/pytest_gate.py tests
 	SFPMS_TEST_BROKER=tansu $(BIN)/python scripts/pytest_gate.py -m smoke tests/integration
 
-lint: $(STAMP)  ## ruff check + format check
+lint: $(STAMP)  ## ruff check + format check + import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)  ## mypy on the packages, the tests, benchmarks and scripts
 	$(BIN)/mypy

@@ -27,9 +27,9 @@ from benchmarks.harness import (
     sf_id,
     task_envelope,
 )
-from sfpms.kafka import topics as t
-from sfpms.kafka.schemas import parsed
-from sfpms.settings import BrokerEngine, Settings
+from foundation.kafka import topics as t
+from foundation.kafka.schemas import parsed
+from foundation.settings import BrokerEngine, Settings
 
 STATUS = {"Not Started": "planned", "In Progress": "active", "Completed": "completed"}
 PRIORITY = {"High": "high", "Normal": "medium", "Low": "low"}

@@ -32,9 +32,9 @@ import httpx
 from benchmarks.harness import Bench, bench_env, report
 from connectors.salesforce.formats import parse_datetime
 from emulators.salesforce.config import ALICE_USER, CLIENT_ID, CLIENT_SECRET
+from foundation.settings import Settings, settings_env
 from sfpms.embedded.broker import free_port, port_open
 from sfpms.embedded.process import ManagedProcess, wait_until
-from sfpms.settings import Settings, settings_env
 
 PERSON_TOKEN = "bench-person-token"
 

@@ -21,7 +21,7 @@ from benchmarks.harness import (
     sf_id,
     task_envelope,
 )
-from sfpms.kafka import topics as t
+from foundation.kafka import topics as t
 from tests.support.stack import EngineWorker
 
 

@@ -23,13 +23,13 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from foundation.kafka import topics as t
+from foundation.kafka.admin import ensure_topics
+from foundation.kafka.serde import TopicCodec, registry_client
+from foundation.settings import BrokerEngine, Settings
 from sfpms.embedded.broker import EmbeddedBroker, free_port
-from sfpms.kafka import topics as t
-from sfpms.kafka.admin import ensure_topics
-from sfpms.kafka.serde import TopicCodec, registry_client
 from sfpms.registry.app import Registry, create_registry_app
 from sfpms.registry.log import KafkaLog
-from sfpms.settings import BrokerEngine, Settings
 from tests.support.servers import ThreadedServer
 
 PARTITIONS = 4

@@ -19,7 +19,7 @@ from confluent_kafka import Producer
 
 from benchmarks.harness import bench_env, produce_envelopes, report, sf_id, task_envelope
 from benchmarks.worker_rss import hub
-from sfpms.kafka import topics as t
+from foundation.kafka import topics as t
 from streams.core.decide import Rules
 from streams.engine.processor import encode_hub
 from streams.engine.replay import Replay, ReplayRange

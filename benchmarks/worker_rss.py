@@ -25,7 +25,7 @@ from benchmarks.harness import (
     sf_id,
     task_envelope,
 )
-from sfpms.kafka import topics as t
+from foundation.kafka import topics as t
 from streams.core.hub import SF, Hub, PmsLink, Winner
 from streams.core.values import Scalar
 from streams.engine.processor import encode_hub

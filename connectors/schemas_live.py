@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from connectors.salesforce.client import SalesforceClient
-from sfpms.settings import Settings
+from foundation.settings import Settings
 from streams.mapping.table import Flow
 from streams.mapping.validate import validate_all
 

@@ -82,8 +82,8 @@ def _module_exists(target: str) -> bool:
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def cli(verbose: bool) -> None:
     """Two-way streaming sync between Salesforce and Custompms on Kafka."""
-    from sfpms.logs import configure_logging
-    from sfpms.settings import get_settings
+    from foundation.logs import configure_logging
+    from foundation.settings import get_settings
 
     # Settings are read once per invocation: a second invocation in the same process (an
     # embedding program, or a test using click's runner) must see its own environment.

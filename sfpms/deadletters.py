@@ -7,9 +7,9 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
-from sfpms.kafka import topics as t
-from sfpms.kafka.serde import TopicCodec, registry_client
-from sfpms.settings import Settings
+from foundation.kafka import topics as t
+from foundation.kafka.serde import TopicCodec, registry_client
+from foundation.settings import Settings
 
 
 def read_dead_letters(settings: Settings) -> list[tuple[int, int, dict[str, Any]]]:

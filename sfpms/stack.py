@@ -20,9 +20,9 @@ from typing import Any
 
 import httpx
 
+from foundation.settings import Settings, settings_env
 from sfpms.embedded.broker import broker_ready, port_open
 from sfpms.embedded.process import ManagedProcess
-from sfpms.settings import Settings, settings_env
 
 
 @dataclass

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from foundation.settings import Settings
 from sfpms.embedded.broker import EmbeddedBroker, free_port
-from sfpms.settings import Settings
 from tests.support.harness import HarnessSettings, unique_prefix
 
 

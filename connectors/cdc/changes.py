@@ -16,7 +16,7 @@ from typing import Any, Literal
 from connectors.cdc.convert import ConversionError, convert_record
 from connectors.custompms.formats import parse_timestamp
 from connectors.custompms.types import Change
-from sfpms.kafka.topics import changes_topic
+from foundation.kafka.topics import changes_topic
 
 Op = Literal["c", "u", "d", "r"]
 Origin = Literal["sync", "person", "unknown"]

@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 from connectors.custompms import formats as pms_formats
 from connectors.salesforce import formats as sf_formats
-from sfpms.errors import FatalError
-from sfpms.kafka.schemas import entity_type, schema_dict
+from foundation.errors import FatalError
+from foundation.kafka.schemas import entity_type, schema_dict
 
 Kind = Literal["string", "boolean", "int", "long", "double", "date", "timestamp", "record"]
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1

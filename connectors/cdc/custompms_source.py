@@ -32,7 +32,7 @@ from connectors.cdc.publisher import Publisher
 from connectors.cdc.watermark import Cursor, Mark, StampTracker, new_records
 from connectors.custompms import Change, CustompmsClient, CustompmsFatalError
 from connectors.custompms.formats import parse_timestamp
-from sfpms.errors import FatalError, RetriableError
+from foundation.errors import FatalError, RetriableError
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Tuning of the CDC producers: poll interval, page sizes, overlap window, feed mode.
 
-These would belong in `sfpms.settings.Settings` (see docs/cdc.md, "Settings wanted"); until
+These would belong in `foundation.settings.Settings` (see docs/cdc.md, "Settings wanted"); until
 then they live here with their defaults and are set from `sfpms cdc run` flags.
 """
 

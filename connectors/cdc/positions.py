@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from connectors.cdc.watermark import Mark
-from sfpms.kafka import topics as t
-from sfpms.kafka.serde import TopicCodec
-from sfpms.settings import Settings
+from foundation.kafka import topics as t
+from foundation.kafka.serde import TopicCodec
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from connectors.cdc.changes import Emission, dead_letter
 from connectors.cdc.convert import ConversionError
 from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.positions import Position
-from sfpms.errors import RetriableError
-from sfpms.kafka import topics as t
-from sfpms.kafka.serde import TopicCodec
-from sfpms.settings import Settings
+from foundation.errors import RetriableError
+from foundation.kafka import topics as t
+from foundation.kafka.serde import TopicCodec
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from connectors.cdc.positions import Position, load_positions
 from connectors.cdc.publisher import Publisher
 from connectors.custompms import CustompmsClient
 from connectors.salesforce import SalesforceClient
-from sfpms.errors import ConfigError
-from sfpms.kafka import topics as t
-from sfpms.kafka.admin import ensure_topics
-from sfpms.kafka.serde import TopicCodec, registry_client
-from sfpms.settings import Settings
+from foundation.errors import ConfigError
+from foundation.kafka import topics as t
+from foundation.kafka.admin import ensure_topics
+from foundation.kafka.serde import TopicCodec, registry_client
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from connectors.cdc.watermark import (
 )
 from connectors.salesforce import SalesforceClient
 from connectors.salesforce.formats import parse_datetime
-from sfpms.errors import ConfigError, FatalError, RetriableError
+from foundation.errors import ConfigError, FatalError, RetriableError
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Only the base URL and the token differ between the two; both come from `Settings`.
 Transient failures (429, 5xx, timeouts, dropped connections) are retried here with backoff
-and jitter, honouring Retry-After; what is left is raised as an `sfpms.errors` error (see
+and jitter, honouring Retry-After; what is left is raised as an `foundation.errors` error (see
 `connectors.custompms.errors`). Creates always carry an idempotency key, so a retry after
 a lost response never creates a record twice.
 """
@@ -32,7 +32,7 @@ from connectors.custompms.types import (
     ChangesPage,
     ErrorDetail,
 )
-from sfpms.settings import Settings
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 

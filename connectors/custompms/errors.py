@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.custompms.types import BatchItemResult, ErrorDetail
-from sfpms.errors import ConfigError, FatalError, RetriableError, SyncError
+from foundation.errors import ConfigError, FatalError, RetriableError, SyncError
 
 AUTH_FIX = "check SFPMS_CUSTOMPMS_TOKEN (and SFPMS_CUSTOMPMS_URL)"
 

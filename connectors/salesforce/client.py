@@ -30,7 +30,7 @@ from connectors.salesforce.types import (
     RecordResult,
     UpdatedRecords,
 )
-from sfpms.settings import Settings
+from foundation.settings import Settings
 
 #: sObject Collections accept at most this many records per request.
 COLLECTION_LIMIT = 200

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sfpms.errors import ConfigError, FatalError, RetriableError
+from foundation.errors import ConfigError, FatalError, RetriableError
 
 #: The daily API allocation is used up: later (up to 24 h) calls succeed again.
 LIMIT_RETRY_AFTER_S = 300.0

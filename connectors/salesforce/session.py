@@ -29,9 +29,9 @@ from connectors.salesforce.errors import (
 )
 from connectors.salesforce.retry import RetryPolicy, parse_retry_after
 from connectors.salesforce.types import ApiUsage
-from sfpms import metrics
-from sfpms.errors import ConfigError
-from sfpms.settings import Settings
+from foundation import metrics
+from foundation.errors import ConfigError
+from foundation.settings import Settings
 
 log = logging.getLogger("connectors.salesforce")
 

@@ -17,7 +17,7 @@ from connectors.custompms.errors import item_error
 from connectors.custompms.formats import parse_timestamp
 from connectors.custompms.types import BatchItemResult, BatchOperation
 from connectors.sinks.model import Applied
-from sfpms.errors import FatalError
+from foundation.errors import FatalError
 from streams.mapping.apply import nest
 from streams.mapping.matching import normalise_name
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sfpms.errors import SyncError, WriteConflict
+from foundation.errors import SyncError, WriteConflict
 
 
 @dataclass(frozen=True, slots=True)

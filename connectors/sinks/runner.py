@@ -12,7 +12,7 @@ from connectors.salesforce.client import SalesforceClient
 from connectors.sinks.custompms_target import CustompmsTarget
 from connectors.sinks.salesforce_target import SalesforceTarget
 from connectors.sinks.worker import SinkOptions, SinkWorker, Target
-from sfpms.settings import Settings
+from foundation.settings import Settings
 
 
 async def run_sinks(

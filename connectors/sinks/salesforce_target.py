@@ -23,7 +23,7 @@ from connectors.salesforce.errors import SalesforceApiError
 from connectors.salesforce.formats import parse_datetime, soql_quote
 from connectors.salesforce.types import RecordResult
 from connectors.sinks.model import Applied
-from sfpms.errors import FatalError, SyncError, WriteConflict
+from foundation.errors import FatalError, SyncError, WriteConflict
 from streams.core.model import EXTERNAL_ID_FIELD
 from streams.mapping.matching import normalise_name
 

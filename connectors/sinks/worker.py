@@ -21,11 +21,11 @@ from typing import Any, Protocol
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
 
 from connectors.sinks.model import Applied, dead_letter, write_result
-from sfpms import metrics
-from sfpms.errors import RetriableError
-from sfpms.kafka import topics as t
-from sfpms.kafka.serde import TopicCodec, registry_client
-from sfpms.settings import Settings
+from foundation import metrics
+from foundation.errors import RetriableError
+from foundation.kafka import topics as t
+from foundation.kafka.serde import TopicCodec, registry_client
+from foundation.settings import Settings
 from streams.core.envelopes import result_key
 
 log = logging.getLogger(__name__)

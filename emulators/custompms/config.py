@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from sfpms.settings import DEFAULT_CLIENT_NAME
+from foundation.settings import DEFAULT_CLIENT_NAME
 
 API_PREFIX = "/api/v1"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sfpms.settings import get_settings
+from foundation.settings import get_settings
 
 
 @click.command(name="salesforce")

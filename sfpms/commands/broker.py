@@ -8,8 +8,8 @@ from types import FrameType
 
 import click
 
+from foundation.settings import get_settings
 from sfpms.embedded.broker import EmbeddedBroker
-from sfpms.settings import get_settings
 
 
 @click.command()

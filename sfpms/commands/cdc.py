@@ -82,7 +82,7 @@ def run(
 ) -> None:
     """Run the CDC producers until SIGINT/SIGTERM, then flush and stop."""
     from connectors.cdc.runner import SYSTEMS, run_cdc
-    from sfpms.settings import get_settings
+    from foundation.settings import get_settings
 
     options = _options(
         poll_interval_s=poll_interval,
@@ -126,8 +126,8 @@ def snapshot(entity: str, source: str | None, batch_size: int) -> None:
     )
 
     from connectors.cdc.runner import resolve_entity, run_snapshot
-    from sfpms.errors import ConfigError
-    from sfpms.settings import get_settings
+    from foundation.errors import ConfigError
+    from foundation.settings import get_settings
 
     try:
         target = resolve_entity(entity, source)
@@ -166,9 +166,9 @@ def positions() -> None:
     from rich.table import Table
 
     from connectors.cdc.positions import load_positions
-    from sfpms.kafka import topics as t
-    from sfpms.kafka.serde import TopicCodec, registry_client
-    from sfpms.settings import get_settings
+    from foundation.kafka import topics as t
+    from foundation.kafka.serde import TopicCodec, registry_client
+    from foundation.settings import get_settings
 
     settings = get_settings()
     codec = TopicCodec(settings, registry_client(settings), t.SOURCE_POSITIONS)

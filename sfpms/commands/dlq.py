@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from sfpms.settings import get_settings
+from foundation.settings import get_settings
 
 
 def _load(stage: str | None, flow: str | None) -> list[tuple[int, int, dict[str, Any]]]:

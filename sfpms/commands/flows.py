@@ -21,8 +21,8 @@ def flows(as_json: bool, validate: bool) -> None:
 
     if validate:
         from connectors.schemas_live import validate_against_live_schemas
-        from sfpms.errors import ConfigError
-        from sfpms.settings import get_settings
+        from foundation.errors import ConfigError
+        from foundation.settings import get_settings
 
         try:
             validate_against_live_schemas(get_settings(), FLOWS)

@@ -8,8 +8,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from foundation.settings import get_settings
 from sfpms.observe.model import LagReport
-from sfpms.settings import get_settings
 
 _STATUS_STYLE = {
     "OK": "green",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sfpms.settings import get_settings
+from foundation.settings import get_settings
 
 
 @click.command()

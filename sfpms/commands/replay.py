@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sfpms.settings import get_settings
+from foundation.settings import get_settings
 
 
 def _when(value: str | None) -> datetime | None:

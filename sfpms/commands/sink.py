@@ -6,7 +6,7 @@ import asyncio
 
 import click
 
-from sfpms.settings import get_settings
+from foundation.settings import get_settings
 
 
 @click.group()
@@ -52,8 +52,8 @@ def run(
 
     from connectors.sinks.runner import run_sinks
     from connectors.sinks.worker import SinkOptions
-    from sfpms import metrics
-    from sfpms.settings import member_id
+    from foundation import metrics
+    from foundation.settings import member_id
 
     settings = get_settings()
     if metrics_port:

@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from sfpms.settings import get_settings
+from foundation.settings import get_settings
 from sfpms.stack import components, read_state
 
 

@@ -6,9 +6,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from sfpms.kafka.admin import describe_topics, ensure_topics
-from sfpms.kafka.topics import catalogue
-from sfpms.settings import get_settings
+from foundation.kafka.admin import describe_topics, ensure_topics
+from foundation.kafka.topics import catalogue
+from foundation.settings import get_settings
 
 
 @click.group()

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from sfpms.settings import get_settings
+from foundation.settings import get_settings
 from sfpms.stack import Component, components, report, start, state_file, write_state
 
 STATE_STYLE = {"up": "green", "starting": "yellow", "stopped": "red", "external": "blue"}
@@ -39,8 +39,8 @@ def _table(parts: list[Component]) -> Table:
 )
 def up(timeout: float) -> None:
     """Start broker, registry, emulators, CDC, engine, sinks and dashboard on 127.0.0.1."""
-    from sfpms.kafka.admin import ensure_topics
-    from sfpms.kafka.topics import catalogue
+    from foundation.kafka.admin import ensure_topics
+    from foundation.kafka.topics import catalogue
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -98,7 +98,7 @@ def _wait_up(part: Component, timeout: float, stop: threading.Event) -> None:
 
 
 def _restart_dead(parts: list[Component], settings: object, console: Console) -> None:
-    from sfpms.settings import Settings
+    from foundation.settings import Settings
 
     assert isinstance(settings, Settings)
     now = time.monotonic()

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from sfpms.settings import Settings, get_settings
+from foundation.settings import Settings, get_settings
 
 
 @click.command()
@@ -31,9 +31,9 @@ def worker(
     import faust
     import mode.loop
 
-    from sfpms.kafka.admin import ensure_topics
-    from sfpms.kafka.topics import catalogue
-    from sfpms.settings import member_id
+    from foundation.kafka.admin import ensure_topics
+    from foundation.kafka.topics import catalogue
+    from foundation.settings import member_id
     from streams.core.decide import Rules
     from streams.engine.app import create_app
     from streams.engine.codecs import EngineCodecs
@@ -45,7 +45,7 @@ def worker(
     member = member_id(settings, f"worker-{port}", instance_id)
     if check_schemas:
         from connectors.schemas_live import validate_against_live_schemas
-        from sfpms.errors import ConfigError
+        from foundation.errors import ConfigError
 
         try:
             validate_against_live_schemas(settings, FLOWS)

@@ -19,10 +19,10 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 
+from foundation.settings import Settings
 from sfpms.dashboard.auth import token_middleware
 from sfpms.observe.exposition import CONTENT_TYPE, render
 from sfpms.observe.sampler import Sampler, SamplerOptions
-from sfpms.settings import Settings
 
 log = logging.getLogger(__name__)
 

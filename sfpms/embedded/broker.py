@@ -11,9 +11,9 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from foundation.errors import ConfigError
+from foundation.settings import BrokerEngine
 from sfpms.embedded.process import ManagedProcess, wait_until
-from sfpms.errors import ConfigError
-from sfpms.settings import BrokerEngine
 
 
 def _package_dir(package: str) -> Path:

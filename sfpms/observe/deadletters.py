@@ -20,10 +20,10 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from fastavro import schemaless_reader, schemaless_writer
 
-from sfpms.kafka import topics as t
-from sfpms.kafka.schemas import parsed
-from sfpms.logs import RedactingFilter
-from sfpms.settings import Settings
+from foundation.kafka import topics as t
+from foundation.kafka.schemas import parsed
+from foundation.logs import RedactingFilter
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sfpms.kafka import topics as t
-from sfpms.settings import Settings
+from foundation.kafka import topics as t
+from foundation.settings import Settings
 from streams.mapping.flows import FLOWS
 
 ENGINE_GROUP = t.ENGINE_APP

@@ -18,8 +18,8 @@ from typing import Any
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaError, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
+from foundation.settings import Settings
 from sfpms.observe.groups import Naming
-from sfpms.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from sfpms.kafka import topics as t
+from foundation.kafka import topics as t
+from foundation.settings import Settings
 from sfpms.observe.groups import Naming
 from sfpms.observe.model import LagReport
 from sfpms.observe.offsets import OffsetReader
 from sfpms.observe.sampler import metrics_urls
 from sfpms.observe.scrape import scrape
 from sfpms.observe.tracker import FlowExtras, LagTracker, TrackerOptions
-from sfpms.settings import Settings
 
 #: rounds of record reads per sample (each round reads one offset per partition)
 _RECORD_ROUNDS = 3

@@ -17,14 +17,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from sfpms.kafka import topics as t
+from foundation.kafka import topics as t
+from foundation.settings import Settings
 from sfpms.observe.deadletters import DeadLetterReader, DeadLetterView
 from sfpms.observe.groups import Naming
 from sfpms.observe.model import LagReport
 from sfpms.observe.offsets import OffsetReader
 from sfpms.observe.scrape import Scraped, api_usage, scrape
 from sfpms.observe.tracker import FlowExtras, LagTracker, TrackerOptions
-from sfpms.settings import Settings
 
 log = logging.getLogger(__name__)
 

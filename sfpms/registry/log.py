@@ -6,9 +6,9 @@ import logging
 import threading
 from typing import Protocol
 
-from sfpms.kafka.admin import ensure_topics
-from sfpms.kafka.topics import TopicSpec
-from sfpms.settings import Settings
+from foundation.kafka.admin import ensure_topics
+from foundation.kafka.topics import TopicSpec
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sfpms.errors import SyncError
+from foundation.errors import SyncError
 from streams.core.hub import SF, Hub, PmsLink, Winner
 from streams.core.model import (
     EXTERNAL_ID_FIELD,

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sfpms.errors import SyncError
+from foundation.errors import SyncError
 from streams.core.decide import Rules
 from streams.core.model import EXTERNAL_ID_FIELD, Change, LinkChange, Problem, WriteIntent
 from streams.core.values import canonical

@@ -22,8 +22,8 @@ from typing import Any
 
 import faust
 
-from sfpms.kafka import topics as t
-from sfpms.settings import Settings
+from foundation.kafka import topics as t
+from foundation.settings import Settings
 from streams.core.decide import Rules
 from streams.core.hub import Hub
 from streams.core.routes import Route

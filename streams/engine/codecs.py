@@ -6,9 +6,9 @@ from typing import Any
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from sfpms.kafka import topics as t
-from sfpms.kafka.serde import AnyDecoder, TopicCodec, registry_client
-from sfpms.settings import Settings
+from foundation.kafka import topics as t
+from foundation.kafka.serde import AnyDecoder, TopicCodec, registry_client
+from foundation.settings import Settings
 
 
 class EngineCodecs:

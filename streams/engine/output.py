@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from sfpms.settings import Settings
+from foundation.settings import Settings
 from streams.engine.processor import Emit
 
 

@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sfpms.errors import SyncError
-from sfpms.kafka import topics as t
+from foundation.errors import SyncError
+from foundation.kafka import topics as t
 from streams.core import decide, routes
 from streams.core.envelopes import (
     change_from_envelope,

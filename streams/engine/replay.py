@@ -26,8 +26,8 @@ from typing import IO, Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
-from sfpms.kafka import topics as t
-from sfpms.settings import Settings
+from foundation.kafka import topics as t
+from foundation.settings import Settings
 from streams.core.decide import Rules
 from streams.core.hub import Hub
 from streams.core.model import WriteIntent

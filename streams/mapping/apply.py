@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from sfpms.errors import ConfigError
+from foundation.errors import ConfigError
 from streams.mapping.converters import Converter
 from streams.mapping.errors import ConversionError
 from streams.mapping.table import FieldRow, Flow

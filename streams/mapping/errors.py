@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sfpms.errors import FatalError
+from foundation.errors import FatalError
 
 
 class ConversionError(FatalError):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from sfpms.errors import ConfigError
+from foundation.errors import ConfigError
 from streams.mapping import division_customer, organization_customer, task_project, task_task
 from streams.mapping.apply import get_path
 from streams.mapping.table import Flow

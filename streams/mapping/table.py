@@ -15,7 +15,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from sfpms.errors import ConfigError
+from foundation.errors import ConfigError
 from streams.mapping.converters import Constant, Converter, EnumMap, LinkedId
 
 #: The Custompms data types a row may declare.

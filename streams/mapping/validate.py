@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sfpms.errors import ConfigError
+from foundation.errors import ConfigError
 from streams.mapping.converters import Constant, Converter, EnumMap, Text
 from streams.mapping.flows import FLOWS
 from streams.mapping.openapi import Resolved, ResourceSchemas, lookup, resource_schemas

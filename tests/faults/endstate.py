@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sfpms.errors import SyncError
+from foundation.errors import SyncError
 from streams.core.values import canonical
 from streams.mapping.apply import convert_to_pms, convert_to_sf, get_path
 from tests.faults.model import (

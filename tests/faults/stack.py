@@ -27,10 +27,10 @@ from emulators.custompms import create_app as create_pms_app
 from emulators.custompms.config import DEFAULT_TOKENS
 from emulators.salesforce import SalesforceEmulatorConfig, ensure_certificate
 from emulators.salesforce import create_app as create_sf_app
+from foundation.kafka import topics as t
+from foundation.kafka.admin import ensure_topics
+from foundation.settings import Settings
 from sfpms.embedded.broker import free_port
-from sfpms.kafka import topics as t
-from sfpms.kafka.admin import ensure_topics
-from sfpms.settings import Settings
 from tests.faults.endstate import read_snapshot, wait_for_end_state
 from tests.faults.people import TEST_HEADER, PmsPerson, SfPerson
 from tests.faults.scale import scale

@@ -33,10 +33,10 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 
 from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.publisher import Publisher
+from foundation.errors import RetriableError
+from foundation.kafka.serde import registry_client
+from foundation.settings import Settings
 from sfpms.embedded.broker import EmbeddedBroker, free_port
-from sfpms.errors import RetriableError
-from sfpms.kafka.serde import registry_client
-from sfpms.settings import Settings
 from tests.faults.chaos import Chaos, Kill
 from tests.faults.endstate import check_end_state, read_snapshot
 from tests.faults.scale import scale

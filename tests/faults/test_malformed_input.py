@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from confluent_kafka import Producer
 
+from foundation.kafka import topics as t
+from foundation.kafka.serde import TopicCodec, registry_client
+from foundation.settings import Settings
 from sfpms.deadletters import read_dead_letters
-from sfpms.kafka import topics as t
-from sfpms.kafka.serde import TopicCodec, registry_client
-from sfpms.settings import Settings
 from tests.faults.stack import FaultStack, fault_stack
 from tests.support.live import eventually
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer
 
-from sfpms.kafka.serde import TopicCodec, registry_client
-from sfpms.settings import Settings
+from foundation.kafka.serde import TopicCodec, registry_client
+from foundation.settings import Settings
 
 
 def produce(settings: Settings, topic: str, records: Sequence[tuple[str, dict[str, Any]]]) -> None:

@@ -20,11 +20,11 @@ from typing import Any, TypeVar
 
 import httpx
 
+from foundation.kafka import topics as t
+from foundation.kafka.admin import ensure_topics
+from foundation.settings import Settings, settings_env
 from sfpms.embedded.broker import free_port
 from sfpms.embedded.process import ManagedProcess
-from sfpms.kafka import topics as t
-from sfpms.kafka.admin import ensure_topics
-from sfpms.settings import Settings, settings_env
 from tests.integration.custompms.support import RunningEmulator, running_emulator
 from tests.integration.salesforce.support import RunningSalesforce, running_salesforce
 from tests.support.harness import HarnessSettings, unique_prefix

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import httpx
 
+from foundation.settings import Settings, settings_env
 from sfpms.embedded.broker import free_port
 from sfpms.embedded.process import ManagedProcess, wait_until
 from sfpms.registry.app import Registry, create_registry_app
 from sfpms.registry.log import KafkaLog
-from sfpms.settings import Settings, settings_env
 from tests.support.servers import serve_in_thread
 
 

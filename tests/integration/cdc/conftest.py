@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from sfpms.kafka import topics as t
-from sfpms.kafka.admin import ensure_topics
-from sfpms.settings import Settings
+from foundation.kafka import topics as t
+from foundation.kafka.admin import ensure_topics
+from foundation.settings import Settings
 from tests.integration.cdc.support import Stack, running_emulators
 from tests.support.stack import with_registry
 

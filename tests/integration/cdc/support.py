@@ -21,9 +21,9 @@ from emulators.custompms import CustompmsEmulatorConfig
 from emulators.custompms import create_app as create_custompms_app
 from emulators.salesforce import SalesforceEmulatorConfig, ensure_certificate
 from emulators.salesforce import create_app as create_salesforce_app
-from sfpms.kafka import topics as t
-from sfpms.kafka.serde import TopicCodec, registry_client
-from sfpms.settings import Settings
+from foundation.kafka import topics as t
+from foundation.kafka.serde import TopicCodec, registry_client
+from foundation.settings import Settings
 from tests.support.servers import ThreadedServer, serve_in_thread
 
 API = "/services/data/v60.0"

@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 from connectors.cdc.positions import load_positions
+from foundation.kafka import topics as t
+from foundation.kafka.serde import TopicCodec, registry_client
+from foundation.settings import Settings, get_settings, settings_env
 from sfpms.cli import cli
 from sfpms.embedded.broker import free_port
 from sfpms.embedded.process import ManagedProcess, wait_until
-from sfpms.kafka import topics as t
-from sfpms.kafka.serde import TopicCodec, registry_client
-from sfpms.settings import Settings, get_settings, settings_env
 from tests.integration.cdc.support import CdcThread, Stack, TopicReader
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from sfpms.kafka import topics as t
+from foundation.kafka import topics as t
 from streams.core.envelopes import change_from_envelope
 from tests.integration.cdc.support import (
     FAST,

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from connectors.cdc.positions import Position, load_positions, salesforce_key
-from sfpms.kafka import topics as t
-from sfpms.kafka.serde import TopicCodec, registry_client
+from foundation.kafka import topics as t
+from foundation.kafka.serde import TopicCodec, registry_client
 from streams.core.envelopes import change_from_envelope
 from tests.integration.cdc.support import (
     ADMIN,

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from emulators.custompms import CustompmsEmulatorConfig, create_app
-from sfpms.settings import Settings
+from foundation.settings import Settings
 from tests.support.servers import ThreadedServer
 
 SYNC_TOKEN = "sfpms-local-token"

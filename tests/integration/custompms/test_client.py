@@ -12,7 +12,7 @@ from connectors.custompms import (
     VersionMismatchError,
     item_error,
 )
-from sfpms.errors import ConfigError, FatalError
+from foundation.errors import ConfigError, FatalError
 from tests.integration.custompms.support import RunningEmulator
 
 pytestmark = pytest.mark.integration

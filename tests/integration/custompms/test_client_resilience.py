@@ -17,7 +17,7 @@ from connectors.custompms import (
     CustompmsRetriableError,
     RetryPolicy,
 )
-from sfpms.errors import ConfigError, FatalError, RetriableError, SyncError
+from foundation.errors import ConfigError, FatalError, RetriableError, SyncError
 from tests.integration.custompms.support import RunningEmulator
 
 pytestmark = pytest.mark.integration

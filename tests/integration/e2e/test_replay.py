@@ -11,8 +11,8 @@ from functools import partial
 import pytest
 from click.testing import CliRunner
 
+from foundation.settings import settings_env
 from sfpms.cli import cli
-from sfpms.settings import settings_env
 from streams.core.decide import Rules
 from streams.engine.replay import Replay, ReplayRange
 from streams.mapping.flows import FLOWS

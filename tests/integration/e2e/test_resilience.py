@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from confluent_kafka import Producer
 
+from foundation.kafka import topics as t
 from sfpms.deadletters import read_dead_letters
-from sfpms.kafka import topics as t
 from tests.support.live import Live, eventually, live_stack
 
 pytestmark = pytest.mark.integration
@@ -132,8 +132,8 @@ def test_two_workers_share_the_work_and_survive_one_being_killed(live: Live) -> 
 def test_links_and_dead_letters_are_inspectable_from_the_cli(live: Live) -> None:
     from click.testing import CliRunner
 
+    from foundation.settings import settings_env
     from sfpms.cli import cli
-    from sfpms.settings import settings_env
 
     # its own data, so the test does not lean on the ones before it
     created = set(create_tasks(live, "Inspect", 30))

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, Producer
 
-from sfpms.kafka import topics as t
-from sfpms.kafka.admin import ensure_topics
-from sfpms.kafka.serde import TopicCodec, registry_client
-from sfpms.settings import Settings
+from foundation.kafka import topics as t
+from foundation.kafka.admin import ensure_topics
+from foundation.kafka.serde import TopicCodec, registry_client
+from foundation.settings import Settings
 from tests.support.stack import EngineWorker, with_registry
 
 pytestmark = [pytest.mark.integration, pytest.mark.smoke]

@@ -15,12 +15,12 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from sfpms.kafka import topics
-from sfpms.kafka.admin import ensure_topics
-from sfpms.kafka.schemas import schema_str
+from foundation.kafka import topics
+from foundation.kafka.admin import ensure_topics
+from foundation.kafka.schemas import schema_str
+from foundation.settings import Settings
 from sfpms.registry.app import Registry, create_registry_app
 from sfpms.registry.log import KafkaLog
-from sfpms.settings import Settings
 from tests.support.servers import ThreadedServer, serve_in_thread
 
 pytestmark = [pytest.mark.integration, pytest.mark.smoke]
@@ -110,7 +110,7 @@ def test_restart_keeps_schema_ids_stable(settings: Settings) -> None:
 def test_our_codec_and_confluents_serializers_read_each_other(
     settings: Settings, registry_url: str
 ) -> None:
-    from sfpms.kafka.serde import TopicCodec, WireFormatError
+    from foundation.kafka.serde import TopicCodec, WireFormatError
 
     configured = settings.model_copy(update={"schema_registry_url": registry_url})
     client = SchemaRegistryClient({"url": registry_url})

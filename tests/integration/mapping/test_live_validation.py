@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from connectors.schemas_live import validate_against_live_schemas
+from foundation.errors import ConfigError
+from foundation.settings import Settings, settings_env
 from sfpms.cli import cli
-from sfpms.errors import ConfigError
-from sfpms.settings import Settings, settings_env
 from streams.mapping.flows import FLOWS
 from tests.integration.custompms.support import running_emulator
 from tests.integration.salesforce.support import running_salesforce

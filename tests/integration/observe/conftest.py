@@ -19,10 +19,10 @@ from fastapi import FastAPI, Response
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 from pydantic import SecretStr
 
+from foundation.settings import Settings
 from sfpms.dashboard import create_app
 from sfpms.observe.sampler import SamplerOptions
 from sfpms.observe.tracker import TrackerOptions
-from sfpms.settings import Settings
 from tests.integration.observe.scenario import RunningDashboard, lagging_deployment
 from tests.support.servers import serve_in_thread
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from sfpms.kafka import topics as t
-from sfpms.kafka.admin import ensure_topics
+from foundation.kafka import topics as t
+from foundation.kafka.admin import ensure_topics
+from foundation.settings import Settings
 from sfpms.observe.deadletters import encode
-from sfpms.settings import Settings
 
 
 def produce(settings: Settings, topic: str, per_partition: dict[int, int]) -> None:

@@ -11,12 +11,12 @@ from click.testing import CliRunner
 from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
+from foundation.kafka.admin import ensure_topics
+from foundation.kafka.topics import catalogue
+from foundation.settings import Settings, get_settings, settings_env
 from sfpms.cli import cli
-from sfpms.kafka.admin import ensure_topics
-from sfpms.kafka.topics import catalogue
 from sfpms.observe.burrow import Status
 from sfpms.observe.oneshot import measure
-from sfpms.settings import Settings, get_settings, settings_env
 from tests.integration.observe.scenario import consume_and_commit, produce
 
 pytestmark = pytest.mark.integration

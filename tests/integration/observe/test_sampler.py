@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from sfpms.kafka.admin import ensure_topics
-from sfpms.kafka.topics import catalogue
+from foundation.kafka.admin import ensure_topics
+from foundation.kafka.topics import catalogue
+from foundation.settings import Settings
 from sfpms.observe.sampler import Sampler, SamplerOptions
 from sfpms.observe.timelag import LagSecondsMethod
-from sfpms.settings import Settings
 from tests.integration.observe.scenario import consume_and_commit, produce
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from simple_salesforce import Salesforce
 
 from emulators.salesforce import SalesforceEmulatorConfig, create_app
 from emulators.salesforce.config import ADMIN_USER, ALICE_USER, CLIENT_ID, CLIENT_SECRET
-from sfpms.settings import Settings
+from foundation.settings import Settings
 from tests.support.servers import ThreadedServer, serve_in_thread
 
 API = "/services/data/v60.0"

@@ -16,7 +16,7 @@ from connectors.salesforce import (
     SalesforceClient,
     SalesforceRetriableError,
 )
-from sfpms.errors import ConfigError, FatalError, RetriableError
+from foundation.errors import ConfigError, FatalError, RetriableError
 from tests.integration.salesforce.support import RunningSalesforce
 
 pytestmark = pytest.mark.integration

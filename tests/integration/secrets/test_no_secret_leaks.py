@@ -27,11 +27,11 @@ from pydantic import SecretStr
 
 from emulators.custompms.config import DEFAULT_TOKENS
 from emulators.salesforce import oauth
+from foundation.kafka import topics as t
+from foundation.settings import Settings, settings_env
 from sfpms.deadletters import read_dead_letters
 from sfpms.embedded.broker import free_port
 from sfpms.embedded.process import ManagedProcess
-from sfpms.kafka import topics as t
-from sfpms.settings import Settings, settings_env
 from tests.faults.people import PmsPerson, SfPerson
 from tests.faults.stack import FaultStack, fault_stack, start_product
 from tests.support.live import PERSON_TOKEN, eventually

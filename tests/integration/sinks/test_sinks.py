@@ -18,9 +18,9 @@ from connectors.salesforce.formats import parse_datetime
 from connectors.sinks.custompms_target import CustompmsTarget
 from connectors.sinks.salesforce_target import SalesforceTarget
 from connectors.sinks.worker import SinkOptions, SinkWorker
-from sfpms.kafka import topics as t
-from sfpms.kafka.admin import ensure_topics
-from sfpms.settings import Settings
+from foundation.kafka import topics as t
+from foundation.kafka.admin import ensure_topics
+from foundation.settings import Settings
 from tests.integration.custompms.support import RunningEmulator, running_emulator
 from tests.integration.salesforce.support import RunningSalesforce, running_salesforce
 from tests.support.kafka import TopicReader, produce

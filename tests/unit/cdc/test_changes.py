@@ -23,9 +23,9 @@ from connectors.cdc.changes import (
 )
 from connectors.cdc.convert import ConversionError
 from connectors.custompms.types import Change
-from sfpms.kafka import topics as t
-from sfpms.kafka.serde import TopicCodec
-from sfpms.settings import Settings
+from foundation.kafka import topics as t
+from foundation.kafka.serde import TopicCodec
+from foundation.settings import Settings
 from streams.core.envelopes import change_from_envelope
 
 T0 = datetime(2026, 11, 25, 23, 0, tzinfo=UTC)

@@ -14,10 +14,10 @@ from connectors.cdc.pacing import paced_interval, retry_delay, wait_or_stop
 from connectors.cdc.positions import FEED_KEY, Position, poll_key, salesforce_key
 from connectors.cdc.runner import Target, resolve_entity
 from connectors.cdc.watermark import Mark
-from sfpms.errors import ConfigError
-from sfpms.kafka import topics as t
-from sfpms.kafka.serde import TopicCodec
-from sfpms.settings import Settings
+from foundation.errors import ConfigError
+from foundation.kafka import topics as t
+from foundation.kafka.serde import TopicCodec
+from foundation.settings import Settings
 
 NOW = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)
 

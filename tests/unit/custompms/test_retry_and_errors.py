@@ -15,7 +15,7 @@ from connectors.custompms.errors import (
     error_from_status,
 )
 from connectors.custompms.retry import RetryPolicy, parse_retry_after
-from sfpms.errors import ConfigError, FatalError, RetriableError
+from foundation.errors import ConfigError, FatalError, RetriableError
 
 
 def test_backoff_grows_exponentially_with_full_jitter_and_is_capped() -> None:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastavro import schemaless_reader, schemaless_writer
 
-from sfpms.kafka import topics
-from sfpms.kafka.schemas import all_schema_names, parsed, schema_for_topic, schema_str
+from foundation.kafka import topics
+from foundation.kafka.schemas import all_schema_names, parsed, schema_for_topic, schema_str
 from sfpms.registry.compat import parse as avro_parse
 
 NOW = datetime(2026, 11, 25, 23, 8, 24, 123000, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sfpms.settings import Settings, member_id, settings_env
+from foundation.settings import Settings, member_id, settings_env
 
 BOOT = "127.0.0.1:9"
 

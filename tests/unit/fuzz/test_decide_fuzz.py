@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sfpms.errors import SyncError
+from foundation.errors import SyncError
 from streams.core.decide import Rules, on_pms_change, on_sf_change
 from streams.core.hub import Hub, PmsLink
 from streams.core.model import Change, Decision, System

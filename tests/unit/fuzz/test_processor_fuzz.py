@@ -24,9 +24,9 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sfpms.kafka import topics as t
-from sfpms.kafka.serde import TopicCodec
-from sfpms.settings import Settings
+from foundation.kafka import topics as t
+from foundation.kafka.serde import TopicCodec
+from foundation.settings import Settings
 from streams.core.decide import Rules
 from streams.core.envelopes import link_event, rejection_result
 from streams.core.hub import Hub, PmsLink

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sfpms.errors import FatalError
+from foundation.errors import FatalError
 from streams.mapping.apply import convert_to_pms, pms_to_sf, sf_to_pms
 from streams.mapping.converters import DateTimeValue, LinkedId
 from streams.mapping.errors import ConversionError

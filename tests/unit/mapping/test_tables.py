@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sfpms.errors import ConfigError
+from foundation.errors import ConfigError
 from streams.mapping.converters import Constant, EnumMap, LinkedId, Text
 from streams.mapping.flows import (
     FLOWS,

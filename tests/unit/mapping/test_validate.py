@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sfpms.errors import ConfigError
+from foundation.errors import ConfigError
 from streams.mapping.converters import Boolean, EnumMap, Text
 from streams.mapping.flows import FLOWS
 from streams.mapping.table import DeletePolicy, DeleteRule, Direction, Flow

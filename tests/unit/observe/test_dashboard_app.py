@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from foundation.settings import Settings
 from sfpms.dashboard import create_app
 from sfpms.observe.sampler import Sampler
 from sfpms.observe.tracker import FlowExtras, LagTracker
-from sfpms.settings import Settings
 from tests.unit.observe.builders import NAMING, PREFIX, PROJECT_WRITES, SINK_PMS, group, snapshot
 
 TOKEN = "dash-token-0123456789"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sfpms.logs import RedactingFilter
+from foundation.logs import RedactingFilter
 from sfpms.observe.deadletters import decode, encode, view
 
 

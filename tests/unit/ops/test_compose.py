@@ -16,10 +16,10 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
-import sfpms.metrics  # noqa: F401 - registers the sink metrics in the default registry
+import foundation.metrics  # noqa: F401 - registers the sink metrics in the default registry
 from connectors.cdc.metrics import CdcMetrics
+from foundation.settings import Settings
 from sfpms.cli import cli
-from sfpms.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

@@ -12,7 +12,7 @@ from connectors.salesforce.errors import (
     login_error,
 )
 from connectors.salesforce.retry import RetryPolicy, parse_retry_after
-from sfpms.errors import ConfigError, FatalError, RetriableError
+from foundation.errors import ConfigError, FatalError, RetriableError
 
 
 def test_backoff_grows_exponentially_within_jitter_bounds() -> None:

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sfpms.kafka.topics import TopicSpec
-from sfpms.settings import Settings
+from foundation.kafka.topics import TopicSpec
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from typing import Any
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
-from sfpms.kafka.schemas import parsed, schema_for_topic, schema_str
-from sfpms.settings import Settings
+from foundation.kafka.schemas import parsed, schema_for_topic, schema_str
+from foundation.settings import Settings
 
 MAGIC = 0
 _HEADER = struct.Struct(">bI")

@@ -16,7 +16,7 @@ from typing import Any
 from fastavro import parse_schema
 from fastavro.schema import load_schema
 
-from sfpms.kafka import topics as t
+from foundation.kafka import topics as t
 
 _ENTITY_TYPES = {
     ("salesforce", "division"): "Division",

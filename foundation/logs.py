@@ -49,7 +49,7 @@ def configured_secrets() -> list[str]:
     """Every secret value in the current settings."""
     from pydantic import SecretStr
 
-    from sfpms.settings import get_settings
+    from foundation.settings import get_settings
 
     settings = get_settings()
     values: list[str] = []
@@ -62,7 +62,7 @@ def configured_secrets() -> list[str]:
 
 def configure_logging(level: int | None = None) -> None:
     """Root logging: one line per record, secrets scrubbed."""
-    from sfpms.settings import get_settings
+    from foundation.settings import get_settings
 
     if level is None:
         level = logging.getLevelNamesMapping().get(get_settings().log_level.upper(), logging.INFO)
