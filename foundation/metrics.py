@@ -37,6 +37,26 @@ API_LIMIT_USED = Gauge(
     ["system"],
 )
 API_LIMIT_MAX = Gauge("sfpms_api_limit_max", "The system's daily API allowance", ["system"])
+API_BUDGET_RESERVE = Gauge(
+    "sfpms_api_budget_reserve",
+    "API calls of the daily allowance the sync leaves for the org's other integrations",
+    ["system"],
+)
+API_BUDGET_PAUSED = Gauge(
+    "sfpms_api_budget_paused",
+    "1 while the sync is paused because its API budget is spent (it resumes by itself)",
+    ["system"],
+)
+MAPPING_UNKNOWN_VALUES = Counter(
+    "sfpms_mapping_unknown_values",
+    "Values the mapping does not know (e.g. a new picklist value), by flow and field",
+    ["flow", "field"],
+)
+ENGINE_EVENTS = Counter(
+    "sfpms_engine_events",
+    "Records the engine consumed, by kind of event (a change, a result, a forward, ...)",
+    ["kind"],
+)
 
 
 def serve(port: int) -> None:
