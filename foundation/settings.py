@@ -6,25 +6,137 @@ Credentials are `SecretStr`: they print as `**********` in reprs, logs and error
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BrokerEngine = Literal["noida-db", "tansu"]
+CustompmsMode = Literal["auto", "feed", "poll"]
+#: The Salesforce objects the capture can read (each has an entity schema).
+SALESFORCE_OBJECTS: tuple[str, ...] = ("Division", "Organization", "Task")
 
 #: The name the sync writes under. Salesforce records it from `Sforce-Call-Options: client=`,
 #: Custompms as the change feed's `actor`; CDC tags such changes as the sync's own (echoes).
 DEFAULT_CLIENT_NAME = "sfpms"
 
 
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CaptureSettings(_Section):
+    """How the CDC producers poll, page and pace themselves (`SFPMS_CAPTURE__<NAME>`).
+
+    - `poll_interval_s`: pause between polls when nothing is left to read.
+    - `batch_size`: SOQL `LIMIT` of one Salesforce poll query (records sharing a
+      SystemModstamp are paged through with the (SystemModstamp, Id) keyset, so any size works).
+    - `overlap_s`: each Salesforce poll re-reads this many seconds before the watermark, so a
+      record committed late with an earlier SystemModstamp (clock skew, long transactions) is
+      still seen; re-read records already published are recognised and skipped.
+    - `feed_page_size`: changes per Custompms feed request (1..1000).
+    - `custompms_mode`: `feed` tails the change feed, `poll` uses `updated_since` polling,
+      `auto` uses the feed unless the API does not offer it (404/405).
+    - `from_now`: with no stored feed position, start at the head of the feed instead of seq 0.
+    - `include_deleted`: in poll mode, ask for tombstones (the only way polling sees deletes).
+    - `usage_threshold`: above this fraction of the daily Salesforce API allowance the poll
+      interval doubles, above the half-way point to 100 % it quadruples, and so on.
+    - `max_backoff_s`: longest pause after repeated failures.
+    - `salesforce_objects`: the sObjects captured (each must have an entity schema).
+    - `flush_timeout_s`: how long to wait for the broker to acknowledge before a checkpoint is
+      abandoned (and the work re-read).
+    """
+
+    poll_interval_s: float = Field(5.0, gt=0)
+    batch_size: int = Field(2000, ge=1)
+    overlap_s: float = Field(2.0, ge=0)
+    feed_page_size: int = Field(500, ge=1, le=1000)
+    custompms_mode: CustompmsMode = "auto"
+    from_now: bool = False
+    include_deleted: bool = True
+    usage_threshold: float = Field(0.8, gt=0, lt=1)
+    max_backoff_s: float = Field(60.0, gt=0)
+    flush_timeout_s: float = Field(30.0, gt=0)
+    salesforce_objects: tuple[str, ...] = SALESFORCE_OBJECTS
+
+    @field_validator("salesforce_objects")
+    @classmethod
+    def _known_objects(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = set(value) - set(SALESFORCE_OBJECTS)
+        if unknown or not value:
+            raise ValueError(
+                f"salesforce_objects must be some of {', '.join(SALESFORCE_OBJECTS)} "
+                f"(got {', '.join(value) or 'none'})"
+            )
+        return value
+
+    @property
+    def overlap(self) -> timedelta:
+        return timedelta(seconds=self.overlap_s)
+
+
+class SinkSystemSettings(_Section):
+    """Batching and retry knobs of one system's sink worker."""
+
+    batch_size: int = Field(200, ge=1)
+    linger_s: float = Field(0.25, ge=0)
+    backoff_initial_s: float = Field(0.5, gt=0)
+    backoff_max_s: float = Field(30.0, gt=0)
+
+
+class SalesforceSinkSettings(SinkSystemSettings):
+    """Salesforce's sink defaults (see SinkSettings): a class of its own, so that setting one
+    field from the environment keeps the other Salesforce defaults."""
+
+    batch_size: int = Field(1000, ge=1)
+    linger_s: float = Field(1.0, ge=0)
+
+
+class SinkSettings(_Section):
+    """Per-system sink settings (`SFPMS_SINKS__SALESFORCE__LINGER_S=0.5`, ...).
+
+    Salesforce counts every call against a daily allowance, so its sink waits up to a second
+    and takes up to 1,000 commands a batch: updates go out as 200-record Collections calls
+    after one 2,000-id conflict check (a quarter second gave ~100 records a call at 340
+    changes/s; docs/benchmarks.md). Custompms has no such allowance and gets the lower
+    latency."""
+
+    salesforce: SalesforceSinkSettings = SalesforceSinkSettings()
+    custompms: SinkSystemSettings = SinkSystemSettings()
+
+    def for_system(self, system: str) -> SinkSystemSettings:
+        if system == "salesforce":
+            return self.salesforce
+        if system == "custompms":
+            return self.custompms
+        raise ValueError(f"no sink for system {system!r} (salesforce or custompms)")
+
+
+class EngineSettings(_Section):
+    """How an engine worker takes its input (`SFPMS_ENGINE__<NAME>`)."""
+
+    batch_max: int = Field(500, ge=1, description="Most records one agent batch takes.")
+    batch_within_s: float = Field(
+        0.2, gt=0, description="Longest wait to fill a batch before processing what came."
+    )
+
+
 class Settings(BaseSettings):
-    """Runtime configuration; see README.md "Configuration" for the full list."""
+    """Runtime configuration; see README.md "Configuration" for the full list.
+
+    Flat fields are `SFPMS_<NAME>`; the capture, sink and engine sections are nested:
+    `SFPMS_CAPTURE__POLL_INTERVAL_S=10`, `SFPMS_SINKS__CUSTOMPMS__BATCH_SIZE=500`.
+    """
 
     model_config = SettingsConfigDict(
-        env_prefix="SFPMS_", env_file=None, extra="ignore", validate_default=True
+        env_prefix="SFPMS_",
+        env_file=None,
+        extra="ignore",
+        validate_default=True,
+        env_nested_delimiter="__",
     )
 
     # -- local state ------------------------------------------------------------------------
@@ -114,6 +226,11 @@ class Settings(BaseSettings):
         "(broker_engine=tansu), whose groups never settle with two static members.",
     )
     log_level: str = "INFO"
+
+    # -- sections ---------------------------------------------------------------------------
+    capture: CaptureSettings = CaptureSettings()
+    sinks: SinkSettings = SinkSettings()
+    engine: EngineSettings = EngineSettings()
 
     def kafka_client_config(self) -> dict[str, Any]:
         """librdkafka settings shared by every confluent-kafka client (security pass-through)."""

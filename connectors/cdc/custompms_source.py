@@ -25,7 +25,6 @@ from connectors.cdc.changes import (
 )
 from connectors.cdc.convert import ConversionError
 from connectors.cdc.metrics import CdcMetrics
-from connectors.cdc.options import CdcOptions
 from connectors.cdc.pacing import retry_delay, wait_or_stop
 from connectors.cdc.positions import FEED_KEY, Position, poll_key
 from connectors.cdc.publisher import Publisher
@@ -33,6 +32,7 @@ from connectors.cdc.watermark import Cursor, Mark, StampTracker, new_records
 from connectors.custompms import Change, CustompmsClient, CustompmsFatalError
 from connectors.custompms.formats import parse_timestamp
 from foundation.errors import FatalError, RetriableError
+from foundation.settings import CaptureSettings
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class CustompmsSource:
         client: CustompmsClient,
         publisher: Publisher,
         metrics: CdcMetrics,
-        options: CdcOptions,
+        options: CaptureSettings,
         positions: Mapping[str, Position],
         client_name: str,
     ) -> None:

@@ -13,7 +13,6 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from connectors.cdc.changes import ENTITY_RESOURCE, RESOURCE_ENTITY
 from connectors.cdc.metrics import CdcMetrics
-from connectors.cdc.options import SALESFORCE_OBJECTS, CdcOptions
 from connectors.cdc.positions import Position, load_positions
 from connectors.cdc.publisher import Publisher
 from connectors.custompms import CustompmsClient
@@ -22,7 +21,7 @@ from foundation.errors import ConfigError
 from foundation.kafka import topics as t
 from foundation.kafka.admin import ensure_topics
 from foundation.kafka.serde import TopicCodec, registry_client
-from foundation.settings import Settings
+from foundation.settings import SALESFORCE_OBJECTS, CaptureSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +89,7 @@ async def _publisher(
     settings: Settings,
     registry: SchemaRegistryClient,
     metrics: CdcMetrics,
-    options: CdcOptions,
+    options: CaptureSettings,
     system: str,
 ) -> Publisher:
     publisher = Publisher(
@@ -103,7 +102,7 @@ async def _publisher(
 
 async def run_cdc(
     settings: Settings,
-    options: CdcOptions | None = None,
+    options: CaptureSettings | None = None,
     *,
     sources: Sequence[str] = SYSTEMS,
     stop: asyncio.Event | None = None,
@@ -118,7 +117,7 @@ async def run_cdc(
     from connectors.cdc.custompms_source import CustompmsSource
     from connectors.cdc.salesforce_source import SalesforceSource
 
-    options = options or CdcOptions()
+    options = options or CaptureSettings()
     stop = stop or asyncio.Event()
     metrics = metrics or CdcMetrics()
     registry, positions = await asyncio.to_thread(_prepare_kafka, settings, sources)
@@ -162,7 +161,7 @@ async def _run_all(loops: Sequence[Awaitable[None]], stop: asyncio.Event) -> Non
 async def run_snapshot(
     settings: Settings,
     target: Target,
-    options: CdcOptions | None = None,
+    options: CaptureSettings | None = None,
     *,
     progress: Progress | None = None,
     stop: asyncio.Event | None = None,
@@ -174,7 +173,7 @@ async def run_snapshot(
     from connectors.cdc.custompms_source import CustompmsSource
     from connectors.cdc.salesforce_source import SalesforceSource
 
-    options = options or CdcOptions()
+    options = options or CaptureSettings()
     metrics = CdcMetrics()
     registry, positions = await asyncio.to_thread(_prepare_kafka, settings, [target.system])
     async with AsyncExitStack() as stack:

@@ -19,7 +19,6 @@ from typing import Any
 from connectors.cdc.changes import raw_bytes, salesforce_emission
 from connectors.cdc.convert import ConversionError, field_names
 from connectors.cdc.metrics import CdcMetrics
-from connectors.cdc.options import CdcOptions
 from connectors.cdc.pacing import paced_interval, retry_delay, wait_or_stop
 from connectors.cdc.positions import Position, salesforce_key
 from connectors.cdc.publisher import Publisher
@@ -36,6 +35,7 @@ from connectors.cdc.watermark import (
 from connectors.salesforce import SalesforceClient
 from connectors.salesforce.formats import parse_datetime
 from foundation.errors import ConfigError, FatalError, RetriableError
+from foundation.settings import CaptureSettings
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class SalesforceSource:
         client: SalesforceClient,
         publisher: Publisher,
         metrics: CdcMetrics,
-        options: CdcOptions,
+        options: CaptureSettings,
         positions: Mapping[str, Position],
     ) -> None:
         self.client = client

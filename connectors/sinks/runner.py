@@ -11,14 +11,14 @@ from connectors.custompms.client import CustompmsClient
 from connectors.salesforce.client import SalesforceClient
 from connectors.sinks.custompms_target import CustompmsTarget
 from connectors.sinks.salesforce_target import SalesforceTarget
-from connectors.sinks.worker import SinkOptions, SinkWorker, Target
-from foundation.settings import Settings
+from connectors.sinks.worker import SinkWorker, Target
+from foundation.settings import Settings, SinkSystemSettings
 
 
 async def run_sinks(
     settings: Settings,
     systems: tuple[str, ...],
-    options: Mapping[str, SinkOptions] | None = None,
+    options: Mapping[str, SinkSystemSettings] | None = None,
     stop: asyncio.Event | None = None,
     instance_id: str | None = None,
 ) -> None:
@@ -38,6 +38,6 @@ async def run_sinks(
             else:
                 pms = await stack.enter_async_context(CustompmsClient(settings))
                 target = CustompmsTarget(pms)
-            chosen = (options or {}).get(system) or SinkOptions.for_system(system)
+            chosen = (options or {}).get(system) or settings.sinks.for_system(system)
             workers.append(SinkWorker(settings, system, target, chosen, instance_id))
         await asyncio.gather(*(w.run(stop) for w in workers))

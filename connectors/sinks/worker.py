@@ -14,7 +14,6 @@ import logging
 import random
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -25,7 +24,7 @@ from foundation import metrics
 from foundation.errors import RetriableError
 from foundation.kafka import topics as t
 from foundation.kafka.serde import TopicCodec, registry_client
-from foundation.settings import Settings
+from foundation.settings import Settings, SinkSystemSettings
 from streams.core.envelopes import result_key
 
 log = logging.getLogger(__name__)
@@ -39,29 +38,6 @@ class Target(Protocol):
     async def apply(self, commands: Sequence[Mapping[str, Any]]) -> list[Applied]: ...
 
 
-@dataclass(frozen=True)
-class SinkOptions:
-    """Batching and retry knobs."""
-
-    batch_size: int = 200
-    linger_s: float = 0.25
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
-
-    @classmethod
-    def for_system(cls, system: str, **overrides: Any) -> SinkOptions:
-        """Defaults per system. Salesforce counts every call against a daily allowance, so
-        its sink waits up to a second and takes up to 1,000 commands a batch: updates go
-        out as 200-record Collections calls after one 2,000-id conflict check (a quarter
-        second gave ~100 records a call at 340 changes/s; docs/benchmarks.md). Custompms
-        has no such allowance and gets the lower latency."""
-        defaults: dict[str, Any] = {
-            "linger_s": {"salesforce": 1.0}.get(system, cls.linger_s),
-            "batch_size": {"salesforce": 1000}.get(system, cls.batch_size),
-        }
-        return cls(**{**defaults, **overrides})
-
-
 class SinkWorker:
     """Consumes one system's write topics and applies them with `target`."""
 
@@ -70,13 +46,13 @@ class SinkWorker:
         settings: Settings,
         system: str,
         target: Target,
-        options: SinkOptions | None = None,
+        options: SinkSystemSettings | None = None,
         instance_id: str | None = None,
     ) -> None:
         self.settings = settings
         self.system = system
         self.target = target
-        self.options = options or SinkOptions.for_system(system)
+        self.options = options or settings.sinks.for_system(system)
         client = registry_client(settings)
         self.topics = [t.writes_topic(system, e) for e in ENTITIES[system]]
         self.commands = {

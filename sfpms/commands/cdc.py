@@ -7,18 +7,23 @@ import signal
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
-from connectors.cdc.options import DEFAULTS, CdcOptions
+from foundation.settings import CaptureSettings, Settings
 
 SOURCES = ("salesforce", "custompms", "all")
 
 
-def _options(**given: Any) -> CdcOptions:
+def _options(settings: Settings, **given: Any) -> CaptureSettings:
+    """The capture section of the settings with the flags that were given on top."""
     values = {k: v for k, v in given.items() if v is not None}
     try:
-        return CdcOptions(**values)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from exc
+        return CaptureSettings.model_validate({**settings.capture.model_dump(), **values})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise click.BadParameter(problems) from exc
 
 
 @click.group()
@@ -32,69 +37,71 @@ def cdc() -> None:
 @click.option(
     "--poll-interval",
     type=float,
-    default=DEFAULTS.poll_interval_s,
-    show_default=True,
-    help="Seconds between polls when idle.",
+    default=None,
+    help="Seconds between polls when idle [default: SFPMS_CAPTURE__POLL_INTERVAL_S or 5].",
 )
 @click.option(
     "--batch-size",
     type=int,
-    default=DEFAULTS.batch_size,
-    show_default=True,
-    help="SOQL LIMIT per Salesforce poll query.",
+    default=None,
+    help="SOQL LIMIT per Salesforce poll query [default: 2000].",
 )
 @click.option(
     "--overlap",
     type=float,
-    default=DEFAULTS.overlap_s,
-    show_default=True,
-    help="Seconds re-read before the Salesforce watermark (clock skew).",
+    default=None,
+    help="Seconds re-read before the Salesforce watermark (clock skew) [default: 2].",
 )
-@click.option("--feed-page-size", type=int, default=DEFAULTS.feed_page_size, show_default=True)
+@click.option("--feed-page-size", type=int, default=None, help="[default: 500]")
 @click.option(
     "--custompms-mode",
     type=click.Choice(["auto", "feed", "poll"]),
-    default=DEFAULTS.custompms_mode,
-    show_default=True,
-    help="Tail the change feed, poll updated_since, or feed unless the API lacks one.",
+    default=None,
+    help="Tail the change feed, poll updated_since, or feed unless the API lacks one "
+    "[default: auto].",
 )
 @click.option(
     "--from-now",
     is_flag=True,
+    default=None,
     help="With no stored feed position, start at the head of the feed (not at seq 0).",
 )
 @click.option(
     "--salesforce-objects",
-    default=",".join(DEFAULTS.salesforce_objects),
-    show_default=True,
-    help="Comma-separated sObjects to capture (an org without divisions: Organization,Task).",
+    default=None,
+    help="Comma-separated sObjects to capture (an org without divisions: Organization,Task) "
+    "[default: Division,Organization,Task].",
 )
 def run(
     source: str,
     metrics_port: int | None,
-    poll_interval: float,
-    batch_size: int,
-    overlap: float,
-    feed_page_size: int,
-    custompms_mode: str,
-    from_now: bool,
-    salesforce_objects: str,
+    poll_interval: float | None,
+    batch_size: int | None,
+    overlap: float | None,
+    feed_page_size: int | None,
+    custompms_mode: str | None,
+    from_now: bool | None,
+    salesforce_objects: str | None,
 ) -> None:
     """Run the CDC producers until SIGINT/SIGTERM, then flush and stop."""
     from connectors.cdc.runner import SYSTEMS, run_cdc
     from foundation.settings import get_settings
 
+    settings = get_settings()
+    objects = None
+    if salesforce_objects is not None:
+        objects = tuple(o.strip() for o in salesforce_objects.split(",") if o.strip())
     options = _options(
+        settings,
         poll_interval_s=poll_interval,
         batch_size=batch_size,
         overlap_s=overlap,
         feed_page_size=feed_page_size,
         custompms_mode=custompms_mode,
-        from_now=from_now,
-        salesforce_objects=tuple(o.strip() for o in salesforce_objects.split(",") if o.strip()),
+        from_now=from_now or None,
+        salesforce_objects=objects,
     )
     sources = SYSTEMS if source == "all" else (source,)
-    settings = get_settings()
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -114,8 +121,8 @@ def run(
     "(customer, project, task).",
 )
 @click.option("--source", type=click.Choice(["salesforce", "custompms"]), default=None)
-@click.option("--batch-size", type=int, default=DEFAULTS.batch_size, show_default=True)
-def snapshot(entity: str, source: str | None, batch_size: int) -> None:
+@click.option("--batch-size", type=int, default=None, help="[default: 2000]")
+def snapshot(entity: str, source: str | None, batch_size: int | None) -> None:
     """Re-publish every live record of one entity as op r (streaming positions unchanged)."""
     from rich.progress import (
         BarColumn,
@@ -134,7 +141,7 @@ def snapshot(entity: str, source: str | None, batch_size: int) -> None:
     except ConfigError as exc:
         raise click.BadParameter(str(exc), param_hint="--entity") from exc
     settings = get_settings()
-    options = _options(batch_size=batch_size)
+    options = _options(settings, batch_size=batch_size)
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),

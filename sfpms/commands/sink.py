@@ -51,7 +51,6 @@ def run(
     import uvloop
 
     from connectors.sinks.runner import run_sinks
-    from connectors.sinks.worker import SinkOptions
     from foundation import metrics
     from foundation.settings import member_id
 
@@ -64,7 +63,7 @@ def run(
         overrides["batch_size"] = batch_size
     if linger_ms is not None:
         overrides["linger_s"] = linger_ms / 1000
-    options = {s: SinkOptions.for_system(s, **overrides) for s in systems}
+    options = {s: settings.sinks.for_system(s).model_copy(update=overrides) for s in systems}
     uvloop.install()
     member = member_id(settings, "sink", instance_id)
     asyncio.run(run_sinks(settings, systems, options, instance_id=member))

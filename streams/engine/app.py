@@ -42,8 +42,6 @@ from streams.engine.processor import (
 log = logging.getLogger(__name__)
 
 APP_NAME = t.ENGINE_APP
-BATCH_MAX = 500
-BATCH_WITHIN_S = 0.2
 
 
 def app_id(settings: Settings) -> str:
@@ -215,7 +213,7 @@ def create_app(
     prefix = settings.topic_prefix
 
     async def run(stream: Any, store: _Overlay) -> None:
-        async for batch in _batches(stream):
+        async for batch in _batches(stream, settings):
             emits: list[Emit] = []
             for event in batch:
                 message = event.message
@@ -240,8 +238,9 @@ def create_app(
     return app
 
 
-async def _batches(stream: Any) -> AsyncIterator[Any]:
-    async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+async def _batches(stream: Any, settings: Settings) -> AsyncIterator[Any]:
+    taking = settings.engine
+    async for batch in stream.take_events(taking.batch_max, within=taking.batch_within_s):
         yield batch
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-from connectors.cdc import CdcMetrics, CdcOptions, run_cdc
+from connectors.cdc import CaptureSettings, CdcMetrics, run_cdc
 from emulators.custompms import CustompmsEmulatorConfig
 from emulators.custompms import create_app as create_custompms_app
 from emulators.salesforce import SalesforceEmulatorConfig, ensure_certificate
@@ -33,7 +33,7 @@ SYNC_TOKEN = "sfpms-local-token"
 ALICE_TOKEN = "alice-pms-token"
 
 #: Fast polling for tests; the defaults are for production.
-FAST = CdcOptions(
+FAST = CaptureSettings(
     poll_interval_s=0.2, overlap_s=0.5, batch_size=50, feed_page_size=100, max_backoff_s=1.0
 )
 
@@ -166,7 +166,7 @@ class CdcThread:
     def __init__(
         self,
         settings: Settings,
-        options: CdcOptions = FAST,
+        options: CaptureSettings = FAST,
         sources: tuple[str, ...] = ("salesforce", "custompms"),
         metrics_port: int | None = None,
     ) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 
 import pytest
@@ -131,7 +130,7 @@ def test_from_now_starts_at_the_head_of_the_feed_instead_of_its_history(stack: S
     pms = stack.pms
     for n in range(5):
         pms.call("POST", "/customers", json={"name": f"History {n}"})
-    options = dataclasses.replace(FAST, from_now=True)
+    options = FAST.model_copy(update={"from_now": True})
     with (
         TopicReader(stack.settings, t.changes_topic("custompms", "customer")) as reader,
         CdcThread(stack.settings, options, sources=("custompms",)) as cdc,
@@ -149,7 +148,7 @@ def test_poll_mode_sees_creates_updates_and_tombstone_deletes_with_unknown_origi
     stack: Stack,
 ) -> None:
     pms = stack.pms
-    options = dataclasses.replace(FAST, custompms_mode="poll")
+    options = FAST.model_copy(update={"custompms_mode": "poll"})
     with (
         TopicReader(stack.settings, t.changes_topic("custompms", "customer")) as reader,
         CdcThread(stack.settings, options, sources=("custompms",)) as cdc,

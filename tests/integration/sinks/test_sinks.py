@@ -17,7 +17,7 @@ from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.formats import parse_datetime
 from connectors.sinks.custompms_target import CustompmsTarget
 from connectors.sinks.salesforce_target import SalesforceTarget
-from connectors.sinks.worker import SinkOptions, SinkWorker
+from connectors.sinks.worker import SinkSystemSettings, SinkWorker
 from foundation.kafka import topics as t
 from foundation.kafka.admin import ensure_topics
 from foundation.settings import Settings
@@ -91,7 +91,7 @@ def run_sink(settings: Settings, system: str, results_expected: int) -> list[dic
                 if system == "salesforce"
                 else CustompmsTarget(client)  # type: ignore[arg-type]
             )
-            options = SinkOptions(backoff_initial_s=0.1, backoff_max_s=1.0)
+            options = SinkSystemSettings(backoff_initial_s=0.1, backoff_max_s=1.0)
             worker = SinkWorker(settings, system, target, options)
             task = asyncio.create_task(worker.run(stop))
             await asyncio.to_thread(results.read, results_expected, 60)
@@ -262,7 +262,7 @@ def test_sink_stops_cleanly_while_the_target_is_down(wired: Settings, pms: Runni
     async def main() -> None:
         stop = asyncio.Event()
         async with CustompmsClient(wired) as client:
-            worker = SinkWorker(wired, "custompms", CustompmsTarget(client), SinkOptions())
+            worker = SinkWorker(wired, "custompms", CustompmsTarget(client), SinkSystemSettings())
             task = asyncio.create_task(worker.run(stop))
             await asyncio.sleep(3)
             stop.set()

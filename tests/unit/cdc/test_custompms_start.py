@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, cast
 
 import pytest
 
 from connectors.cdc.custompms_source import CustompmsSource
 from connectors.cdc.metrics import CdcMetrics
-from connectors.cdc.options import CdcOptions
 from connectors.cdc.positions import FEED_KEY, Position
 from connectors.cdc.publisher import Publisher
 from connectors.custompms import Change, ChangesPage, CustompmsClient, NotFoundError
+from foundation.settings import CaptureSettings
 
 
 class FakeFeed:
@@ -49,7 +48,7 @@ class FakePublisher:
 
 
 def source(
-    feed: FakeFeed, options: CdcOptions, positions: dict[str, Position] | None = None
+    feed: FakeFeed, options: CaptureSettings, positions: dict[str, Position] | None = None
 ) -> tuple[CustompmsSource, FakePublisher]:
     publisher = FakePublisher()
     built = CustompmsSource(
@@ -64,20 +63,20 @@ def source(
 
 
 async def test_an_api_without_a_change_feed_is_polled_instead() -> None:
-    cdc, publisher = source(FakeFeed([], offered=False), CdcOptions())
+    cdc, publisher = source(FakeFeed([], offered=False), CaptureSettings())
     await cdc.prepare()
     assert cdc.mode == "poll" and publisher.checkpoints == []
 
 
 async def test_a_first_start_begins_at_seq_zero_and_stores_that_at_once() -> None:
-    cdc, publisher = source(FakeFeed([1, 2, 3]), CdcOptions())
+    cdc, publisher = source(FakeFeed([1, 2, 3]), CaptureSettings())
     await cdc.prepare()
     assert (cdc.mode, cdc.seq) == ("feed", 0)
     assert publisher.checkpoints == [Position(FEED_KEY, seq=0)]
 
 
 async def test_from_now_begins_at_the_head_and_stores_it_so_a_restart_skips_nothing() -> None:
-    cdc, publisher = source(FakeFeed(list(range(1, 38))), CdcOptions(from_now=True))
+    cdc, publisher = source(FakeFeed(list(range(1, 38))), CaptureSettings(from_now=True))
     await cdc.prepare()
     assert cdc.seq == 37
     assert publisher.checkpoints == [Position(FEED_KEY, seq=37)]
@@ -85,7 +84,7 @@ async def test_from_now_begins_at_the_head_and_stores_it_so_a_restart_skips_noth
 
 @pytest.mark.parametrize("from_now", [False, True])
 async def test_a_stored_seq_wins_over_from_now(from_now: bool) -> None:
-    options = dataclasses.replace(CdcOptions(), from_now=from_now)
+    options = CaptureSettings(from_now=from_now)
     cdc, publisher = source(FakeFeed([1, 2, 3]), options, {FEED_KEY: Position(FEED_KEY, seq=2)})
     await cdc.prepare()
     assert cdc.seq == 2 and publisher.checkpoints == []
@@ -107,7 +106,7 @@ async def test_read_feed_publishes_pages_dead_letters_bad_entries_and_commits_ea
         cast(CustompmsClient, feed),
         cast(Publisher, RecordingPublisher()),
         CdcMetrics(),
-        dataclasses.replace(CdcOptions(), feed_page_size=2),
+        CaptureSettings(feed_page_size=2),
         {FEED_KEY: Position(FEED_KEY, seq=1)},
         "sfpms",
     )

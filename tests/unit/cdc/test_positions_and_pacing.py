@@ -9,7 +9,6 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from connectors.cdc.custompms_source import feed_head
-from connectors.cdc.options import CdcOptions
 from connectors.cdc.pacing import paced_interval, retry_delay, wait_or_stop
 from connectors.cdc.positions import FEED_KEY, Position, poll_key, salesforce_key
 from connectors.cdc.runner import Target, resolve_entity
@@ -17,7 +16,7 @@ from connectors.cdc.watermark import Mark
 from foundation.errors import ConfigError
 from foundation.kafka import topics as t
 from foundation.kafka.serde import TopicCodec
-from foundation.settings import Settings
+from foundation.settings import CaptureSettings, Settings
 
 NOW = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)
 
@@ -132,4 +131,4 @@ def test_unknown_snapshot_entities_are_refused_with_the_choices(
 )
 def test_options_refuse_values_that_cannot_work(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):
-        CdcOptions(**bad)  # type: ignore[arg-type]
+        CaptureSettings(**bad)

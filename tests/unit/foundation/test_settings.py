@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from foundation.settings import Settings, member_id, settings_env
+from foundation.settings import CaptureSettings, Settings, member_id, settings_env
 
 BOOT = "127.0.0.1:9"
 
@@ -44,3 +44,25 @@ def test_the_choice_reaches_child_processes(monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setenv(name, value)
     child = Settings()
     assert (child.broker_engine, child.static_membership) == ("tansu", False)
+
+
+def test_sections_survive_the_trip_to_a_child_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SFPMS_CAPTURE__POLL_INTERVAL_S", "12.5")
+    monkeypatch.setenv("SFPMS_SINKS__CUSTOMPMS__LINGER_S", "0.05")
+    monkeypatch.setenv("SFPMS_ENGINE__BATCH_MAX", "900")
+    parent = Settings()
+    for name in ("SFPMS_CAPTURE__POLL_INTERVAL_S", "SFPMS_SINKS__CUSTOMPMS__LINGER_S"):
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("SFPMS_ENGINE__BATCH_MAX")
+    for name, value in settings_env(parent).items():
+        monkeypatch.setenv(name, value)
+    child = Settings()
+    assert child.capture.poll_interval_s == 12.5
+    assert child.sinks.custompms.linger_s == 0.05
+    assert child.sinks.salesforce.linger_s == 1.0
+    assert child.engine.batch_max == 900
+
+
+def test_an_unknown_capture_object_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="Division, Organization, Task"):
+        CaptureSettings(salesforce_objects=("Account",))
