@@ -226,6 +226,11 @@ class Settings(BaseSettings):
         "(broker_engine=tansu), whose groups never settle with two static members.",
     )
     log_level: str = "INFO"
+    kill_point: str | None = Field(
+        None,
+        description="Test only: die with SIGKILL at this point (`name[@n]`, "
+        "foundation/killpoints.py).",
+    )
 
     # -- sections ---------------------------------------------------------------------------
     capture: CaptureSettings = CaptureSettings()
