@@ -17,9 +17,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from benchmarks.harness import report
-from streams.core import decide
+from streams.core.fold import on_sf_change
 from streams.core.hub import Hub
 from streams.core.model import Change, WriteOutcome
+from streams.core.results import on_outcome
+from streams.core.rules import Rules
 from streams.engine.processor import decode_hub, encode_hub
 from streams.mapping.apply import pms_to_sf, sf_to_pms
 from streams.mapping.flows import FLOWS
@@ -70,31 +72,29 @@ def run(seconds: float) -> dict[str, float]:
             pms_to_sf(flow, nested, record_id="r")
 
         figures[f"map_{name}_per_s"] = rate(both, seconds)
-    rules = decide.Rules(FLOWS)
+    rules = Rules(FLOWS)
     task = SF["task_project"]
     first = Change("salesforce", "Task", "00T1", "c", task, 1000, "person")
-    figures["decide_new_task_per_s"] = rate(
-        lambda: decide.on_sf_change(None, first, rules, 1), seconds
-    )
+    figures["decide_new_task_per_s"] = rate(lambda: on_sf_change(None, first, rules, 1), seconds)
     hub: Hub | None
-    hub, _ = decide.on_sf_change(None, first, rules, 1)
+    hub, _ = on_sf_change(None, first, rules, 1)
     for flow_name, target in (("task_project", "prj_1"), ("task_task", "tsk_1")):
         outcome = WriteOutcome(flow_name, "00T1", "custompms", "x", "create", True, target, {})
-        hub, _ = decide.on_outcome(hub, outcome, rules, 2)
+        hub, _ = on_outcome(hub, outcome, rules, 2)
     edit = Change("salesforce", "Task", "00T1", "u", {**task, "Subject": "Edited"}, 2000, "person")
 
     assert hub is not None
     stored = encode_hub(hub)  # as the link table holds it
 
     def edit_once() -> None:
-        decide.on_sf_change(decode_hub(stored), edit, rules, 3)
+        on_sf_change(decode_hub(stored), edit, rules, 3)
 
     figures["decide_edit_per_s"] = rate(edit_once, seconds)
-    edited, _ = decide.on_sf_change(decode_hub(stored), edit, rules, 3)
+    edited, _ = on_sf_change(decode_hub(stored), edit, rules, 3)
     edited_stored = encode_hub(edited)
     echo = Change("salesforce", "Task", "00T1", "u", {**task, "Subject": "Edited"}, 3000, "sync")
     figures["decide_echo_per_s"] = rate(
-        lambda: decide.on_sf_change(decode_hub(edited_stored), echo, rules, 4), seconds
+        lambda: on_sf_change(decode_hub(edited_stored), echo, rules, 4), seconds
     )
     figures["hub_decode_encode_per_s"] = rate(lambda: encode_hub(decode_hub(stored)), seconds)
     figures["hub_bytes"] = float(len(edited_stored))

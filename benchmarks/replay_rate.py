@@ -20,7 +20,7 @@ from confluent_kafka import Producer
 from benchmarks.harness import bench_env, produce_envelopes, report, sf_id, task_envelope
 from benchmarks.worker_rss import hub
 from foundation.kafka import topics as t
-from streams.core.decide import Rules
+from streams.core.rules import Rules
 from streams.engine.processor import encode_hub
 from streams.engine.replay import Replay, ReplayRange
 from streams.mapping.flows import FLOWS

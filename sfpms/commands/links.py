@@ -15,8 +15,7 @@ from foundation.settings import get_settings
 def _hubs() -> dict[str, Any]:
     from streams.engine.replay import load_link_table
 
-    hubs, _routes = load_link_table(get_settings())
-    return hubs.data
+    return dict(load_link_table(get_settings()).hubs)
 
 
 def _rows(hub: Any) -> list[dict[str, Any]]:

@@ -57,7 +57,7 @@ def replay(
     out_path: Path | None,
 ) -> None:
     """Replay FLOW's changes through the current mapping; writes only what differs."""
-    from streams.core.decide import Rules
+    from streams.core.rules import Rules
     from streams.engine.replay import Replay, ReplayRange, describe_active_members
     from streams.mapping.flows import FLOWS
 

@@ -34,7 +34,7 @@ def worker(
     from foundation.kafka.admin import ensure_topics
     from foundation.kafka.topics import catalogue
     from foundation.settings import member_id
-    from streams.core.decide import Rules
+    from streams.core.rules import Rules
     from streams.engine.app import create_app
     from streams.engine.codecs import EngineCodecs
     from streams.mapping.flows import FLOWS

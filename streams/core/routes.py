@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from foundation.errors import SyncError
-from streams.core.decide import Rules
 from streams.core.model import EXTERNAL_ID_FIELD, Change, LinkChange, Problem, WriteIntent
+from streams.core.rules import Rules
 from streams.core.values import canonical
 from streams.mapping.apply import pms_to_sf
 from streams.mapping.flows import flows_for_pms_record

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +24,20 @@ import faust
 
 from foundation.kafka import topics as t
 from foundation.settings import Settings
-from streams.core.decide import Rules
-from streams.core.hub import Hub
-from streams.core.routes import Route
+from streams.core.rules import Rules
+from streams.core.step import State
+from streams.engine import topology
 from streams.engine.codecs import EngineCodecs
 from streams.engine.output import OutputProducer
 from streams.engine.processor import (
-    Emit,
-    Origin,
     Processor,
+    Stores,
     decode_hub,
     decode_route,
     encode_hub,
     encode_route,
 )
+from streams.engine.topology import Consumed, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -48,22 +48,36 @@ def app_id(settings: Settings) -> str:
     return settings.topic(APP_NAME)
 
 
-class _Overlay:
-    """Table changes of the batch in progress, written to the Faust table only after the
-    batch's outputs are flushed: a crash in between replays the batch against the old state
-    and produces the outputs again (harmless: every write is idempotent), instead of
-    finding new state that claims outputs which were never delivered."""
+class TableOverlay:
+    """A StateStore over a Faust table of encoded states, holding the batch's changes.
 
-    def __init__(self, table: Any) -> None:
+    The changes are written to the Faust table only after the batch's outputs are flushed:
+    a crash in between replays the batch against the old state and produces the outputs
+    again (harmless: every write is idempotent), instead of finding new state that claims
+    outputs which were never delivered."""
+
+    def __init__(
+        self,
+        table: Any,
+        encode: Callable[[Any], bytes],
+        decode: Callable[[bytes], Any],
+    ) -> None:
         self.table = table
+        self.encode = encode
+        self.decode = decode
         self.changes: dict[bytes, bytes | None] = {}
 
-    def raw(self, key: str) -> bytes | None:
+    def get(self, key: str) -> State:
         encoded = key.encode()
         if encoded in self.changes:
-            return self.changes[encoded]
-        value = self.table.get(encoded)
-        return bytes(value) if value is not None else None
+            raw = self.changes[encoded]
+        else:
+            value = self.table.get(encoded)
+            raw = bytes(value) if value is not None else None
+        return self.decode(raw) if raw is not None else None
+
+    def put(self, key: str, state: State) -> None:
+        self.changes[key.encode()] = self.encode(state) if state is not None else None
 
     def apply(self) -> None:
         for key, value in self.changes.items():
@@ -73,28 +87,6 @@ class _Overlay:
             else:
                 self.table[key] = value
         self.changes.clear()
-
-
-class FaustHubs(_Overlay):
-    """HubStore over a Faust table of encoded hubs keyed by Salesforce id bytes."""
-
-    def get(self, key: str) -> Hub | None:
-        raw = self.raw(key)
-        return decode_hub(raw) if raw is not None else None
-
-    def put(self, key: str, hub: Hub) -> None:
-        self.changes[key.encode()] = encode_hub(hub)
-
-
-class FaustRoutes(_Overlay):
-    """RouteStore over a Faust table of encoded routes keyed by Custompms id bytes."""
-
-    def get(self, key: str) -> Route | None:
-        raw = self.raw(key)
-        return decode_route(raw) if raw is not None else None
-
-    def put(self, key: str, route: Route | None) -> None:
-        self.changes[key.encode()] = encode_route(route) if route is not None else None
 
 
 def _broker_url(settings: Settings) -> str:
@@ -190,8 +182,6 @@ def create_app(
     def topic(*names: str) -> Any:
         return app.topic(*(settings.topic(n) for n in names), key_type=bytes, value_type=bytes)
 
-    sf_changes = [t.changes_topic("salesforce", e) for e in t.SALESFORCE_OBJECTS]
-    pms_changes = [t.changes_topic("custompms", e) for e in t.CUSTOMPMS_RESOURCES]
     output = OutputProducer(settings)
 
     hubs_table = app.Table(
@@ -208,30 +198,35 @@ def create_app(
         use_partitioner=True,
         partitions=settings.partitions,
     )
-    hubs = FaustHubs(hubs_table)
-    route_store = FaustRoutes(routes_table)
+    hubs = TableOverlay(hubs_table, encode_hub, decode_hub)
+    route_store = TableOverlay(routes_table, encode_route, decode_route)
+    stores = Stores(hubs, route_store)
     prefix = settings.topic_prefix
 
-    async def run(stream: Any, store: _Overlay) -> None:
+    async def run(stream: Any, store: TableOverlay) -> None:
         async for batch in _batches(stream, settings):
-            emits: list[Emit] = []
+            outgoing: list[Outgoing] = []
             for event in batch:
                 message = event.message
-                origin = Origin(message.topic[len(prefix) :], message.partition, message.offset)
-                headers = _headers(message.headers)
-                emits += processor.dispatch(
-                    origin, message.key, message.value, headers, hubs, route_store
+                record = Consumed(
+                    message.topic[len(prefix) :],
+                    message.partition,
+                    message.offset,
+                    message.key,
+                    message.value,
+                    _headers(message.headers),
                 )
-            # Outputs first, state second (see _Overlay); offsets are committed later still.
-            output.send(emits)
+                outgoing += processor.dispatch(record, stores)
+            # Outputs first, state second (see TableOverlay); offsets are committed later.
+            output.send(outgoing)
             await output.flush()
             store.apply()
 
-    @app.agent(topic(*sf_changes, t.INBOX, t.ACKS), name="hubs")
+    @app.agent(topic(*topology.HUB_INPUTS), name="hubs")
     async def hub_agent(stream: Any) -> None:
         await run(stream, hubs)
 
-    @app.agent(topic(*pms_changes, t.ROUTES), name="routes")
+    @app.agent(topic(*topology.ROUTE_INPUTS), name="routes")
     async def route_agent(stream: Any) -> None:
         await run(stream, route_store)
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from confluent_kafka import KafkaError, Message, Producer
 
 from foundation.settings import Settings
-from streams.engine.processor import Emit
+from streams.engine.topology import Outgoing
 
 
 class OutputError(RuntimeError):
@@ -25,7 +25,7 @@ class OutputError(RuntimeError):
 
 
 class OutputProducer:
-    """Produces `Emit`s; `flush` waits until every one is acknowledged or raises."""
+    """Produces `Outgoing` records; `flush` waits until every one is acknowledged or raises."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -37,15 +37,15 @@ class OutputProducer:
         if err is not None:
             self.errors.append(str(err))
 
-    def send(self, emits: Iterable[Emit]) -> None:
-        for emit in emits:
+    def send(self, records: Iterable[Outgoing]) -> None:
+        for record in records:
             while True:
                 try:
                     self.producer.produce(
-                        self.settings.topic(emit.topic),
-                        key=emit.key,
-                        value=emit.value,
-                        headers=list(emit.headers) or None,
+                        self.settings.topic(record.topic),
+                        key=record.key,
+                        value=record.value,
+                        headers=list(record.headers) or None,
                         on_delivery=self._on_delivery,
                     )
                     break

@@ -28,20 +28,19 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
 from foundation.kafka import topics as t
 from foundation.settings import Settings
-from streams.core.decide import Rules
+from streams.core.events import Effect, Forward, IssueWrite, Reject, Skip
 from streams.core.hub import Hub
-from streams.core.model import WriteIntent
+from streams.core.rules import Rules
 from streams.engine.codecs import EngineCodecs
 from streams.engine.processor import (
-    FLOW_HEADER,
-    MemoryHubs,
-    MemoryRoutes,
-    Origin,
-    Outcome,
+    Handled,
+    MemoryTables,
     Processor,
+    Stores,
     decode_hub,
     decode_route,
 )
+from streams.engine.topology import FLOW_HEADER, Consumed
 from streams.mapping.table import Flow
 
 log = logging.getLogger(__name__)
@@ -131,14 +130,14 @@ def read_compacted(settings: Settings, topic: str) -> dict[bytes, bytes]:
         consumer.close()
 
 
-def load_link_table(settings: Settings) -> tuple[MemoryHubs, MemoryRoutes]:
+def load_link_table(settings: Settings) -> MemoryTables:
     """The engine's link and routing tables as the changelogs hold them now."""
-    hubs, route_store = MemoryHubs(), MemoryRoutes()
+    tables = MemoryTables()
     for key, value in read_compacted(settings, f"{t.ENGINE_APP}-hubs-changelog").items():
-        hubs.put(key.decode(), decode_hub(value))
+        tables.hubs[key.decode()] = decode_hub(value)
     for key, value in read_compacted(settings, f"{t.ENGINE_APP}-routes-changelog").items():
-        route_store.put(key.decode(), decode_route(value))
-    return hubs, route_store
+        tables.routes[key.decode()] = decode_route(value)
+    return tables
 
 
 class Replay:
@@ -154,7 +153,7 @@ class Replay:
         self.settings = settings
         self.flow = flow
         self.codecs = codecs or EngineCodecs(settings)
-        self.processor = Processor(self.codecs, Rules(rules.flows, rules.precedence, replay=True))
+        self.processor = Processor(self.codecs, rules.replayed())
         self.sf_fields = {r.sf_field for r in flow.rows if r.writes_sf and r.sf_field}
         self.summary = ReplaySummary()
 
@@ -169,7 +168,7 @@ class Replay:
     ) -> ReplaySummary:
         """Replay the range; `progress(done, total)` is called as it goes."""
         stop = stop or threading.Event()
-        hubs, route_store = load_link_table(self.settings)
+        stores = load_link_table(self.settings).stores
         consumer = Consumer(self.settings.consumer_config(group_id(self.settings, self.flow.name)))
         producer = None if dry_run else Producer(self.settings.producer_config())
         try:
@@ -195,7 +194,7 @@ class Replay:
                     if to_ms is not None and msg.timestamp()[1] > to_ms:
                         remaining.discard(tp)
                         continue
-                    self._replay_one(msg, hubs, route_store, producer, diff_out)
+                    self._replay_one(msg, stores, producer, diff_out)
                 if producer is not None and messages:
                     producer.flush(30)
                     consumer.commit(asynchronous=False)
@@ -251,92 +250,104 @@ class Replay:
     def _replay_one(
         self,
         msg: Any,
-        hubs: MemoryHubs,
-        route_store: MemoryRoutes,
+        stores: Stores,
         producer: Producer | None,
         diff_out: IO[str] | None,
     ) -> None:
         prefix = self.settings.topic_prefix
-        origin = Origin(str(msg.topic())[len(prefix) :], msg.partition(), msg.offset())
+        first = Consumed(
+            str(msg.topic())[len(prefix) :],
+            msg.partition(),
+            msg.offset(),
+            msg.key(),
+            msg.value(),
+            {},
+        )
         self.summary.changes += 1
-        pending: list[tuple[Origin, bytes | None, bytes | None, dict[str, bytes]]] = [
-            (origin, msg.key(), msg.value(), {})
-        ]
+        pending = [first]
         while pending:
-            origin_, key, value, headers = pending.pop(0)
-            before = _known_before(hubs, origin_, key)
-            out = self.processor.handle(origin_, key, value, headers, hubs, route_store)
-            for link_key, flow, raw in out.forward:
-                headers_ = {FLOW_HEADER: flow.encode()}
-                pending.append((Origin(t.INBOX), link_key.encode(), raw, headers_))
-            out.forward.clear()
-            self._write(out, before, producer, diff_out)
+            record = pending.pop(0)
+            before = _known_before(stores, record)
+            handled = self.processor.handle(record, stores)
+            kept: list[Effect] = []
+            for effect in handled.effects:
+                if isinstance(effect, Forward):
+                    # Routing is replayed in process: the forwarded change goes straight on
+                    # to its hub instead of through the inbox topic.
+                    headers = {FLOW_HEADER: effect.flow.encode()}
+                    key = effect.link_key.encode()
+                    pending.append(Consumed(t.INBOX, None, None, key, effect.raw, headers))
+                elif isinstance(effect, IssueWrite):
+                    write = self._kept_write(effect, before, diff_out)
+                    if write is not None:
+                        kept.append(write)
+                elif isinstance(effect, Reject):
+                    self.summary.problems += 1
+                    kept.append(effect)
+                elif isinstance(effect, Skip):
+                    kept.append(effect)
+                # links claimed, released or refused are the live engine's business
+            handled.effects = kept
+            if producer is not None:
+                self._produce(handled, producer)
 
-    def _write(
+    def _kept_write(
         self,
-        out: Outcome,
+        effect: IssueWrite,
         before: Mapping[str, Any],
-        producer: Producer | None,
         diff_out: IO[str] | None,
-    ) -> None:
-        kept: list[WriteIntent] = []
-        for intent in out.writes:
-            if intent.action in ("create", "upsert"):
-                self.summary.skipped_creates += 1
-                continue
-            if intent.system == "salesforce":
-                fields = {k: v for k, v in intent.fields.items() if k in self.sf_fields}
-                if not fields and intent.action == "update":
-                    continue
-                intent = _with_fields(intent, fields)
-            elif intent.flow != self.flow.name:
-                continue
-            kept.append(intent)
-            record = intent.target_id or intent.link_key
-            self.summary.records.add(record)
-            self.summary.fields += len(intent.fields)
-            self.summary.by_action[f"{intent.system} {intent.action}"] += 1
-            if diff_out is not None:
-                old = before.get(_side(intent), {})
-                line = {
-                    "flow": intent.flow,
-                    "system": intent.system,
-                    "entity": intent.entity,
-                    "action": intent.action,
-                    "record": record,
-                    "link_key": intent.link_key,
-                    "fields": {k: {"old": old.get(k), "new": v} for k, v in intent.fields.items()},
-                }
-                diff_out.write(json.dumps(line, default=str) + "\n")
-        self.summary.problems += len(out.problems) + (1 if out.undecodable else 0)
-        out.writes[:] = kept
-        out.links.clear()
-        out.rejected.clear()
-        if producer is None:
-            return
-        for emit in self.processor.encode(out):
+    ) -> IssueWrite | None:
+        """The write a replay issues for `effect` (None: creations are the live engine's)."""
+        intent = effect.intent
+        if intent.action in ("create", "upsert"):
+            self.summary.skipped_creates += 1
+            return None
+        if intent.system == "salesforce":
+            fields = {k: v for k, v in intent.fields.items() if k in self.sf_fields}
+            if not fields and intent.action == "update":
+                return None
+            intent = replace(intent, fields=dict(fields))
+        elif intent.flow != self.flow.name:
+            return None
+        record = intent.target_id or intent.link_key
+        self.summary.records.add(record)
+        self.summary.fields += len(intent.fields)
+        self.summary.by_action[f"{intent.system} {intent.action}"] += 1
+        if diff_out is not None:
+            old = before.get(_side(intent.system, intent.flow), {})
+            line = {
+                "flow": intent.flow,
+                "system": intent.system,
+                "entity": intent.entity,
+                "action": intent.action,
+                "record": record,
+                "link_key": intent.link_key,
+                "fields": {k: {"old": old.get(k), "new": v} for k, v in intent.fields.items()},
+            }
+            diff_out.write(json.dumps(line, default=str) + "\n")
+        return IssueWrite(intent, effect.cause)
+
+    def _produce(self, handled: Handled, producer: Producer) -> None:
+        for out in self.processor.encode(handled):
             producer.produce(
-                self.settings.topic(emit.topic),
-                key=emit.key,
-                value=emit.value,
-                headers=list(emit.headers) or None,
+                self.settings.topic(out.topic),
+                key=out.key,
+                value=out.value,
+                headers=list(out.headers) or None,
             )
 
 
-def _side(intent: WriteIntent) -> str:
-    return "salesforce" if intent.system == "salesforce" else f"pms:{intent.flow}"
+def _side(system: str, flow: str) -> str:
+    return "salesforce" if system == "salesforce" else f"pms:{flow}"
 
 
-def _with_fields(intent: WriteIntent, fields: Mapping[str, Any]) -> WriteIntent:
-    return replace(intent, fields=dict(fields))
-
-
-def _known_before(hubs: MemoryHubs, origin: Origin, key: bytes | None) -> dict[str, dict[str, Any]]:
+def _known_before(stores: Stores, record: Consumed) -> dict[str, dict[str, Any]]:
     """Copies of what the hub a record touches knows, before the record is processed."""
-    hub: Hub | None = None
-    if key is not None and (origin.topic == t.INBOX or origin.topic.startswith("salesforce.")):
-        hub = hubs.get(key.decode())
-    if hub is None:
+    hub = None
+    key = record.key
+    if key is not None and (record.topic == t.INBOX or record.topic.startswith("salesforce.")):
+        hub = stores.hubs.get(key.decode())
+    if not isinstance(hub, Hub):
         return {}
     known: dict[str, dict[str, Any]] = {"salesforce": dict(hub.sf_known)}
     for name, link in hub.links.items():

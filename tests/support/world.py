@@ -1,34 +1,33 @@
 """A small in-memory world for the decision core: two systems, CDC, sinks and the engine.
 
-Only the pure core is real here (decide, routes, envelopes, the mapping); the systems and the
-"broker" are dictionaries and per-key FIFO queues, so a hypothesis state machine can try any
-interleaving of people's edits, deliveries, redeliveries and coalesced CDC polls, then check
-that both sides converged with no duplicates. Queues are keyed like the real topics, so only
-the orderings Kafka allows are explored.
+The engine is real here: every consumed record goes through the same `Processor`, topology
+and dispatcher (`streams.core.step`) as the live Faust agents and replay, with a pickling
+codec instead of Avro. The systems and the "broker" are dictionaries and per-key FIFO
+queues, so a hypothesis state machine can try any interleaving of people's edits,
+deliveries, redeliveries and coalesced CDC polls, then check that both sides converged with
+no duplicates. Queues are keyed like the real topics, so only the orderings Kafka allows are
+explored.
 """
 
 from __future__ import annotations
 
 import copy
+import pickle
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.core import decide, routes
-from streams.core.envelopes import (
-    change_from_envelope,
-    command_from_intent,
-    link_change_from_event,
-    link_event,
-    outcome_from_result,
-    rejection_result,
-    result_key,
-)
+from foundation.kafka import topics as t
+from streams.core.envelopes import result_key
+from streams.core.events import Reject
 from streams.core.hub import Hub
-from streams.core.model import EXTERNAL_ID_FIELD, Decision
+from streams.core.model import EXTERNAL_ID_FIELD, Problem
 from streams.core.routes import Route
+from streams.core.rules import Rules
 from streams.core.values import canonical
+from streams.engine.processor import MemoryTables, Processor, Stores
+from streams.engine.topology import Consumed
 from streams.mapping.apply import nest, set_path
 from streams.mapping.matching import normalise_name
 
@@ -50,7 +49,7 @@ PMS_DEFAULTS: dict[str, dict[str, Any]] = {
 class World:
     """Both systems, the queues between them and the engine's two tables."""
 
-    rules: decide.Rules
+    rules: Rules
     clock: int = 1_000
     sf: dict[str, dict[str, Any]] = field(default_factory=dict)
     pms: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -61,12 +60,27 @@ class World:
     sync_created_sf: list[str] = field(default_factory=list)
     queues: dict[tuple[str, str], deque[Any]] = field(default_factory=lambda: defaultdict(deque))
     last: dict[tuple[str, str], Any] = field(default_factory=dict)
-    hubs: dict[str, Hub] = field(default_factory=dict)
-    route_table: dict[str, Route] = field(default_factory=dict)
-    problems: list[Any] = field(default_factory=list)
+    tables: MemoryTables = field(default_factory=MemoryTables)
+    problems: list[Problem] = field(default_factory=list)
     writes_applied: int = 0
     sequence: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
+    processor: Processor = field(init=False)
+    stores: Stores = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.processor = Processor(PickleCodecs(), self.rules, clock=self.tick)
+        self.stores = self.tables.stores
+
+    @property
+    def hubs(self) -> dict[str, Hub]:
+        """The link table (hubs keyed by Salesforce id)."""
+        return self.tables.hubs
+
+    @property
+    def route_table(self) -> dict[str, Route]:
+        """The routing table (routes keyed by Custompms id)."""
+        return self.tables.routes
 
     # -- time and ids -----------------------------------------------------------------------
     def tick(self) -> int:
@@ -212,16 +226,10 @@ class World:
                 return
             item = queue.popleft()
             self.last[key] = item
-        handlers: dict[str, Callable[[Any], None]] = {
-            "sf-cdc": self._engine_sf,
-            "pms-cdc": self._engine_route,
-            "inbox": self._engine_inbox,
-            "writes": self._sink,
-            "acks": self._engine_ack,
-            "links": self._engine_link,
-        }
-        handler = handlers[key[0]]
-        handler(item)
+        if key[0] == "writes":
+            self._sink(item)
+        else:
+            self._engine(key[0], item)
 
     def drain(self, limit: int = 20_000) -> int:
         """Deliver everything in a fixed order; returns the steps taken (bounded)."""
@@ -234,67 +242,27 @@ class World:
             steps += 1
         raise AssertionError(f"queues did not drain in {limit} steps: an echo loop?")
 
-    # -- the engine (what the Faust agents do) ----------------------------------------------
-    def _emit(self, decision: Decision, cause: Mapping[str, Any] | None) -> None:
-        now = self.tick()
-        for intent in decision.writes:
-            command = command_from_intent(intent, cause, now)
-            self.queues[("writes", intent.partition_key)].append(command)
-        for change in decision.links:
-            self.queues[("links", change.pms_id)].append(link_event(change, now))
-        self.problems.extend(decision.problems)
+    # -- the engine (what the Faust agents do, through the same Processor) ------------------
+    def _engine(self, kind: str, item: Any) -> None:
+        record = self._consumed(kind, item)
+        handled = self.processor.handle(record, self.stores)
+        self.problems.extend(e.problem for e in handled.effects if isinstance(e, Reject))
+        for out in self.processor.encode(handled):
+            if out.topic == t.DEADLETTER:
+                continue
+            if out.topic.endswith(".writes"):
+                self.queues[("writes", out.key.decode())].append(_decode(out.value))
+            else:
+                self.queues[(QUEUE_OF_TOPIC[out.topic], out.key.decode())].append(out)
 
-    def _engine_sf(self, envelope: dict[str, Any]) -> None:
-        change = change_from_envelope(envelope)
-        hub, decision = decide.on_sf_change(
-            self.hubs.get(change.id), change, self.rules, self.tick()
-        )
-        self.hubs[change.id] = hub
-        self._emit(decision, envelope["source"])
-
-    def _engine_route(self, envelope: dict[str, Any]) -> None:
-        change = change_from_envelope(envelope)
-        result = routes.on_pms_change(
-            self.route_table.get(change.id), change, _encode(envelope), self.rules
-        )
-        self._set_route(change.id, result.route)
-        for link_key, flow, raw in result.forward:
-            self.queues[("inbox", link_key)].append((link_key, flow, _decode(raw)))
-        self._emit(Decision(writes=result.writes, problems=result.problems), envelope["source"])
-
-    def _engine_inbox(self, item: tuple[str, str, dict[str, Any]]) -> None:
-        link_key, flow, envelope = item
-        change = change_from_envelope(envelope)
-        hub = self.hubs.get(link_key)
-        if hub is None:
-            return
-        hub, decision = decide.on_pms_change(hub, flow, change, self.rules, self.tick())
-        self.hubs[link_key] = hub
-        self._emit(decision, envelope["source"])
-
-    def _engine_ack(self, result: dict[str, Any]) -> None:
-        outcome = outcome_from_result(result)
-        key = result_key(result)
-        hub, decision = decide.on_outcome(self.hubs.get(key), outcome, self.rules, self.tick())
-        if hub is not None:
-            self.hubs[hub.sf_id] = hub
-        self._emit(decision, result.get("cause"))
-
-    def _engine_link(self, event: dict[str, Any]) -> None:
-        change = link_change_from_event(event)
-        result = routes.on_link_change(self.route_table.get(change.pms_id), change)
-        self._set_route(change.pms_id, result.route)
-        for link_key, flow, raw in result.forward:
-            self.queues[("inbox", link_key)].append((link_key, flow, _decode(raw)))
-        for rejected in result.rejected:
-            reply = rejection_result(rejected, "already linked", self.tick())
-            self.queues[("acks", rejected.link_key)].append(reply)
-
-    def _set_route(self, pms_id: str, route: Route | None) -> None:
-        if route is None:
-            self.route_table.pop(pms_id, None)
-        else:
-            self.route_table[pms_id] = route
+    def _consumed(self, kind: str, item: Any) -> Consumed:
+        if kind in ("sf-cdc", "pms-cdc"):
+            source = item["source"]
+            topic = t.changes_topic(source["system"], source["entity"].lower())
+            return Consumed(topic, 0, 0, source["id"].encode(), _encode(item), {})
+        if kind == "acks" and isinstance(item, dict):  # a sink's result (refusals are records)
+            return Consumed(t.ACKS, 0, 0, result_key(item).encode(), _encode(item), {})
+        return Consumed(item.topic, 0, 0, item.key, item.value, dict(item.headers))
 
     # -- the sinks (what the connector workers do) ------------------------------------------
     def _sink(self, command: dict[str, Any]) -> None:
@@ -427,15 +395,25 @@ def _ok(target: str, written: Mapping[str, Any], version: int | None) -> dict[st
     }
 
 
-def _encode(envelope: dict[str, Any]) -> bytes:
-    import pickle
+#: The World's queue for each topic the engine produces to (besides the write topics).
+QUEUE_OF_TOPIC = {t.INBOX: "inbox", t.ACKS: "acks", t.ROUTES: "links"}
 
-    return pickle.dumps(envelope)
+
+class PickleCodecs:
+    """The engine's codec interface over pickle instead of Avro and a registry."""
+
+    def decode(self, topic: str, data: bytes) -> dict[str, Any]:
+        return _decode(data)
+
+    def encode(self, topic: str, value: dict[str, Any]) -> bytes:
+        return _encode(value)
+
+
+def _encode(value: dict[str, Any]) -> bytes:
+    return pickle.dumps(value)
 
 
 def _decode(raw: bytes) -> dict[str, Any]:
-    import pickle
-
     value = pickle.loads(raw)  # noqa: S301 - bytes this test produced itself
     assert isinstance(value, dict)
     return value

@@ -28,10 +28,8 @@ def sf_task(live: Live, task_id: str) -> dict[str, Any]:
 
 
 def linked(live: Live, sf_id: str, flow: str) -> str | None:
-    hubs, _routes = load_link_table(live.settings)
-    hub = hubs.get(sf_id) or next(
-        (h for h in hubs.data.values() if h.sf_id[:15] == sf_id[:15]), None
-    )
+    hubs = load_link_table(live.settings).hubs
+    hub = hubs.get(sf_id) or next((h for h in hubs.values() if h.sf_id[:15] == sf_id[:15]), None)
     link = hub.linked(flow) if hub is not None else None
     return link.pms_id if link is not None else None
 
@@ -218,8 +216,8 @@ def test_concurrent_edits_converge_to_the_later_edit_with_provenance(live: Live)
         what="both sides on the later edit",
     )
     quiet_writes(live)
-    hubs, _routes = load_link_table(live.settings)
-    hub = next(h for h in hubs.data.values() if h.sf_id[:15] == task_id[:15])
+    hubs = load_link_table(live.settings).hubs
+    hub = next(h for h in hubs.values() if h.sf_id[:15] == task_id[:15])
     assert (hub.winners["Subject"].source, hub.winners["Subject"].value) == (
         "task_project",
         "Custompms says",

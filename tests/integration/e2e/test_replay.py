@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from foundation.settings import settings_env
 from sfpms.cli import cli
-from streams.core.decide import Rules
+from streams.core.rules import Rules
 from streams.engine.replay import Replay, ReplayRange
 from streams.mapping.flows import FLOWS
 from tests.integration.e2e.test_flows import linked, quiet_writes

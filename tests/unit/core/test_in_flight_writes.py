@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from streams.core.decide import MAX_STALE, Rules, on_outcome, on_pms_change
+from streams.core.fold import on_pms_change
 from streams.core.hub import Hub, PmsLink, Winner
+from streams.core.known import MAX_STALE
 from streams.core.model import Change, Origin, WriteOutcome
+from streams.core.results import on_outcome
+from streams.core.rules import Rules
 from streams.mapping.flows import FLOWS
 from tests.support.world import World
 

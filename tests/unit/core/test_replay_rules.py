@@ -6,17 +6,19 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 
-from streams.core import decide
 from streams.core.envelopes import change_from_envelope
+from streams.core.events import Event, Forwarded, IssueWrite, SalesforceChanged
 from streams.core.hub import Hub
 from streams.core.model import WriteIntent
+from streams.core.rules import Rules
+from streams.core.step import step
 from streams.mapping.converters import EnumMap
 from streams.mapping.flows import FLOWS
 from tests.support.world import World
 
 
 def synced_world() -> World:
-    world = World(rules=decide.Rules(FLOWS))
+    world = World(rules=Rules(FLOWS))
     for i, priority in enumerate(["High", "Normal", "Low", "Normal"]):
         world.sf_person_create("Task", {"Subject": f"T{i}", "Priority": priority})
     world.drain()
@@ -28,32 +30,38 @@ def synced_world() -> World:
     return world
 
 
-def replay(world: World, rules: decide.Rules) -> list[WriteIntent]:
-    """Feed every historic change through the core with replay rules, on a copy of the
-    link state; return the updates it decides (creations are the live engine's)."""
+def replay(world: World, rules: Rules) -> list[WriteIntent]:
+    """Feed every historic change through the dispatcher with replay rules, on a copy of
+    the link state; return the updates it decides (creations are the live engine's)."""
     hubs: dict[str, Hub] = copy.deepcopy(world.hubs)
     routes = {pms: r.link_key for pms, r in world.route_table.items() if r.state == "linked"}
     flows = {pms: r.flow for pms, r in world.route_table.items() if r.state == "linked"}
     writes: list[WriteIntent] = []
     for envelope in world.history:
         change = change_from_envelope(envelope)
+        event: Event
         if change.system == "salesforce":
-            hub, decision = decide.on_sf_change(hubs.get(change.id), change, rules, 0)
-            hubs[change.id] = hub
+            event = SalesforceChanged(change, envelope["source"])
         elif change.id in routes:
             key, flow = routes[change.id], flows[change.id]
             assert key is not None and flow is not None
-            hub, decision = decide.on_pms_change(hubs[key], flow, change, rules, 0)
-            hubs[key] = hub
+            event = Forwarded(key, flow, change, envelope["source"])
         else:
             continue
-        writes += [w for w in decision.writes if w.action not in ("create", "upsert")]
+        hub, effects = step(hubs.get(event.key), event, rules, 0)
+        assert isinstance(hub, Hub)
+        hubs[event.key] = hub
+        writes += [
+            e.intent
+            for e in effects
+            if isinstance(e, IssueWrite) and e.intent.action not in ("create", "upsert")
+        ]
     return writes
 
 
 def test_replaying_unchanged_history_writes_nothing() -> None:
     world = synced_world()
-    assert replay(world, decide.Rules(FLOWS, replay=True)) == []
+    assert replay(world, Rules(FLOWS, replay=True)) == []
 
 
 def test_replaying_after_a_mapping_change_writes_exactly_the_changed_fields() -> None:
@@ -67,7 +75,7 @@ def test_replaying_after_a_mapping_change_writes_exactly_the_changed_fields() ->
     new_row = replace(row, to_pms=changed_to_pms)
     new_flow = replace(flow, rows=tuple(new_row if r is row else r for r in flow.rows))
     flows = {**FLOWS, "task_project": new_flow}
-    writes = replay(world, decide.Rules(flows, replay=True))
+    writes = replay(world, Rules(flows, replay=True))
     normal_tasks = {sf_id for sf_id, rec in world.sf.items() if rec.get("Priority") == "Normal"}
     assert {w.link_key for w in writes} == normal_tasks
     assert all(w.flow == "task_project" and dict(w.fields) == {"priority": "low"} for w in writes)
@@ -76,4 +84,4 @@ def test_replaying_after_a_mapping_change_writes_exactly_the_changed_fields() ->
 
 def test_live_rules_would_roll_state_back_where_replay_rules_do_not() -> None:
     world = synced_world()
-    assert replay(world, decide.Rules(FLOWS)) != []  # why replay needs its own rule
+    assert replay(world, Rules(FLOWS)) != []  # why replay needs its own rule

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from streams.core.decide import Rules
+from streams.core.rules import Rules
 from streams.mapping.flows import FLOWS
 from tests.support.world import World
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
-from streams.core.decide import Rules
+from streams.core.rules import Rules
 from streams.mapping.apply import convert_to_pms, convert_to_sf, get_path
 from streams.mapping.flows import FLOWS
 from tests.support.world import World

@@ -20,9 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from foundation.errors import SyncError
-from streams.core.decide import Rules, on_pms_change, on_sf_change
+from streams.core.fold import on_pms_change, on_sf_change
 from streams.core.hub import Hub, PmsLink
 from streams.core.model import Change, Decision, System
+from streams.core.rules import Rules
 from streams.mapping.flows import FLOWS
 from streams.mapping.table import Flow
 from tests.unit.fuzz.hostile import NOT_AVRO_EXAMPLES, avro_values, pms_records, sf_records

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.core.decide import Rules
+from streams.core.rules import Rules
 from streams.mapping.flows import FLOWS
 from tests.support.world import World
 

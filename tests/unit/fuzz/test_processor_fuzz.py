@@ -27,12 +27,13 @@ from hypothesis import strategies as st
 from foundation.kafka import topics as t
 from foundation.kafka.serde import TopicCodec
 from foundation.settings import Settings
-from streams.core.decide import Rules
 from streams.core.envelopes import link_event, rejection_result
 from streams.core.hub import Hub, PmsLink
 from streams.core.model import LinkChange
+from streams.core.rules import Rules
 from streams.engine.codecs import EngineCodecs
-from streams.engine.processor import FLOW_HEADER, MemoryHubs, MemoryRoutes, Origin, Processor
+from streams.engine.processor import Handled, MemoryTables, Processor, Stores
+from streams.engine.topology import FLOW_HEADER, Consumed
 from streams.mapping.flows import FLOWS
 from tests.unit.fuzz.hostile import texts
 
@@ -64,12 +65,23 @@ class Engine:
     def encode(self, topic: str, value: dict[str, Any]) -> bytes:
         return TopicCodec(SETTINGS, self.client, topic).encode(value)
 
-    def stores(self) -> tuple[MemoryHubs, MemoryRoutes]:
-        hubs, routes = MemoryHubs(), MemoryRoutes()
+    def stores(self) -> Stores:
+        tables = MemoryTables()
         hub = Hub(LINKED_SF, "Task")
         hub.links["task_project"] = PmsLink("task_project", "linked", LINKED_PMS)
-        hubs.put(LINKED_SF, hub)
-        return hubs, routes
+        tables.hubs[LINKED_SF] = hub
+        return tables.stores
+
+    def handle(
+        self,
+        topic: str,
+        position: tuple[int, int],
+        key: bytes | None,
+        value: bytes | None,
+        headers: dict[str, bytes],
+    ) -> Handled:
+        record = Consumed(topic, position[0], position[1], key, value, headers)
+        return self.processor.handle(record, self.stores())
 
     def dead_letters(self, emits: list[Any]) -> list[dict[str, Any]]:
         codec = TopicCodec(SETTINGS, self.client, t.DEADLETTER)
@@ -158,15 +170,13 @@ def run(
     engine: Engine, topic: str, key: bytes | None, value: bytes | None, headers: dict[str, bytes]
 ) -> None:
     """Handle and encode one record; check the outcome and its dead letter, if any."""
-    hubs, routes = engine.stores()
-    origin = Origin(topic, 3, 1234)
-    out = engine.processor.handle(origin, key, value, headers, hubs, routes)
+    out = engine.handle(topic, (3, 1234), key, value, headers)
     emits = engine.processor.encode(out)
     letters = engine.dead_letters(emits)
-    if out.undecodable is not None:
+    if out.event is None:
         record = (key or b"").decode(errors="replace")
         mine = [d for d in letters if d["record"] == record and d["key"] == key]
-        assert len(mine) == 1, (out.undecodable, letters)
+        assert len(mine) == 1, (out.effects, letters)
         letter = mine[0]
         assert (letter["stage"], letter["topic"]) == ("engine", topic)
         assert (letter["partition"], letter["offset"]) == (3, 1234)
@@ -181,12 +191,9 @@ def run(
 def test_the_valid_samples_the_fuzzing_starts_from_are_processed_normally(
     engine: Engine, topic: str
 ) -> None:
-    hubs, routes = engine.stores()
     headers = {FLOW_HEADER: b"task_project"}
-    out = engine.processor.handle(
-        Origin(topic, 0, 1), LINKED_SF.encode(), engine.valid[topic], headers, hubs, routes
-    )
-    assert out.undecodable is None, out.undecodable
+    out = engine.handle(topic, (0, 1), LINKED_SF.encode(), engine.valid[topic], headers)
+    assert out.event is not None, out.effects
 
 
 KEYS = st.one_of(
@@ -256,9 +263,8 @@ def test_valid_envelopes_with_hostile_values_are_decided_or_dead_lettered_by_fie
     @given(envelope=_hostile_envelope(topic))
     def check(envelope: dict[str, Any]) -> None:
         key = envelope["source"]["id"].encode()
-        hubs, routes = engine.stores()
-        out = engine.processor.handle(Origin(topic, 0, 7), key, encode(envelope), {}, hubs, routes)
-        assert out.undecodable is None, out.undecodable
+        out = engine.handle(topic, (0, 7), key, encode(envelope), {})
+        assert out.event is not None, out.effects
         for letter in engine.dead_letters(engine.processor.encode(out)):
             assert letter["flow"] and letter["record"] and letter["field"], letter
 
@@ -266,9 +272,8 @@ def test_valid_envelopes_with_hostile_values_are_decided_or_dead_lettered_by_fie
 
 
 def test_an_unreadable_record_is_explained_to_an_operator(engine: Engine) -> None:
-    hubs, routes = engine.stores()
     topic = t.changes_topic("salesforce", "task")
-    out = engine.processor.handle(Origin(topic, 3, 17), b"00T-bad", b"not avro", {}, hubs, routes)
+    out = engine.handle(topic, (3, 17), b"00T-bad", b"not avro", {})
     (letter,) = engine.dead_letters(engine.processor.encode(out))
     assert letter["flow"] is None, "no flow is known for bytes nobody could read"
     assert letter["record"] == "00T-bad"

@@ -1,0 +1,87 @@
+"""Deletes: each flow's delete policy carried to the other side, then the pair is detached.
+
+A detached link is never re-created: its Custompms record's route is detached too, so later
+changes of either record are ignored (docs/mapping.md, "Deletes").
+"""
+
+from __future__ import annotations
+
+from streams.core import lifecycle
+from streams.core.hub import SF, Hub, PmsLink, Winner
+from streams.core.known import issue
+from streams.core.model import Decision, LinkChange, WriteIntent
+from streams.core.rules import Rules
+from streams.core.values import canonical
+from streams.mapping.table import DeleteAction, DeleteRule, Flow
+
+
+def sf_deleted(hub: Hub, rules: Rules, decision: Decision) -> None:
+    """The hub's Salesforce record was deleted: apply each linked flow's rule."""
+    hub.deleted = True
+    for flow in rules.for_sf_object(hub.sf_object):
+        link = hub.links.get(flow.name)
+        # A pending link stays pending: its create may still land, and its result then gets
+        # the delete policy (results.pms_created), so no record is left behind unlinked.
+        if link is not None and link.state == "linked":
+            apply_sf_delete_rule(hub, flow, link, decision)
+
+
+def apply_sf_delete_rule(hub: Hub, flow: Flow, link: PmsLink, decision: Decision) -> None:
+    """Carry a Salesforce delete to the linked Custompms record, then detach and unlink it."""
+    rule: DeleteRule = flow.delete_policy.sf_deleted
+    assert link.pms_id is not None
+    if rule.action is DeleteAction.PROPAGATE:
+        decision.writes.append(
+            WriteIntent(flow.name, hub.sf_id, "custompms", flow.pms_resource, "delete", link.pms_id)
+        )
+    elif rule.action is DeleteAction.DEACTIVATE:
+        patch = {k: canonical(v) for k, v in rule.patch.items()}
+        decision.writes.append(
+            WriteIntent(
+                flow.name,
+                hub.sf_id,
+                "custompms",
+                flow.pms_resource,
+                "update",
+                link.pms_id,
+                fields=patch,
+            )
+        )
+    _detach(hub, flow, link, decision)
+
+
+def pms_deleted(hub: Hub, flow: Flow, link: PmsLink, ts: int, decision: Decision) -> None:
+    """The flow's Custompms record was deleted: apply the flow's rule to Salesforce."""
+    rule = flow.delete_policy.pms_deleted
+    if not hub.deleted and rule.action is DeleteAction.PROPAGATE:
+        decision.writes.append(
+            WriteIntent(flow.name, hub.sf_id, "salesforce", hub.sf_object, "delete", hub.sf_id)
+        )
+    elif not hub.deleted and rule.action is DeleteAction.DEACTIVATE:
+        patch = {k: canonical(v) for k, v in rule.patch.items()}
+        issue(hub.sf_known, hub.sf_stale, patch)
+        # The deactivation is the field's latest decision: it must win over the value the
+        # deleted record set, or the next reconcile would write that value back.
+        for name, value in patch.items():
+            hub.winners[name] = Winner(SF, ts, value)
+        decision.writes.append(
+            WriteIntent(
+                flow.name,
+                hub.sf_id,
+                "salesforce",
+                hub.sf_object,
+                "update",
+                hub.sf_id,
+                fields=patch,
+                if_match=hub.sf_modstamp,
+            )
+        )
+    _detach(hub, flow, link, decision)
+
+
+def _detach(hub: Hub, flow: Flow, link: PmsLink, decision: Decision) -> None:
+    assert link.pms_id is not None
+    lifecycle.advance(hub, flow.name, "detached")
+    decision.links.append(
+        LinkChange(link.pms_id, flow.pms_resource, hub.sf_id, flow.name, "unlinked")
+    )
