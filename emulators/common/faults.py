@@ -6,8 +6,13 @@
 
 Per matching request, in this order: the added latency; then with probability `drop_rate`
 the connection is closed without a response; with `rate_limit_rate` a 429 with Retry-After;
-with `error_rate` a `error_status` (5xx). Draws come from one seeded RNG so a test run is
-repeatable.
+with `error_rate` a `error_status` (5xx); with `drop_after_apply_rate` the request is carried
+out (committed) and then the connection is closed before the response, so the client
+cannot tell whether its write happened. All of these happen before the request reaches the
+API except the last. `record_lock_rate` is per record, not per request: the emulated API
+asks `draw_record_lock()` for each record of a batch write (Salesforce's sObject
+Collections answer UNABLE_TO_LOCK_ROW for that record). Draws come from one seeded RNG so
+a test run is repeatable.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ class FaultConfig(BaseModel):
     rate_limit_rate: float = Field(0.0, ge=0, le=1)
     retry_after_s: int = Field(1, ge=0)
     drop_rate: float = Field(0.0, ge=0, le=1)
+    drop_after_apply_rate: float = Field(0.0, ge=0, le=1)
+    record_lock_rate: float = Field(0.0, ge=0, le=1)
     path_prefixes: list[str] = Field(default_factory=list)
     seed: int | None = None
 
@@ -54,7 +61,14 @@ class FaultInjector:
         self._lock = threading.Lock()
         self.config = FaultConfig()
         self._rng = random.Random()
-        self.injected: dict[str, int] = {"latency": 0, "error": 0, "rate_limit": 0, "drop": 0}
+        self.injected: dict[str, int] = {
+            "latency": 0,
+            "error": 0,
+            "rate_limit": 0,
+            "drop": 0,
+            "drop_after_apply": 0,
+            "record_lock": 0,
+        }
 
     def set(self, config: FaultConfig) -> None:
         with self._lock:
@@ -69,7 +83,7 @@ class FaultInjector:
         return not prefixes or any(path.startswith(p) for p in prefixes)
 
     def draw(self) -> tuple[float, str | None]:
-        """(latency seconds, outcome) with outcome one of None, 'drop', 'rate_limit', 'error'."""
+        """(latency seconds, outcome): None, 'drop', 'rate_limit', 'error', 'drop_after_apply'."""
         with self._lock:
             cfg = self.config
             latency = cfg.latency_ms
@@ -85,9 +99,24 @@ class FaultInjector:
                 outcome = "rate_limit"
             elif roll < cfg.drop_rate + cfg.rate_limit_rate + cfg.error_rate:
                 outcome = "error"
+            elif roll < (
+                cfg.drop_rate + cfg.rate_limit_rate + cfg.error_rate + cfg.drop_after_apply_rate
+            ):
+                outcome = "drop_after_apply"
             if outcome:
                 self.injected[outcome] += 1
             return latency / 1000.0, outcome
+
+    def draw_record_lock(self, path: str) -> bool:
+        """Whether one record of a batch write at `path` fails as if its row were locked."""
+        if not self.applies_to(path):
+            return False
+        with self._lock:
+            rate = self.config.record_lock_rate
+            if not rate or self._rng.random() >= rate:
+                return False
+            self.injected["record_lock"] += 1
+            return True
 
 
 class FaultMiddleware:
@@ -115,16 +144,14 @@ class FaultMiddleware:
         if latency:
             await asyncio.sleep(latency)
         if outcome == "drop":
-            # Start a response that promises a body, then abort: the server closes the
-            # connection mid-response and the client sees it dropped.
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-length", b"1024")],
-                }
-            )
-            raise DroppedConnection("fault injection: connection dropped")
+            await _drop(send)
+        if outcome == "drop_after_apply":
+            # Run the request to completion (its writes commit), throw the response away.
+            async def discard(message: Message) -> None:
+                return None
+
+            await self.app(scope, receive, discard)
+            await _drop(send, after_apply=True)
         if outcome == "rate_limit":
             retry = str(self.injector.config.retry_after_s)
             await _respond(send, 429, self.error_body(429, "Too many requests"), retry)
@@ -134,6 +161,16 @@ class FaultMiddleware:
             await _respond(send, status, self.error_body(status, "Injected server error"))
             return
         await self.app(scope, receive, send)
+
+
+async def _drop(send: Send, *, after_apply: bool = False) -> None:
+    # Start a response that promises a body, then abort: the server closes the connection
+    # mid-response and the client sees it dropped (no status, no body).
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1024")]}
+    )
+    when = "after the request was applied" if after_apply else "before the request was applied"
+    raise DroppedConnection(f"fault injection: connection dropped {when}")
 
 
 async def _respond(send: Send, status: int, body: bytes, retry_after: str | None = None) -> None:

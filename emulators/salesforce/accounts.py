@@ -107,6 +107,10 @@ class Accounts:
             return None
         return str(user_id)
 
+    def is_active(self, user_id: str) -> bool:
+        found = self.store.lookup(user_id)
+        return found is not None and bool(found[1].get("IsActive"))
+
     def issue(self, user_id: str, org_id: str) -> Session:
         """A new access token for `user_id`, valid for the configured TTL."""
         issued = timefmt.to_ms(timefmt.now())

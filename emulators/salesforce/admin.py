@@ -2,7 +2,8 @@
 
 Besides the shared faults/stats routes: expire tokens, add users, bulk-load records (which
 may set read-only fields such as SystemModstamp), read the change log with each change's
-`changeOrigin`, set the API usage counter, purge the recycle bin, reset data.
+`changeOrigin`, set, reset or age the API usage counter, add a picklist value (as an
+administrator does in Setup), purge the recycle bin, reset data.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from emulators.common.faults import ADMIN_PREFIX
+from emulators.salesforce.catalog import CatalogError
 from emulators.salesforce.config import ALICE_USER
 from emulators.salesforce.context import emulator
 from emulators.salesforce.errors import ApiError
-from emulators.salesforce.schema import find_object
 from emulators.salesforce.store import Caller, Op
 
 router = APIRouter(prefix=ADMIN_PREFIX, include_in_schema=False)
@@ -42,6 +43,18 @@ class BulkRecords(BaseModel):
 class LimitsUpdate(BaseModel):
     used: int | None = Field(None, ge=0)
     limit: int | None = Field(None, ge=0)
+
+
+class LimitsAdvance(BaseModel):
+    seconds: float = Field(ge=0)
+
+
+class PicklistValue(BaseModel):
+    sobject: str
+    field: str
+    value: str
+    #: Make it the field's default value for new records.
+    default: bool = False
 
 
 class Reset(BaseModel):
@@ -81,7 +94,7 @@ def add_user(request: Request, user: NewUser) -> dict[str, str]:
 @router.post("/records")
 async def bulk_records(request: Request, bulk: BulkRecords) -> dict[str, Any]:
     state = emulator(request)
-    obj = find_object(bulk.type)
+    obj = state.store.catalog.find(bulk.type)
     if obj is None:
         raise ApiError.one(400, "INVALID_TYPE", f"sObject type '{bulk.type}' is not supported")
     user_id = state.admin_user_id
@@ -132,6 +145,36 @@ def set_limits(request: Request, update: LimitsUpdate) -> dict[str, int]:
     return limits.snapshot()
 
 
+@router.post("/limits/advance")
+def advance_limits(request: Request, body: LimitsAdvance) -> dict[str, int]:
+    """Move the usage window forward: calls older than the window stop counting."""
+    state = emulator(request)
+    state.limits.advance(body.seconds)
+    state.bulk_limits.advance(body.seconds)
+    return state.limits.snapshot()
+
+
+@router.post("/limits/reset")
+def reset_limits(request: Request) -> dict[str, int]:
+    state = emulator(request)
+    state.limits.reset()
+    state.bulk_limits.reset()
+    return state.limits.snapshot()
+
+
+@router.post("/picklist-values")
+def add_picklist_value(request: Request, body: PicklistValue) -> dict[str, Any]:
+    """Add a value to a picklist while running (describe, validation and SOQL see it)."""
+    catalog = emulator(request).store.catalog
+    try:
+        fdef = catalog.add_picklist_value(
+            body.sobject, body.field, body.value, default=body.default
+        )
+    except CatalogError as exc:
+        raise ApiError.one(400, "INVALID_INPUT", str(exc)) from exc
+    return {"field": fdef.name, "values": list(fdef.picklist), "default": fdef.default}
+
+
 @router.post("/purge-deleted")
 def purge_deleted(request: Request) -> dict[str, int]:
     return {"purged": emulator(request).store.purge_deleted()}
@@ -143,7 +186,7 @@ def reset(request: Request, body: Reset) -> dict[str, list[str]]:
     store = emulator(request).store
     done = []
     for name in body.sobjects:
-        obj = find_object(name)
+        obj = store.catalog.find(name)
         if obj is None or obj.name in ("User", "Organization", "Division"):
             raise ApiError.one(400, "INVALID_TYPE", f"cannot reset {name}")
         store.delete_all(obj)

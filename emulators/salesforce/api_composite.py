@@ -24,7 +24,7 @@ from emulators.salesforce.context import (
 )
 from emulators.salesforce.errors import ApiError, ErrorItem
 from emulators.salesforce.render import record_json, save_result, select_fields
-from emulators.salesforce.store import ROLLED_BACK, Op, OpResult
+from emulators.salesforce.store import ROLLED_BACK, Caller, Op, OpResult
 
 router = APIRouter(prefix=DATA_ROUTE)
 
@@ -32,7 +32,7 @@ MAX_RECORDS = 200
 MAX_RETRIEVE = 2000
 
 
-def _too_many() -> ApiError:
+def too_many() -> ApiError:
     return ApiError.one(
         400,
         "EXCEEDED_ID_LIMIT",
@@ -40,21 +40,21 @@ def _too_many() -> ApiError:
     )
 
 
-def _flag(value: Any) -> bool:
+def flag(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() == "true"
     return bool(value)
 
 
-def _parse(body: Any) -> tuple[list[Any], bool]:
+def parse_collection(body: Any) -> tuple[list[Any], bool]:
     if not isinstance(body, dict) or not isinstance(body.get("records"), list):
         raise ApiError.one(
             400, "JSON_PARSER_ERROR", "The request body must be an object with a records array"
         )
     records = body["records"]
     if len(records) > MAX_RECORDS:
-        raise _too_many()
-    return records, _flag(body.get("allOrNone", False))
+        raise too_many()
+    return records, flag(body.get("allOrNone", False))
 
 
 def _op(kind: str, record: Any) -> Op | OpResult:
@@ -81,23 +81,46 @@ def _op(kind: str, record: Any) -> Op | OpResult:
     return Op("update", str(sobject), str(record_id), body)
 
 
-async def _write(request: Request, version: str, kind: str) -> list[dict[str, Any]]:
-    check_version(version)
-    caller = authenticate(request)
-    records, all_or_none = _parse(await read_json(request))
-    prepared = [_op(kind, r) for r in records]
+def lock_fault(request: Request, prepared: Op | OpResult) -> Op | OpResult:
+    """An injected UNABLE_TO_LOCK_ROW for this record (fault `record_lock_rate`), else it."""
+    if not isinstance(prepared, Op):
+        return prepared
+    if not emulator(request).injector.draw_record_lock(request.url.path):
+        return prepared
+    which = f": {prepared.record_id}" if prepared.record_id else ""
+    message = f"unable to obtain exclusive access to this record or 1 records{which}"
+    item = ErrorItem("UNABLE_TO_LOCK_ROW", message)
+    return OpResult(prepared.record_id, False, (item,))
+
+
+def apply_prepared(
+    request: Request, prepared: list[Op | OpResult], caller: Caller, all_or_none: bool
+) -> list[OpResult]:
+    """Apply the operations among `prepared` (others are per-record errors); in order.
+
+    Runs in the thread pool; callers that decide operations from the store's current
+    state hold `store.lock` around deciding and applying (it is re-entrant).
+    """
+    prepared = [lock_fault(request, p) for p in prepared]
     ops = [p for p in prepared if isinstance(p, Op)]
     if all_or_none and len(ops) < len(prepared):
-        # A record already failed its shape check: nothing may be written.
+        # A record already failed before reaching the store: nothing may be written.
         applied = [
             OpResult(None if op.kind == "create" else op.record_id, False, (ROLLED_BACK,))
             for op in ops
         ]
     else:
-        store = emulator(request).store
-        applied = await run_in_threadpool(store.apply, ops, caller, all_or_none=all_or_none)
+        applied = emulator(request).store.apply(ops, caller, all_or_none=all_or_none)
     results = iter(applied)
-    merged = [p if isinstance(p, OpResult) else next(results) for p in prepared]
+    return [p if isinstance(p, OpResult) else next(results) for p in prepared]
+
+
+async def _write(request: Request, version: str, kind: str) -> list[dict[str, Any]]:
+    check_version(version)
+    caller = authenticate(request)
+    records, all_or_none = parse_collection(await read_json(request))
+    prepared = [_op(kind, r) for r in records]
+    merged = await run_in_threadpool(apply_prepared, request, prepared, caller, all_or_none)
     return [save_result(r) for r in merged]
 
 
@@ -122,10 +145,9 @@ async def delete_many(
     caller = authenticate(request)
     wanted = [i.strip() for i in ids.split(",") if i.strip()]
     if len(wanted) > MAX_RECORDS:
-        raise _too_many()
-    ops = [Op("delete", None, i) for i in wanted]
-    store = emulator(request).store
-    results = await run_in_threadpool(store.apply, ops, caller, all_or_none=_flag(allOrNone))
+        raise too_many()
+    ops: list[Op | OpResult] = [Op("delete", None, i) for i in wanted]
+    results = await run_in_threadpool(apply_prepared, request, ops, caller, flag(allOrNone))
     return [save_result(r) for r in results]
 
 
@@ -161,7 +183,7 @@ def _retrieve(
 ) -> list[dict[str, Any] | None]:
     version = check_version(version)
     authenticate(request)
-    obj = sobject_or_404(sobject)
+    obj = sobject_or_404(request, sobject)
     if len(wanted) > MAX_RETRIEVE:
         raise ApiError.one(
             400, "EXCEEDED_ID_LIMIT", f"cannot retrieve more than {MAX_RETRIEVE} ids"

@@ -38,7 +38,7 @@ def versions() -> list[dict[str, str]]:
 def resources(request: Request, version: str) -> dict[str, str]:
     base = data_path(check_version(version))
     authenticate(request)
-    names = ("sobjects", "query", "queryAll", "composite", "limits")
+    names = ("sobjects", "query", "queryAll", "composite", "jobs", "limits")
     return {name: f"{base}/{name}" for name in names}
 
 
@@ -47,4 +47,8 @@ def resources(request: Request, version: str) -> dict[str, str]:
 def limits(request: Request, version: str) -> dict[str, Any]:
     check_version(version)
     authenticate(request)
-    return {"DailyApiRequests": emulator(request).limits.snapshot()}
+    state = emulator(request)
+    return {
+        "DailyApiRequests": state.limits.snapshot(),
+        "DailyBulkV2QueryJobs": state.bulk_limits.snapshot(),
+    }

@@ -42,6 +42,7 @@ def _run(state: Emulator, version: str, text: str, include_deleted: bool) -> soq
             lambda obj: state.store.snapshot(obj, include_deleted=include_deleted),
             state.store.lookup,
             lambda sobject, record_id: record_url(version, sobject, record_id),
+            state.store.catalog.find,
         )
     except soql.SoqlError as exc:
         raise ApiError.one(400, exc.code, exc.message) from exc

@@ -77,13 +77,15 @@ def _row_id(obj: ObjectDef, text: str) -> str:
 @_route("/sobjects", ["GET"])
 def describe_all(request: Request, version: str) -> dict[str, Any]:
     authenticate(request)
-    return describe_global(data_path(check_version(version)))
+    return describe_global(
+        data_path(check_version(version)), emulator(request).store.catalog.objects()
+    )
 
 
 @_route("/sobjects/{sobject}", ["GET"])
 def basic_info(request: Request, version: str, sobject: str) -> dict[str, Any]:
     authenticate(request)
-    obj = sobject_or_404(sobject)
+    obj = sobject_or_404(request, sobject)
     return {
         "objectDescribe": describe_global_entry(obj, data_path(check_version(version))),
         "recentItems": [],
@@ -93,14 +95,14 @@ def basic_info(request: Request, version: str, sobject: str) -> dict[str, Any]:
 @_route("/sobjects/{sobject}/describe", ["GET"])
 def describe(request: Request, version: str, sobject: str) -> dict[str, Any]:
     authenticate(request)
-    return describe_sobject(sobject_or_404(sobject), data_path(check_version(version)))
+    return describe_sobject(sobject_or_404(request, sobject), data_path(check_version(version)))
 
 
 @_route("/sobjects/{sobject}", ["POST"])
 async def create(request: Request, version: str, sobject: str) -> Response:
     check_version(version)
     caller = authenticate(request)
-    obj = sobject_or_404(sobject)
+    obj = sobject_or_404(request, sobject)
     if not obj.createable:
         raise method_not_allowed("POST", _allowed(obj, row=False))
     body = _body_object(await read_json(request), obj)
@@ -116,7 +118,7 @@ def get_record(
 ) -> dict[str, Any]:
     version = check_version(version)
     authenticate(request)
-    obj = sobject_or_404(sobject)
+    obj = sobject_or_404(request, sobject)
     found = emulator(request).store.get(_row_id(obj, record_id))
     if found is None or found[1].get("IsDeleted"):
         raise not_found()
@@ -127,7 +129,7 @@ def get_record(
 async def update(request: Request, version: str, sobject: str, record_id: str) -> Response:
     check_version(version)
     caller = authenticate(request)
-    obj = sobject_or_404(sobject)
+    obj = sobject_or_404(request, sobject)
     if not obj.updateable:
         raise method_not_allowed("PATCH", _allowed(obj, row=True))
     canonical = _row_id(obj, record_id)
@@ -144,7 +146,7 @@ async def update(request: Request, version: str, sobject: str, record_id: str) -
 async def delete(request: Request, version: str, sobject: str, record_id: str) -> Response:
     check_version(version)
     caller = authenticate(request)
-    obj = sobject_or_404(sobject)
+    obj = sobject_or_404(request, sobject)
     if not obj.deletable:
         raise method_not_allowed("DELETE", _allowed(obj, row=True))
     canonical = _row_id(obj, record_id)
@@ -183,7 +185,7 @@ def get_by_external_id(
 ) -> Any:
     version = check_version(version)
     authenticate(request)
-    obj = sobject_or_404(sobject)
+    obj = sobject_or_404(request, sobject)
     store = emulator(request).store
     matches = _matches(store, obj, _external_field(obj, field), value)
     if not matches:
@@ -218,7 +220,7 @@ def _upsert(
 async def upsert(request: Request, version: str, sobject: str, field: str, value: str) -> Response:
     version = check_version(version)
     caller = authenticate(request)
-    obj = sobject_or_404(sobject)
+    obj = sobject_or_404(request, sobject)
     key = _external_field(obj, field)
     body = _body_object(await read_json(request), obj)
     if any(k.casefold() == key.casefold() for k in body):

@@ -64,7 +64,7 @@ def updated(
 ) -> dict[str, Any]:
     check_version(version)
     authenticate(request)
-    obj = sobject_or_404(sobject)
+    obj = sobject_or_404(request, sobject)
     first, last, covered = _window(start, end)
     if first >= last:
         raise _bad("startDate must chronologically precede endDate")
@@ -84,7 +84,7 @@ def deleted(
 ) -> dict[str, Any]:
     check_version(version)
     authenticate(request)
-    obj = sobject_or_404(sobject)
+    obj = sobject_or_404(request, sobject)
     first, last, covered = _window(start, end)
     if last - first <= timedelta(minutes=1):
         raise _bad("startDate must chronologically precede endDate by more than one minute")

@@ -25,19 +25,24 @@ from emulators.common.faults import (
 from emulators.common.stats import RequestStats, StatsMiddleware
 from emulators.salesforce import (
     admin,
+    api_bulk,
     api_composite,
     api_meta,
     api_query,
     api_records,
     api_replication,
+    api_upsert,
     oauth,
 )
 from emulators.salesforce.accounts import Accounts
+from emulators.salesforce.bulk.jobs import QueryJobs
+from emulators.salesforce.catalog import Catalog
 from emulators.salesforce.config import SalesforceEmulatorConfig
 from emulators.salesforce.context import Emulator
 from emulators.salesforce.cursors import QueryCursors
 from emulators.salesforce.errors import ApiError, fault_body
-from emulators.salesforce.limits import ApiLimits
+from emulators.salesforce.jwt_bearer import load_certificate
+from emulators.salesforce.limits import ApiLimits, bulk_query_jobs_exceeded
 from emulators.salesforce.seed import ensure_identities, seed_demo
 from emulators.salesforce.store import Store
 
@@ -70,7 +75,7 @@ class LimitHeaderMiddleware:
 
 def build_emulator(config: SalesforceEmulatorConfig) -> Emulator:
     """The emulator's parts, with the org, users and (optionally) demo data in place."""
-    store = Store(config.db_path)
+    store = Store(config.db_path, Catalog.with_custom_fields(config.custom_fields))
     accounts = Accounts(store, config.token_ttl_s)
     org_id, admin_id, alice_id = ensure_identities(store, accounts, config)
     if config.seed:
@@ -79,12 +84,17 @@ def build_emulator(config: SalesforceEmulatorConfig) -> Emulator:
         config=config,
         store=store,
         accounts=accounts,
-        limits=ApiLimits(config.api_daily_limit),
+        limits=ApiLimits(config.api_daily_limit, config.api_limit_window_s),
         cursors=QueryCursors(),
         injector=FaultInjector(),
         stats=RequestStats(),
         org_id=org_id,
         admin_user_id=admin_id,
+        bulk=QueryJobs(api_bulk.query_runner(store)),
+        bulk_limits=ApiLimits(
+            config.bulk_daily_jobs, config.api_limit_window_s, refusal=bulk_query_jobs_exceeded
+        ),
+        jwt_key=load_certificate(config.jwt_certificate) if config.jwt_certificate else None,
     )
 
 
@@ -147,7 +157,15 @@ def create_app(config: SalesforceEmulatorConfig | None = None) -> FastAPI:
     # Specific paths before the generic /sobjects/{sobject}/{id} ones. Each router carries
     # the full /services/data/{version} prefix itself, so request statistics name routes by
     # their full template.
-    for module in (api_meta, api_replication, api_query, api_composite, api_records):
+    for module in (
+        api_meta,
+        api_replication,
+        api_query,
+        api_bulk,
+        api_upsert,
+        api_composite,
+        api_records,
+    ):
         app.include_router(module.router)
     app.include_router(admin_router(state.injector, state.stats))
     app.include_router(admin.router)

@@ -24,6 +24,33 @@ from foundation.settings import get_settings
 @click.option("--seed/--no-seed", default=True, show_default=True, help="Load demo records.")
 @click.option("--token-ttl", type=int, default=7200, show_default=True, help="Token lifetime, s.")
 @click.option("--api-limit", type=int, default=100_000, show_default=True, help="Daily API calls.")
+@click.option(
+    "--api-limit-window-s",
+    type=click.FloatRange(min=0.001),
+    default=24 * 3600.0,
+    show_default=True,
+    help="Rolling window of the API limit, seconds (Salesforce: 24 hours).",
+)
+@click.option(
+    "--custom-fields",
+    "custom_fields_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="YAML/JSON file of custom fields to add (see docs/salesforce-emulator.md).",
+)
+@click.option(
+    "--jwt-cert",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Connected app certificate (PEM) that JWT bearer assertions are checked against.",
+)
+@click.option(
+    "--bulk-job-delay",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Seconds a Bulk API 2.0 query job takes to complete.",
+)
 def command(
     port: int | None,
     memory: bool,
@@ -32,25 +59,41 @@ def command(
     seed: bool,
     token_ttl: int,
     api_limit: int,
+    api_limit_window_s: float,
+    custom_fields_file: Path | None,
+    jwt_cert: Path | None,
+    bulk_job_delay: float,
 ) -> None:
     """Run a Salesforce REST API emulator (HTTPS, self-signed certificate) in the foreground."""
     from emulators.common.serve import serve
     from emulators.salesforce.app import create_app
     from emulators.salesforce.config import SalesforceEmulatorConfig
+    from emulators.salesforce.custom_fields import CustomFieldsError, load_custom_fields
     from emulators.salesforce.tls import ensure_certificate
 
     settings = get_settings()
     port = port or settings.salesforce_emulator_port
     directory = data_dir or settings.data_dir / "salesforce"
     scheme = "http" if plain_http else "https"
+    try:
+        custom_fields = load_custom_fields(custom_fields_file) if custom_fields_file else []
+    except CustomFieldsError as exc:
+        raise click.BadParameter(str(exc), param_hint="--custom-fields") from exc
     config = SalesforceEmulatorConfig(
         db_path=None if memory else directory / "salesforce.db",
         token_ttl_s=token_ttl,
         api_daily_limit=api_limit,
         seed=seed,
         base_url=f"{scheme}://127.0.0.1:{port}",
+        api_limit_window_s=api_limit_window_s,
+        custom_fields=tuple(custom_fields),
+        jwt_certificate=jwt_cert,
+        bulk_job_delay_s=bulk_job_delay,
     )
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except ValueError as exc:  # an unusable --jwt-cert, or a custom field the catalog refuses
+        raise click.ClickException(str(exc)) from exc
     certfile = keyfile = None
     if not plain_http:
         certfile, keyfile = ensure_certificate(directory)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from emulators.salesforce.schema import FieldDef
+
 API_VERSION = "60.0"
 #: Versions the emulator answers to; all behave as v60.0.
 SUPPORTED_VERSIONS = tuple(f"{n}.0" for n in range(31, 61))
@@ -22,7 +24,8 @@ class SalesforceEmulatorConfig:
     """How to run the emulator.
 
     `db_path` None keeps everything in memory. `base_url` overrides the `instance_url`
-    handed out by the token endpoint (default: the URL the client called).
+    handed out by the token endpoint (default: the URL the client called). The other
+    options are described in docs/salesforce-emulator.md.
     """
 
     db_path: Path | None = None
@@ -33,3 +36,15 @@ class SalesforceEmulatorConfig:
     seed_tasks: int = 300
     query_batch_size: int = 2000
     org_name: str = "SFPMS Emulated Org"
+    #: The API usage window; Salesforce's is a rolling 24 hours.
+    api_limit_window_s: float = 24 * 3600.0
+    #: (object, field) pairs added to the standard objects (see custom_fields.py).
+    custom_fields: tuple[tuple[str, FieldDef], ...] = ()
+    #: PEM certificate of the connected app, for the JWT bearer grant (None: grant refused).
+    jwt_certificate: Path | None = None
+    #: How long a Bulk API 2.0 query job takes (half UploadComplete, half InProgress).
+    bulk_job_delay_s: float = 1.0
+    #: Records per Bulk API 2.0 results page when the client sends no maxRecords.
+    bulk_page_size: int = 50_000
+    #: DailyBulkV2QueryJobs: query jobs allowed per rolling window.
+    bulk_daily_jobs: int = 10_000

@@ -6,16 +6,18 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from fastapi import Request
 
 from emulators.common.faults import FaultInjector
 from emulators.common.stats import RequestStats
 from emulators.salesforce.accounts import Accounts
+from emulators.salesforce.bulk.jobs import QueryJobs
 from emulators.salesforce.config import SUPPORTED_VERSIONS, SalesforceEmulatorConfig
 from emulators.salesforce.cursors import QueryCursors
 from emulators.salesforce.errors import ApiError, not_found, session_invalid
 from emulators.salesforce.limits import ApiLimits
-from emulators.salesforce.schema import ObjectDef, find_object
+from emulators.salesforce.schema import ObjectDef
 from emulators.salesforce.store import Caller, Store
 
 #: Path prefix of the versioned REST API routes.
@@ -33,6 +35,11 @@ class Emulator:
     stats: RequestStats
     org_id: str
     admin_user_id: str
+    #: Bulk API 2.0 query jobs, and the DailyBulkV2QueryJobs allocation.
+    bulk: QueryJobs
+    bulk_limits: ApiLimits
+    #: The connected app's certificate key for the JWT bearer flow (None: not configured).
+    jwt_key: RSAPublicKey | None = None
 
 
 def emulator(request: Request) -> Emulator:
@@ -75,8 +82,9 @@ def authenticate(request: Request) -> Caller:
     return Caller(session.user_id, parse_call_options(request.headers.get("sforce-call-options")))
 
 
-def sobject_or_404(name: str) -> ObjectDef:
-    obj = find_object(name)
+def sobject_or_404(request: Request, name: str) -> ObjectDef:
+    """The instance's definition of sObject `name` (custom fields included), else 404."""
+    obj = emulator(request).store.catalog.find(name)
     if obj is None:
         raise not_found()
     return obj

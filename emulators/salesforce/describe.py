@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from emulators.salesforce.schema import OBJECTS, FieldDef, ObjectDef
@@ -46,8 +47,8 @@ def describe_field(fdef: FieldDef) -> dict[str, Any]:
         "length": fdef.length if text else 0,
         "byteLength": fdef.length * 3 if text else 0,
         "digits": 9 if fdef.type == "int" else 0,
-        "precision": 0,
-        "scale": 0,
+        "precision": fdef.precision,
+        "scale": fdef.scale,
         "nillable": fdef.nillable,
         "createable": fdef.createable,
         "updateable": fdef.updateable,
@@ -109,11 +110,9 @@ def describe_sobject(obj: ObjectDef, base: str) -> dict[str, Any]:
     return result
 
 
-def describe_global(base: str) -> dict[str, Any]:
+def describe_global(base: str, objects: Iterable[ObjectDef] = OBJECTS.values()) -> dict[str, Any]:
     return {
         "encoding": "UTF-8",
         "maxBatchSize": 200,
-        "sobjects": [
-            describe_global_entry(o, base) for o in sorted(OBJECTS.values(), key=lambda o: o.name)
-        ],
+        "sobjects": [describe_global_entry(o, base) for o in sorted(objects, key=lambda o: o.name)],
     }

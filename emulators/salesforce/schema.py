@@ -35,6 +35,9 @@ class FieldDef:
     relationship_name: str | None = None
     custom: bool = False
     unique: bool = False
+    #: Number fields (`double`): total digits and digits after the decimal point.
+    precision: int = 0
+    scale: int = 0
 
     @property
     def required_on_create(self) -> bool:

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from emulators.salesforce import ids, timefmt
+from emulators.salesforce.catalog import Catalog
 from emulators.salesforce.errors import ErrorItem, RecordError
 from emulators.salesforce.persistence import Database, decode, encode
-from emulators.salesforce.schema import ObjectDef, find_object
+from emulators.salesforce.schema import ObjectDef
 from emulators.salesforce.validation import apply_defaults, derive, prepare_write
 
 OpKind = Literal["create", "update", "delete"]
@@ -69,13 +70,16 @@ class _Staged:
 class Store:
     """Records of every sObject, durable in SQLite, safe under parallel requests."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, catalog: Catalog | None = None) -> None:
         self.lock = threading.RLock()
         self.db = Database(path)
+        #: The objects and fields of this instance (standard plus configured custom fields).
+        self.catalog = catalog or Catalog()
         self._records: dict[str, dict[str, Record]] = {}
-        self._type_of: dict[str, ObjectDef] = {}
+        # id -> object name; the definition is looked up in the catalog, which may change.
+        self._type_of: dict[str, str] = {}
         for record_id, sobject, data in self.db.load_records():
-            obj = find_object(sobject)
+            obj = self.catalog.find(sobject)
             if obj is not None:
                 self._index(obj, record_id, decode(obj, data))
         counters = {k.split(":", 1)[1]: int(v) for k, v in self.db.meta_items("counter:")}
@@ -89,12 +93,13 @@ class Store:
 
     def _index(self, obj: ObjectDef, record_id: str, record: Record) -> None:
         self._records.setdefault(obj.name, {})[record_id] = record
-        self._type_of[record_id] = obj
+        self._type_of[record_id] = obj.name
 
     def get(self, record_id: str) -> tuple[ObjectDef, Record] | None:
         """A record by canonical id, deleted or not."""
         with self.lock:
-            obj = self._type_of.get(record_id)
+            name = self._type_of.get(record_id)
+            obj = self.catalog.find(name) if name is not None else None
             if obj is None:
                 return None
             return obj, self._records[obj.name][record_id]
@@ -207,7 +212,7 @@ class Store:
         return _Staged(obj, record_id, before, after, "update", tuple(values))
 
     def _stage_create(self, op: Op, caller: Caller, now: datetime, admin: bool) -> _Staged:
-        obj = find_object(op.sobject or "")
+        obj = self.catalog.find(op.sobject or "")
         if obj is None:
             raise RecordError([ErrorItem("INVALID_TYPE", "Must send a concrete entity type.")])
         if not obj.createable and not admin:
@@ -269,15 +274,15 @@ class Store:
         for windows that start before now, as after a real purge)."""
         with self.lock:
             doomed = [
-                (obj, rid)
-                for rid, obj in self._type_of.items()
-                if self._records[obj.name][rid].get("IsDeleted")
+                (name, rid)
+                for rid, name in self._type_of.items()
+                if self._records[name][rid].get("IsDeleted")
             ]
             with self.db.transaction() as conn:
                 conn.executemany("DELETE FROM records WHERE id = ?", [(rid,) for _, rid in doomed])
                 Database.set_meta(conn, "purged_at", timefmt.format_datetime(timefmt.now()))
-            for obj, rid in doomed:
-                del self._records[obj.name][rid]
+            for name, rid in doomed:
+                del self._records[name][rid]
                 del self._type_of[rid]
             return len(doomed)
 

@@ -3,13 +3,15 @@
 Errors use Salesforce's status codes: INVALID_FIELD (no such field),
 INVALID_FIELD_FOR_INSERT_UPDATE (read-only field), JSON_PARSER_ERROR (wrong JSON type),
 STRING_TOO_LONG, INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, MALFORMED_ID,
-INVALID_CROSS_REFERENCE_KEY and REQUIRED_FIELD_MISSING.
+INVALID_CROSS_REFERENCE_KEY, NUMBER_OUTSIDE_VALID_RANGE and REQUIRED_FIELD_MISSING.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from emulators.salesforce import ids, timefmt
@@ -87,6 +89,8 @@ def coerce(fdef: FieldDef, value: Any) -> Any:
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return int(value)
         raise _parser_error(fdef, value)
+    if kind == "double":
+        return _coerce_number(fdef, value)
     if kind in ("date", "datetime"):
         if not isinstance(value, str):
             raise _parser_error(fdef, value)
@@ -97,8 +101,39 @@ def coerce(fdef: FieldDef, value: Any) -> Any:
     raise _parser_error(fdef, value)
 
 
+def _coerce_number(fdef: FieldDef, value: Any) -> float:
+    # JSON numbers, or numeric strings (Salesforce's JSON parser accepts "12.5" too).
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError as exc:
+            raise _parser_error(fdef, value) from exc
+    else:
+        raise _parser_error(fdef, value)
+    if not math.isfinite(number):
+        raise _parser_error(fdef, value)
+    return number
+
+
+def round_to_scale(value: float, scale: int) -> float:
+    """A number field's value as stored: rounded half up to the field's decimal places."""
+    step = Decimal(1).scaleb(-scale)
+    return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
+
+
 def _check_value(fdef: FieldDef, value: Any, lookup: Lookup) -> ErrorItem | None:
     if value is None:
+        return None
+    if fdef.type == "double" and fdef.precision and isinstance(value, float):
+        limit = 10 ** (fdef.precision - fdef.scale)
+        if abs(round_to_scale(value, fdef.scale)) >= limit:
+            return ErrorItem(
+                "NUMBER_OUTSIDE_VALID_RANGE",
+                f"{fdef.label}: value outside of valid range on numeric field: {value}",
+                (fdef.name,),
+            )
         return None
     if isinstance(value, str) and fdef.type == "reference":
         return _check_reference(fdef, value, lookup)
@@ -218,8 +253,11 @@ def prepare_write(
     if problems:
         raise RecordError(problems)
     for name, value in values.items():
-        if isinstance(value, str) and _field(obj, name).type in ID_TYPES:
+        fdef = _field(obj, name)
+        if isinstance(value, str) and fdef.type in ID_TYPES:
             values[name] = ids.normalize(value)  # stored and returned as 18 characters
+        elif isinstance(value, float) and fdef.type == "double" and fdef.precision:
+            values[name] = round_to_scale(value, fdef.scale)
     return values
 
 

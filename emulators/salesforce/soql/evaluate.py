@@ -33,6 +33,8 @@ Record = Mapping[str, Any]
 Lookup = Callable[[str], "tuple[str, Record] | None"]
 #: The REST URL of a record: (sobject name, id) -> "/services/data/v60.0/sobjects/T/ID".
 UrlFor = Callable[[str, str], str]
+#: The emulator instance's object definitions by name (its catalog), or None.
+FindObject = Callable[[str], "ObjectDef | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,7 @@ def _invalid_field(query: Query, path: FieldPath, obj: ObjectDef) -> SoqlError:
     )
 
 
-def _bind(query: Query, obj: ObjectDef, path: FieldPath) -> _Bound:
+def _bind(query: Query, obj: ObjectDef, path: FieldPath, find: FindObject = find_object) -> _Bound:
     parts = list(path.parts)
     if len(parts) > 1 and parts[0].casefold() == obj.name.casefold():
         parts = parts[1:]  # "Task.Subject" names the queried object itself
@@ -87,7 +89,7 @@ def _bind(query: Query, obj: ObjectDef, path: FieldPath) -> _Bound:
         return _Bound(path, fdef, None, None)
     if len(parts) == 2:
         reference = obj.relationship(parts[0])
-        modeled = [find_object(t) for t in reference.reference_to] if reference else []
+        modeled = [find(t) for t in reference.reference_to] if reference else []
         target = next((t for t in modeled if t is not None), None)
         if reference is None or target is None:
             raise SoqlError(
@@ -228,16 +230,18 @@ def _like_regex(raw: str) -> re.Pattern[str]:
 Predicate = Callable[[Record], bool]
 
 
-def _compile(query: Query, obj: ObjectDef, expr: Any, lookup: Lookup) -> Predicate:
+def _compile(
+    query: Query, obj: ObjectDef, expr: Any, lookup: Lookup, find: FindObject = find_object
+) -> Predicate:
     if isinstance(expr, BoolOp):
-        parts = [_compile(query, obj, item, lookup) for item in expr.items]
+        parts = [_compile(query, obj, item, lookup, find) for item in expr.items]
         if expr.op == "AND":
             return lambda r: all(p(r) for p in parts)
         return lambda r: any(p(r) for p in parts)
     if isinstance(expr, Not):
-        inner = _compile(query, obj, expr.item, lookup)
+        inner = _compile(query, obj, expr.item, lookup, find)
         return lambda r: not inner(r)
-    bound = _bind(query, obj, expr.field)
+    bound = _bind(query, obj, expr.field, find)
     fdef = bound.fdef
 
     def value_of(record: Record) -> Any:
@@ -327,9 +331,13 @@ def execute(
     records_of: Callable[[ObjectDef], Sequence[Record]],
     lookup: Lookup,
     url_for: UrlFor,
+    find: FindObject = find_object,
 ) -> QueryResult:
-    """Run `query`; `records_of(obj)` supplies the candidate records (live or all)."""
-    obj = find_object(query.sobject)
+    """Run `query`; `records_of(obj)` supplies the candidate records (live or all).
+
+    `find` resolves object names (the emulator instance's catalog, with its custom fields).
+    """
+    obj = find(query.sobject)
     if obj is None:
         raise SoqlError(
             "INVALID_TYPE",
@@ -344,7 +352,7 @@ def execute(
     selected: list[_Bound] = []
     seen: set[tuple[str, ...]] = set()
     for path in query.fields:
-        bound = _bind(query, obj, path)
+        bound = _bind(query, obj, path, find)
         key = (bound.relationship.name if bound.relationship else "", bound.fdef.name)
         if key in seen:
             raise SoqlError(
@@ -353,9 +361,10 @@ def execute(
             )
         seen.add(key)
         selected.append(bound)
-    predicate = _compile(query, obj, query.where, lookup) if query.where is not None else None
+    predicate = _compile(query, obj, query.where, lookup, find) if query.where is not None else None
     order = [
-        (_bind(query, obj, item.field), item.descending, item.nulls_first) for item in query.order
+        (_bind(query, obj, item.field, find), item.descending, item.nulls_first)
+        for item in query.order
     ]
     rows = [r for r in records_of(obj) if predicate is None or predicate(r)]
     if order:
@@ -367,3 +376,22 @@ def execute(
     if query.count:
         return QueryResult(len(rows), [])
     return QueryResult(len(rows), [_project(obj, r, selected, lookup, url_for) for r in rows])
+
+
+def select_columns(query: Query, find: FindObject = find_object) -> list[tuple[str, FieldDef]]:
+    """The selected fields as result columns: (`Subject` | `Owner.Name`, field definition).
+
+    Names use the schema's spelling (not the query's), as Bulk API results do.
+    """
+    obj = find(query.sobject)
+    if obj is None:
+        return []
+    columns: list[tuple[str, FieldDef]] = []
+    for path in query.fields:
+        bound = _bind(query, obj, path, find)
+        if bound.relationship is None:
+            columns.append((bound.fdef.name, bound.fdef))
+        else:
+            name = f"{bound.relationship.relationship_name}.{bound.fdef.name}"
+            columns.append((name, bound.fdef))
+    return columns
