@@ -42,7 +42,7 @@ def token_router(store: Store) -> APIRouter:
 
 def create_app(config: CustompmsEmulatorConfig) -> FastAPI:
     """A new emulator instance; opens (and, with `config.seed`, fills) its store now."""
-    store = Store(config.db_path)
+    store = Store(config.db_path, config.custom_fields)
     if config.seed and store.is_empty():
         seed(store, random.Random(config.seed_random))
 

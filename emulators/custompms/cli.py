@@ -32,6 +32,13 @@ def _parse_tokens(values: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option("--seed/--no-seed", default=False, help="Add demo data when the store is empty.")
 @click.option(
+    "--custom-fields",
+    "custom_fields_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="YAML/JSON file declaring custom fields (see docs/custompms-api.md).",
+)
+@click.option(
     "--token",
     "extra_tokens",
     multiple=True,
@@ -39,18 +46,34 @@ def _parse_tokens(values: tuple[str, ...]) -> dict[str, str]:
     help="Accept TOKEN as client CLIENT (repeatable), besides the default tokens.",
 )
 def command(
-    port: int | None, memory: bool, data_dir: Path | None, seed: bool, extra_tokens: tuple[str, ...]
+    port: int | None,
+    memory: bool,
+    data_dir: Path | None,
+    seed: bool,
+    custom_fields_file: Path | None,
+    extra_tokens: tuple[str, ...],
 ) -> None:
     """Run the Custompms API emulator in the foreground."""
     from emulators.common.serve import serve
     from emulators.custompms.app import create_app
     from emulators.custompms.config import DEFAULT_TOKENS, CustompmsEmulatorConfig
+    from emulators.custompms.custom_fields import (
+        CustomFields,
+        CustomFieldsError,
+        load_custom_fields,
+    )
 
     settings = get_settings()
     port = port or settings.custompms_emulator_port
     db_path = None if memory else (data_dir or settings.data_dir / "custompms") / "custompms.db"
     tokens = {**DEFAULT_TOKENS, **_parse_tokens(extra_tokens)}
-    app = create_app(CustompmsEmulatorConfig(db_path=db_path, tokens=tokens, seed=seed))
+    try:
+        custom = load_custom_fields(custom_fields_file) if custom_fields_file else CustomFields()
+    except CustomFieldsError as exc:
+        raise click.BadParameter(str(exc), param_hint="--custom-fields") from exc
+    app = create_app(
+        CustompmsEmulatorConfig(db_path=db_path, tokens=tokens, seed=seed, custom_fields=custom)
+    )
     where = "memory" if db_path is None else str(db_path)
     # Clients are listed, tokens never are.
     clients = ", ".join(sorted(set(tokens.values())))

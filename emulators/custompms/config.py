@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from emulators.custompms.custom_fields import CustomFields
 from foundation.settings import DEFAULT_CLIENT_NAME
 
 API_PREFIX = "/api/v1"
@@ -37,6 +38,8 @@ class CustompmsEmulatorConfig:
     tokens: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TOKENS))
     seed: bool = False
     seed_random: int = 7
+    #: Custom fields per resource (`--custom-fields FILE`; see custom_fields.py).
+    custom_fields: CustomFields = field(default_factory=CustomFields)
 
     @classmethod
     def in_memory(cls, *, seed: bool = False) -> CustompmsEmulatorConfig:

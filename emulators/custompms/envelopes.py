@@ -12,10 +12,22 @@ from emulators.custompms.models import Customer, Project, Task, Timestamp
 R = TypeVar("R", bound=BaseModel)
 
 
+class OriginalResult(BaseModel):
+    status: int = Field(description="The status the original request got (201).")
+    id: str = Field(description="The record the original request created.")
+    version: int = Field(ge=1, description="That record's version right after its creation.")
+
+
 class ErrorDetail(BaseModel):
     code: str = Field(description="Stable machine-readable code, e.g. version_mismatch.")
     message: str = Field(description="What went wrong and what to do, for a human.")
     field: str | None = Field(description="The field, parameter or header at fault, if one.")
+    current_version: int | None = Field(
+        None, ge=1, description="version_mismatch only: the record's current version."
+    )
+    original: OriginalResult | None = Field(
+        None, description="idempotency_key_reused only: what the key's first request created."
+    )
 
 
 class ErrorResponse(BaseModel):

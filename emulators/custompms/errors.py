@@ -31,6 +31,7 @@ class ApiError(Exception):
         message: str,
         field: str | None = None,
         headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -38,10 +39,12 @@ class ApiError(Exception):
         self.message = message
         self.field = field
         self.headers = dict(headers or {})
+        #: Error-specific members of the `error` object (`current_version`, `original`).
+        self.extra = dict(extra or {})
 
     def detail(self) -> dict[str, Any]:
         """The inner `error` object (also used for per-item batch results)."""
-        return {"code": self.code, "message": self.message, "field": self.field}
+        return {"code": self.code, "message": self.message, "field": self.field, **self.extra}
 
     def response(self) -> JSONResponse:
         return JSONResponse({"error": self.detail()}, self.status, headers=self.headers)

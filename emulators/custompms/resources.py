@@ -40,6 +40,8 @@ class ResourceSpec:
     parent: Reference | None
     #: extra `GET /{resource}?field=value` filters (exact match; `name` is case-insensitive)
     filters: tuple[str, ...]
+    #: names of the custom fields declared for this resource (see custom_fields.py)
+    custom_fields: tuple[str, ...] = ()
 
     def validate_create(self, data: Any) -> dict[str, Any]:
         """The full field set of a new record (defaults applied), or a 422 naming the field."""
@@ -50,7 +52,18 @@ class ResourceSpec:
         fields = model.model_dump()
         if "address" in fields:
             fields["address"] = {**EMPTY_ADDRESS, **(fields["address"] or {})}
+        fields["custom_fields"] = self.complete_custom(fields.get("custom_fields"))
         return fields
+
+    def complete_custom(self, values: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Every declared custom field (null when unset); undeclared ones are not shown."""
+        given = values or {}
+        return {name: given.get(name) for name in self.custom_fields}
+
+    def shown(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A stored record as the API returns it (custom fields completed)."""
+        record["custom_fields"] = self.complete_custom(record.get("custom_fields"))
+        return record
 
     def validate_patch(self, data: Any) -> dict[str, Any]:
         """Only the fields the client sent (null included), or a 422 naming the field."""
@@ -65,13 +78,17 @@ class ResourceSpec:
 
 
 def apply_patch(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
-    """Shallow merge, except `address`, which merges field by field (null clears all)."""
+    """Shallow merge, except `address` and `custom_fields`, which merge field by field
+    (null clears all)."""
     merged = dict(current)
     for key, value in patch.items():
         if key == "address":
             merged["address"] = (
                 dict(EMPTY_ADDRESS) if value is None else {**current["address"], **value}
             )
+        elif key == "custom_fields":
+            before = current.get("custom_fields") or {}
+            merged[key] = dict.fromkeys(before) if value is None else {**before, **value}
         else:
             merged[key] = value
     return merged

@@ -1,8 +1,9 @@
 """The `/api/v1` routes: the same five endpoints for every resource, plus the change feed.
 
-Routes are generated from `resources.RESOURCES`, so the OpenAPI document declares each
-resource's own models. Handlers are plain `def`s: FastAPI runs them in its thread pool and
-the store serialises writes.
+Routes are generated from the store's resource specs (`resources.RESOURCES` with the
+instance's custom fields), so the OpenAPI document declares each resource's own models.
+Handlers are plain `def`s: FastAPI runs them in its thread pool and the store serialises
+writes.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
-from typing import Any, get_args
+from typing import Any, Union, get_args
 
 from fastapi import APIRouter, Depends, Header, Query, Response
+from pydantic import BaseModel, Field, create_model
 
 from emulators.custompms.batch import apply_batch
 from emulators.custompms.config import (
@@ -24,12 +26,13 @@ from emulators.custompms.config import (
 from emulators.custompms.envelopes import (
     BatchRequest,
     BatchResponse,
+    Change,
     ChangesPage,
     ErrorResponse,
     Page,
 )
 from emulators.custompms.errors import ApiError
-from emulators.custompms.resources import RESOURCES, ResourceSpec
+from emulators.custompms.resources import ResourceSpec
 from emulators.custompms.store import Store
 from emulators.custompms.values import normalize_datetime
 
@@ -269,10 +272,26 @@ def resource_router(
     return router
 
 
+def _changes_page_model(specs: list[ResourceSpec]) -> type[BaseModel]:
+    """ChangesPage whose `record` is one of this instance's record models."""
+    records = tuple(spec.record_model for spec in specs)
+    record: dict[str, Any] = {
+        "record": (
+            Union[records],  # noqa: UP007 - a union built from a runtime tuple
+            Field(description="State after the change; for a delete, the last state before it."),
+        )
+    }
+    change = create_model("Change", __base__=Change, **record)
+    changes: dict[str, Any] = {"changes": (list[change], ...)}
+    page: type[BaseModel] = create_model("ChangesPage", __base__=ChangesPage, **changes)
+    return page
+
+
 def api_router(store: Store, authenticate: Callable[..., str]) -> APIRouter:
     """Everything under /api/v1 (include it without a prefix)."""
     router = APIRouter()
-    for spec in RESOURCES.values():
+    specs = list(store.specs.values())
+    for spec in specs:
         router.include_router(resource_router(spec, store, authenticate))
 
     def changes(
@@ -289,7 +308,7 @@ def api_router(store: Store, authenticate: Callable[..., str]) -> APIRouter:
         f"{API_PREFIX}/changes",
         changes,
         methods=["GET"],
-        response_model=ChangesPage,
+        response_model=_changes_page_model(specs),
         responses=COMMON_ERRORS,
         tags=["changes"],
         summary="The change feed, in commit order",

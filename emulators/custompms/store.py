@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from emulators.custompms.custom_fields import CustomFields, with_custom_fields
 from emulators.custompms.db import RECORD_COLUMNS, connect, dumps, row_to_record, transaction
 from emulators.custompms.errors import ApiError
 from emulators.custompms.listing import ListQuery, build_sql, name_key, page_rows
-from emulators.custompms.resources import ResourceSpec, apply_patch, children_of, spec_for
+from emulators.custompms.resources import RESOURCES, ResourceSpec, apply_patch, children_of
 from emulators.custompms.values import Clock
 
 
@@ -42,7 +43,12 @@ class Page:
 class Store:
     """All state of one emulator instance (thread-safe)."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, custom_fields: CustomFields | None = None) -> None:
+        custom = custom_fields or CustomFields()
+        #: The resources of this instance, their models extended by the declared custom fields.
+        self.specs: dict[str, ResourceSpec] = {
+            name: with_custom_fields(spec, custom.of(name)) for name, spec in RESOURCES.items()
+        }
         self._conn = connect(path)
         self._lock = threading.RLock()
         self.clock = Clock()
@@ -58,6 +64,12 @@ class Store:
     def lock(self) -> threading.RLock:
         """Held across a batch so its items commit back to back (re-entrant)."""
         return self._lock
+
+    def spec_for(self, resource: str) -> ResourceSpec:
+        try:
+            return self.specs[resource]
+        except KeyError:
+            raise ApiError(404, "not_found", f"no resource named {resource!r}") from None
 
     # -- tokens ---------------------------------------------------------------------------
 
@@ -81,9 +93,9 @@ class Store:
             return self._conn.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None
 
     def get(self, resource: str, record_id: str) -> dict[str, Any]:
-        spec = spec_for(resource)
+        spec = self.spec_for(resource)
         with self._lock:
-            return row_to_record(self._live_row(spec, record_id))
+            return spec.shown(row_to_record(self._live_row(spec, record_id)))
 
     def list_page(
         self,
@@ -96,13 +108,13 @@ class Store:
         filters: Mapping[str, str] | None = None,
     ) -> Page:
         """One page, by id (creation order), or by (updated_at, id) when `updated_since` is set."""
-        spec = spec_for(resource)
+        spec = self.spec_for(resource)
         query = ListQuery(spec, limit, cursor, updated_since, include_deleted, filters)
         sql, params = build_sql(query)
         with self._lock:
             rows = self._conn.execute(sql, params).fetchall()
         rows_of_page, next_cursor = page_rows(query, rows)
-        return Page([row_to_record(row) for row in rows_of_page], next_cursor)
+        return Page([spec.shown(row_to_record(row)) for row in rows_of_page], next_cursor)
 
     def changes(self, after: int, limit: int) -> tuple[list[dict[str, Any]], int]:
         """Changes with seq > after, oldest first, and the `after` to pass next time."""
@@ -119,7 +131,7 @@ class Store:
                 "version": row["version"],
                 "at": row["at"],
                 "actor": row["actor"],
-                "record": json.loads(row["record"]),
+                "record": self.spec_for(row["resource"]).shown(json.loads(row["record"])),
             }
             for row in rows
         ]
@@ -137,7 +149,7 @@ class Store:
         key_field: str = "Idempotency-Key",
     ) -> CreateResult:
         """Create a record, or replay the first result of an earlier call with the same key."""
-        spec = spec_for(resource)
+        spec = self.spec_for(resource)
         fields = spec.validate_create(data)
         fingerprint = hashlib.sha256(
             json.dumps([spec.name, fields], sort_keys=True).encode()
@@ -150,15 +162,23 @@ class Store:
                     (actor, idempotency_key),
                 ).fetchone()
                 if earlier is not None:
+                    first = json.loads(earlier["body"])
                     if earlier["fingerprint"] != fingerprint:
                         raise ApiError(
                             422,
                             "idempotency_key_reused",
-                            "this idempotency key was already used for a different request; "
-                            "use a new key for a new record",
+                            "this idempotency key was already used for a different request "
+                            f"(which created {first['id']}); use a new key for a new record",
                             key_field,
+                            extra={
+                                "original": {
+                                    "status": earlier["status"],
+                                    "id": first["id"],
+                                    "version": first["version"],
+                                }
+                            },
                         )
-                    return CreateResult(earlier["status"], json.loads(earlier["body"]), True)
+                    return CreateResult(earlier["status"], spec.shown(first), True)
             self._check_references(conn, spec, fields, fields.keys())
             number = self._next_number(conn, spec.name)
             record_id, now = spec.new_id(number), self.clock.now()
@@ -196,7 +216,7 @@ class Store:
         if_match_field: str = "If-Match",
     ) -> dict[str, Any]:
         """Apply a partial update; a patch that changes nothing bumps nothing and logs nothing."""
-        spec = spec_for(resource)
+        spec = self.spec_for(resource)
         changes = spec.validate_patch(patch)
         with self._lock, transaction(self._conn) as conn:
             row = self._live_row(spec, record_id)
@@ -204,7 +224,7 @@ class Store:
             current = json.loads(row["data"])
             merged = apply_patch(current, changes)
             if merged == current:
-                return row_to_record(row)
+                return spec.shown(row_to_record(row))
             self._check_references(conn, spec, merged, changes.keys())
             version, now = row["version"] + 1, self.clock.now()
             conn.execute(
@@ -213,6 +233,7 @@ class Store:
                 (version, now, *self._indexed(spec, merged), dumps(merged), record_id),
             )
             record = {**row_to_record(row), "version": version, "updated_at": now, **merged}
+            record = spec.shown(record)
             self._add_change(conn, spec.name, record_id, "update", version, now, actor, record)
             return record
 
@@ -227,7 +248,7 @@ class Store:
         if_match_field: str = "If-Match",
     ) -> None:
         """Delete (tombstone) a record; dependents block it (409) unless `cascade`."""
-        spec = spec_for(resource)
+        spec = self.spec_for(resource)
         with self._lock, transaction(self._conn) as conn:
             row = self._live_row(spec, record_id)
             self._check_version(spec, row, if_match, if_match_field)
@@ -258,6 +279,7 @@ class Store:
                 f"{spec.singular} {row['id']} is at version {row['version']}, not {if_match}; "
                 "read it again and retry with the current version",
                 field,
+                extra={"current_version": row["version"]},
             )
 
     def _check_references(
@@ -274,7 +296,7 @@ class Store:
             raise ApiError(
                 422,
                 "unknown_reference",
-                f"{ref.field}: no live {spec_for(ref.target).singular} {fields[ref.field]}",
+                f"{ref.field}: no live {self.spec_for(ref.target).singular} {fields[ref.field]}",
                 ref.field,
             )
 
