@@ -18,6 +18,7 @@ BrokerEngine = Literal["noida-db", "tansu"]
 CustompmsMode = Literal["auto", "feed", "poll"]
 #: The Salesforce objects the capture can read (each has an entity schema).
 SALESFORCE_OBJECTS: tuple[str, ...] = ("Division", "Organization", "Task")
+SalesforceAuth = Literal["jwt", "client_credentials", "password"]
 
 #: The name the sync writes under. Salesforce records it from `Sforce-Call-Options: client=`,
 #: Custompms as the change feed's `actor`; CDC tags such changes as the sync's own (echoes).
@@ -183,6 +184,24 @@ class Settings(BaseSettings):
     salesforce_client_secret: SecretStr = SecretStr("sfpms-local-secret")
     salesforce_username: str | None = "admin@sfpms.local"
     salesforce_password: SecretStr | None = SecretStr("sfpms")
+    salesforce_auth: SalesforceAuth | None = Field(
+        None,
+        description="OAuth flow: jwt (JWT bearer, signed with salesforce_jwt_key[_file]), "
+        "client_credentials, or password (being retired by Salesforce). Unset = password "
+        "when a username and password are set, else client_credentials.",
+    )
+    salesforce_jwt_key_file: Path | None = Field(
+        None, description="PEM private key (RSA) that signs JWT bearer assertions."
+    )
+    salesforce_jwt_key: SecretStr | None = Field(
+        None, description="The PEM private key itself, instead of salesforce_jwt_key_file."
+    )
+    salesforce_jwt_audience: str | None = Field(
+        None,
+        description="The assertion's aud: https://login.salesforce.com (production), "
+        "https://test.salesforce.com (sandbox) or a community URL. Unset = derived from "
+        "salesforce_url (the emulator's own URL when that is unset).",
+    )
     salesforce_api_version: str = "60.0"
     salesforce_conditional_updates: bool = Field(
         True,

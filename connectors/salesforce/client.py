@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import httpx
 
+from connectors.salesforce.bulk2 import DEFAULT_MAX_RECORDS, Bulk2Queries, PollPolicy
 from connectors.salesforce.errors import SalesforceApiError, record_label
 from connectors.salesforce.formats import format_datetime, parse_datetime
 from connectors.salesforce.retry import RetryPolicy
@@ -29,6 +30,7 @@ from connectors.salesforce.types import (
     Identity,
     RecordResult,
     UpdatedRecords,
+    UpsertResult,
 )
 from foundation.settings import Settings
 
@@ -66,6 +68,8 @@ class SalesforceClient:
             retry=retry,
             timeout=timeout,
         )
+        self._field_types: dict[str, dict[str, str]] = {}
+        self.bulk2 = Bulk2Queries(self._session, self._data)  # query jobs, step by step
 
     async def __aenter__(self) -> SalesforceClient:
         return self
@@ -83,7 +87,8 @@ class SalesforceClient:
 
     @property
     def api_usage(self) -> ApiUsage | None:
-        """(used, limit) from the last response's Sforce-Limit-Info header."""
+        """(used, limit) of the daily API allocation, from the latest response's
+        `Sforce-Limit-Info: api-usage=N/M` header (every API response carries it)."""
         return self._session.api_usage
 
     @property
@@ -136,6 +141,31 @@ class SalesforceClient:
         path = f"{self._data}/query"
         response = await self._session.request("GET", path, action="query", params={"q": soql})
         return int(response.json()["totalSize"])
+
+    async def field_types(self, sobject: str) -> dict[str, str]:
+        """Field name -> describe type of `sobject` (described once per client)."""
+        if sobject not in self._field_types:
+            described = await self.describe(sobject)
+            self._field_types[sobject] = {f["name"]: f["type"] for f in described["fields"]}
+        return self._field_types[sobject]
+
+    def bulk_query(
+        self,
+        soql: str,
+        *,
+        include_deleted: bool = False,
+        max_records: int = DEFAULT_MAX_RECORDS,
+        poll: PollPolicy | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every record of `soql` through a Bulk API 2.0 query job, typed by describe (one
+        call per `max_records` records; no GROUP BY, OFFSET, TYPEOF, aggregates, subqueries)."""
+        return self.bulk2.records(
+            soql,
+            include_deleted=include_deleted,
+            max_records=max_records,
+            poll=poll,
+            field_types=self.field_types,
+        )
 
     async def _paged(self, resource: str, soql: str) -> AsyncIterator[dict[str, Any]]:
         response = await self._session.request(
@@ -276,6 +306,30 @@ class SalesforceClient:
                 json={"allOrNone": all_or_none, "records": list(chunk)},
             )
             results.extend(RecordResult.from_json(item) for item in response.json())
+        return results
+
+    async def collections_upsert(
+        self,
+        sobject: str,
+        ext_field: str,
+        records: Sequence[Mapping[str, Any]],
+        all_or_none: bool = False,
+    ) -> list[UpsertResult]:
+        """Create or update records matched on `ext_field` (each record carries its value),
+        200 per call; per-record results (`created` says which) in order."""
+        prepared = [
+            {"attributes": {"type": sobject}, **{k: v for k, v in r.items() if k != "attributes"}}
+            for r in records
+        ]
+        results: list[UpsertResult] = []
+        for chunk in _chunks(prepared, COLLECTION_LIMIT):
+            response = await self._session.request(
+                "PATCH",
+                f"{self._data}/composite/sobjects/{sobject}/{ext_field}",
+                action=f"collections upsert {sobject}",
+                json={"allOrNone": all_or_none, "records": list(chunk)},
+            )
+            results.extend(UpsertResult.from_json(item) for item in response.json())
         return results
 
     async def collections_retrieve(

@@ -106,3 +106,31 @@ def soql_literal(value: Any) -> str:
             raise ValueError("an IN list needs at least one value")
         return "(" + ", ".join(items) + ")"
     raise TypeError(f"no SOQL literal for {type(value).__name__}")
+
+
+#: Bulk API 2.0 CSV delimiters by the job's `columnDelimiter`, and line endings.
+CSV_DELIMITERS = {"BACKQUOTE": "`", "CARET": "^", "COMMA": ",", "PIPE": "|", "SEMICOLON": ";"}
+CSV_DELIMITERS["TAB"] = "\t"
+CSV_LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
+_NUMBER_TYPES = frozenset({"double", "currency", "percent"})
+
+
+def csv_value(field_type: str | None, text: str) -> Any:
+    """A Bulk API CSV value as a Python value for a field of describe type `field_type`.
+
+    An empty value is None (Salesforce stores empty text as null); `true`/`false` are
+    booleans; numbers, dates and datetimes are parsed; unknown types stay text.
+    """
+    if text == "":
+        return None
+    if field_type == "boolean":
+        return text.lower() == "true"
+    if field_type == "int":
+        return int(text)
+    if field_type in _NUMBER_TYPES:
+        return float(text)
+    if field_type == "date":
+        return parse_date(text)
+    if field_type == "datetime":
+        return parse_datetime(text)
+    return text

@@ -1,8 +1,10 @@
 """The authenticated HTTP session under the Salesforce client: login, retries, limits.
 
-- Logs in with the password grant when a username and password are configured, else with
-  client_credentials; caches the token; on 401 INVALID_SESSION_ID logs in again once and
-  repeats the request.
+- Logs in with the flow `salesforce_auth` names: the JWT bearer grant (an RS256 assertion
+  signed with the configured private key, valid under Salesforce's 3 minutes),
+  client_credentials, or the password grant; unset, password when a username and
+  password are configured, else client_credentials. Caches the token; on 401
+  INVALID_SESSION_ID logs in again once and repeats the request.
 - Retries 429, 5xx, timeouts and dropped connections with backoff (see `RetryPolicy`).
 - Sends `Sforce-Call-Options: client=<name>` on every request, so Salesforce records the
   sync's writes under its name.
@@ -18,8 +20,10 @@ import re
 import ssl
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+import jwt
 
 from connectors.salesforce.errors import (
     SalesforceRetriableError,
@@ -38,6 +42,68 @@ log = logging.getLogger("connectors.salesforce")
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 USAGE_WARNING = 0.8
 _WARN_EVERY_S = 300.0
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+#: Seconds a JWT bearer assertion is valid; Salesforce wants `exp` within 3 minutes.
+ASSERTION_LIFETIME_S = 170
+
+
+def auth_flow(settings: Settings) -> str:
+    """The OAuth flow to log in with (see `Settings.salesforce_auth`)."""
+    if settings.salesforce_auth is not None:
+        return settings.salesforce_auth
+    has_password = settings.salesforce_username and settings.salesforce_password is not None
+    return "password" if has_password else "client_credentials"
+
+
+def jwt_audience(settings: Settings) -> str:
+    """`aud` of the assertion: configured, or Salesforce's login URL for the org's host."""
+    if settings.salesforce_jwt_audience:
+        return settings.salesforce_jwt_audience
+    base = settings.salesforce_base_url().rstrip("/")
+    host = (urlsplit(base).hostname or "").lower()
+    if host == "test.salesforce.com" or host.endswith(".sandbox.my.salesforce.com"):
+        return "https://test.salesforce.com"
+    if host.endswith((".salesforce.com", ".force.com")):
+        return "https://login.salesforce.com"
+    return base  # the emulator accepts its own URL as the audience
+
+
+def _jwt_key(settings: Settings) -> str:
+    if settings.salesforce_jwt_key is not None:
+        return settings.salesforce_jwt_key.get_secret_value()
+    path = settings.salesforce_jwt_key_file
+    if path is None:
+        raise ConfigError(
+            "SFPMS_SALESFORCE_AUTH=jwt needs the private key: set SFPMS_SALESFORCE_JWT_KEY_FILE "
+            "(a PEM file) or SFPMS_SALESFORCE_JWT_KEY"
+        )
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read SFPMS_SALESFORCE_JWT_KEY_FILE {path}: {type(exc).__name__}"
+        ) from None
+
+
+def jwt_assertion(settings: Settings, now: float) -> str:
+    """A signed JWT bearer assertion for the integration user (RS256)."""
+    username = settings.salesforce_username
+    if not username:
+        raise ConfigError("SFPMS_SALESFORCE_AUTH=jwt needs SFPMS_SALESFORCE_USERNAME (sub)")
+    claims = {
+        "iss": settings.salesforce_client_id,
+        "sub": username,
+        "aud": jwt_audience(settings),
+        "exp": int(now) + ASSERTION_LIFETIME_S,
+    }
+    try:
+        return jwt.encode(claims, _jwt_key(settings), algorithm="RS256")
+    except (ValueError, TypeError, jwt.PyJWTError):
+        # Never echo the key: say which setting holds something unusable.
+        raise ConfigError(
+            "the Salesforce JWT key (SFPMS_SALESFORCE_JWT_KEY_FILE / _JWT_KEY) is not a PEM "
+            "RSA private key"
+        ) from None
 
 
 def _json(response: httpx.Response) -> Any:
@@ -134,13 +200,22 @@ class SalesforceSession:
         settings = self.settings
         username = settings.salesforce_username
         password = settings.salesforce_password
-        grant = "password" if username and password is not None else "client_credentials"
-        form = {
-            "grant_type": grant,
-            "client_id": settings.salesforce_client_id,
-            "client_secret": settings.salesforce_client_secret.get_secret_value(),
-        }
-        if grant == "password" and username and password is not None:
+        grant = auth_flow(settings)
+        form: dict[str, str]
+        if grant == "jwt":
+            form = {"grant_type": JWT_GRANT, "assertion": jwt_assertion(settings, time.time())}
+        else:
+            form = {
+                "grant_type": grant,
+                "client_id": settings.salesforce_client_id,
+                "client_secret": settings.salesforce_client_secret.get_secret_value(),
+            }
+        if grant == "password":
+            if not username or password is None:
+                raise ConfigError(
+                    "SFPMS_SALESFORCE_AUTH=password needs SFPMS_SALESFORCE_USERNAME and "
+                    "SFPMS_SALESFORCE_PASSWORD"
+                )
             form["username"] = username
             form["password"] = password.get_secret_value()
         url = settings.salesforce_base_url().rstrip("/") + "/services/oauth2/token"
@@ -177,6 +252,7 @@ class SalesforceSession:
         params: dict[str, str] | None = None,
         json: Any = None,
         accept: tuple[int, ...] = (200, 201, 204),
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """Send an API request; responses with a status in `accept` are returned, others
         raise after retries (RetriableError) or at once (FatalError)."""
@@ -186,7 +262,14 @@ class SalesforceSession:
             token = self._token
             url = path if path.startswith("http") else f"{self.instance_url}{path}"
             response = await self._send(
-                method, url, action=action, record=record, params=params, json=json, token=token
+                method,
+                url,
+                action=action,
+                record=record,
+                params=params,
+                json=json,
+                token=token,
+                extra_headers=headers,
             )
             expired = response.status_code == 401 and (
                 first_code(_json(response)) == "INVALID_SESSION_ID"
@@ -223,11 +306,13 @@ class SalesforceSession:
         record: str | None = None,
         token: str | None = None,
         authorized: bool = True,
+        extra_headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
         """One logical request with transport-level and 429/5xx retries."""
         client = self._client()
         headers = {"Authorization": f"Bearer {token}"} if authorized and token else {}
+        headers.update(extra_headers or {})
         attempt = 0
         while True:
             attempt += 1
