@@ -59,10 +59,17 @@ class RunningEmulator:
 
 @contextmanager
 def running_emulator(
-    db_path: Path | None = None, *, seed: bool = False
+    db_path: Path | None = None, *, seed: bool = False, custom_fields: Any = None
 ) -> Iterator[RunningEmulator]:
-    """Serve a fresh emulator app (in memory unless `db_path`) until the block ends."""
-    app = create_app(CustompmsEmulatorConfig(db_path=db_path, seed=seed))
+    """Serve a fresh emulator app (in memory unless `db_path`) until the block ends.
+
+    `custom_fields`: parsed custom-fields configuration (a list of field declarations)."""
+    from emulators.custompms.custom_fields import parse_custom_fields
+
+    config = CustompmsEmulatorConfig(
+        db_path=db_path, seed=seed, custom_fields=parse_custom_fields(custom_fields)
+    )
+    app = create_app(config)
     server = ThreadedServer(app)
     server.start()
     try:
