@@ -62,8 +62,15 @@ def test_records_carry_every_declared_custom_field(api: httpx.Client) -> None:
     project = _project(api)
     created = api.post(
         "/tasks",
-        json={"project_id": project, "title": "t", "custom_fields": {"region": "emea",
-              "effort": 2, "signed_at": "2026-12-01T10:00:00+01:00"}},
+        json={
+            "project_id": project,
+            "title": "t",
+            "custom_fields": {
+                "region": "emea",
+                "effort": 2,
+                "signed_at": "2026-12-01T10:00:00+01:00",
+            },
+        },
     )
     assert created.status_code == 201
     assert created.json()["custom_fields"] == {
@@ -99,14 +106,22 @@ def test_invalid_custom_fields_are_422_naming_the_field(
 
 
 def test_a_too_long_custom_string_is_refused(api: httpx.Client) -> None:
-    response = api.post("/customers", json={"name": "Acme", "custom_fields": {"segment": "toolong"}})
+    response = api.post(
+        "/customers", json={"name": "Acme", "custom_fields": {"segment": "toolong"}}
+    )
     assert response.status_code == 422 and _error(response)["code"] == "too_long"
 
 
 def test_patch_merges_custom_fields_field_by_field(api: httpx.Client) -> None:
     project = _project(api)
-    task = api.post("/tasks", json={"project_id": project, "title": "t",
-                                    "custom_fields": {"region": "emea", "effort": 3}}).json()
+    task = api.post(
+        "/tasks",
+        json={
+            "project_id": project,
+            "title": "t",
+            "custom_fields": {"region": "emea", "effort": 3},
+        },
+    ).json()
     patched = api.patch(f"/tasks/{task['id']}", json={"custom_fields": {"effort": 5}}).json()
     assert patched["custom_fields"]["region"] == "emea" and patched["custom_fields"]["effort"] == 5
     cleared = api.patch(f"/tasks/{task['id']}", json={"custom_fields": {"region": None}}).json()
@@ -121,12 +136,25 @@ def test_patch_merges_custom_fields_field_by_field(api: httpx.Client) -> None:
 
 def test_batch_writes_validate_custom_fields_too(api: httpx.Client) -> None:
     project = _project(api)
-    results = api.post("/tasks/batch", json={"operations": [
-        {"op": "create", "data": {"project_id": project, "title": "a",
-                                  "custom_fields": {"billable": True}}},
-        {"op": "create", "data": {"project_id": project, "title": "b",
-                                  "custom_fields": {"bogus": True}}},
-    ]}).json()["results"]
+    results = api.post(
+        "/tasks/batch",
+        json={
+            "operations": [
+                {
+                    "op": "create",
+                    "data": {
+                        "project_id": project,
+                        "title": "a",
+                        "custom_fields": {"billable": True},
+                    },
+                },
+                {
+                    "op": "create",
+                    "data": {"project_id": project, "title": "b", "custom_fields": {"bogus": True}},
+                },
+            ]
+        },
+    ).json()["results"]
     assert results[0]["status"] == 201 and results[0]["record"]["custom_fields"]["billable"] is True
     assert results[1]["status"] == 422 and results[1]["error"]["field"] == "custom_fields.bogus"
 
@@ -143,12 +171,17 @@ def test_every_write_path_honours_if_match_and_names_the_current_version(
         assert response.status_code == 412
         assert _error(response)["code"] == "version_mismatch"
         assert _error(response)["current_version"] == 1
-    batch = api.post("/tasks/batch", json={"operations": [
-        {"op": "update", "id": task["id"], "data": {"title": "x"}, "if_match": 7},
-        {"op": "delete", "id": task["id"], "if_match": 7},
-        {"op": "update", "id": task["id"], "data": {"title": "y"}, "if_match": 1},
-        {"op": "delete", "id": task["id"], "if_match": 1},
-    ]}).json()["results"]
+    batch = api.post(
+        "/tasks/batch",
+        json={
+            "operations": [
+                {"op": "update", "id": task["id"], "data": {"title": "x"}, "if_match": 7},
+                {"op": "delete", "id": task["id"], "if_match": 7},
+                {"op": "update", "id": task["id"], "data": {"title": "y"}, "if_match": 1},
+                {"op": "delete", "id": task["id"], "if_match": 1},
+            ]
+        },
+    ).json()["results"]
     assert [r["status"] for r in batch] == [412, 412, 200, 412]
     assert [r["error"]["current_version"] for r in batch if r["error"]] == [1, 1, 2]
     assert api.get(f"/tasks/{task['id']}").json()["title"] == "y"
@@ -164,7 +197,12 @@ def test_a_reused_idempotency_key_names_the_record_the_first_request_created(
     assert error["code"] == "idempotency_key_reused"
     assert error["original"] == {"status": 201, "id": first.json()["id"], "version": 1}
     assert first.json()["id"] in error["message"]
-    batch = api.post("/customers/batch", json={"operations": [
-        {"op": "create", "data": {"name": "Third"}, "idempotency_key": "k-1"},
-    ]}).json()["results"]
+    batch = api.post(
+        "/customers/batch",
+        json={
+            "operations": [
+                {"op": "create", "data": {"name": "Third"}, "idempotency_key": "k-1"},
+            ]
+        },
+    ).json()["results"]
     assert batch[0]["error"]["original"]["id"] == first.json()["id"]

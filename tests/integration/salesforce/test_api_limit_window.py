@@ -22,7 +22,9 @@ def test_every_rest_response_carries_the_usage_and_limits_agrees(start_sf: Start
         ok = sf.api("GET", "/sobjects", token)
         missing = sf.api("GET", "/sobjects/Task/00T000000000000AAA", token)
         assert ok.headers["Sforce-Limit-Info"] == "api-usage=1/50"
-        assert missing.status_code == 404 and missing.headers["Sforce-Limit-Info"] == "api-usage=2/50"
+        assert (
+            missing.status_code == 404 and missing.headers["Sforce-Limit-Info"] == "api-usage=2/50"
+        )
         limits = sf.api("GET", "/limits", token).json()
         assert limits["DailyApiRequests"] == {"Max": 50, "Remaining": 47}
 

@@ -53,8 +53,12 @@ def test_a_query_job_moves_through_its_states_and_serves_csv_pages_by_locator(
     subjects = [f'Call {n:02d}, "urgent"' for n in range(25)]
     sf.bulk("Task", [{"Subject": s, "Description": None} for s in subjects])
     token = sf.token()
-    created = _create(sf, token, "SELECT Id, Subject, Description, IsClosed, CreatedDate, "
-                      "Owner.Name FROM Task ORDER BY Subject")
+    created = _create(
+        sf,
+        token,
+        "SELECT Id, Subject, Description, IsClosed, CreatedDate, "
+        "Owner.Name FROM Task ORDER BY Subject",
+    )
     assert created.status_code == 200
     job = created.json()
     assert job["id"].startswith("750") and job["state"] == "UploadComplete"
@@ -80,23 +84,38 @@ def test_a_query_job_moves_through_its_states_and_serves_csv_pages_by_locator(
             break
     assert [p.headers["Sforce-NumberOfRecords"] for p in pages] == ["10", "10", "5"]
     first = pages[0].text
-    assert first.splitlines()[0] == '"Id","Subject","Description","IsClosed","CreatedDate","Owner.Name"'
+    assert (
+        first.splitlines()[0]
+        == '"Id","Subject","Description","IsClosed","CreatedDate","Owner.Name"'
+    )
     assert '"Call 00, ""urgent"""' in first  # quotes doubled, every value quoted
     rows = [row for p in pages for row in _rows(p.text)[1:]]
     assert [r[1] for r in rows] == sorted(subjects)
     assert {r[2] for r in rows} == {""} and {r[3] for r in rows} == {"false"}
     assert rows[0][4].endswith("Z") and len(rows[0][4]) == len("2026-11-25T23:08:24.000Z")
     assert {r[5] for r in rows} == {"SFPMS Integration"}
-    again = sf.api("GET", f"{JOBS}/{job['id']}/results", token, params={"maxRecords": 10,
-                   "locator": pages[1].request.url.split("locator=")[1].split("&")[0]})
+    again = sf.api(
+        "GET",
+        f"{JOBS}/{job['id']}/results",
+        token,
+        params={
+            "maxRecords": 10,
+            "locator": pages[0].headers["Sforce-Locator"],
+        },
+    )
     assert again.text == pages[1].text  # a locator can be read again
 
 
 def test_column_delimiter_and_line_ending_are_the_jobs(bulk_sf: RunningSalesforce) -> None:
     bulk_sf.bulk("Task", [{"Subject": "a|b"}, {"Subject": "c"}])
     token = bulk_sf.token()
-    job = _create(bulk_sf, token, "SELECT Subject FROM Task ORDER BY Subject",
-                  columnDelimiter="PIPE", lineEnding="CRLF").json()
+    job = _create(
+        bulk_sf,
+        token,
+        "SELECT Subject FROM Task ORDER BY Subject",
+        columnDelimiter="PIPE",
+        lineEnding="CRLF",
+    ).json()
     _wait_complete(bulk_sf, token, job["id"])
     text = bulk_sf.api("GET", f"{JOBS}/{job['id']}/results", token).text
     assert text == '"Subject"\r\n"a|b"\r\n"c"\r\n'
@@ -200,8 +219,9 @@ def test_simple_salesforce_bulk2_query_and_download_work_unchanged(
         client.bulk2.Task.query_all("SELECT Id FROM Task WHERE IsDeleted = true", wait=0.1)
     )
     assert [r["Id"] for r in csv.DictReader(io.StringIO(with_deleted[0]))] == [ids[0]]
-    files = client.bulk2.Task.download("SELECT Id FROM Task", str(tmp_path), max_records=100,
-                                       wait=0.1)
+    files = client.bulk2.Task.download(
+        "SELECT Id FROM Task", str(tmp_path), max_records=100, wait=0.1
+    )
     assert [f["number_of_records"] for f in files] == [100, 19]
     assert all(Path(f["file"]).read_text().startswith('"Id"') for f in files)
 
@@ -209,7 +229,9 @@ def test_simple_salesforce_bulk2_query_and_download_work_unchanged(
 async def test_the_client_streams_typed_records_and_deletes_the_job(
     bulk_sf: RunningSalesforce,
 ) -> None:
-    bulk_sf.bulk("Task", [{"Subject": f"s{n:03d}", "ActivityDate": "2026-12-01"} for n in range(45)])
+    bulk_sf.bulk(
+        "Task", [{"Subject": f"s{n:03d}", "ActivityDate": "2026-12-01"} for n in range(45)]
+    )
     settings = bulk_sf.settings()
     async with SalesforceClient(settings) as salesforce:
         records = [

@@ -135,8 +135,11 @@ def test_row_lock_faults_fail_single_records_with_unable_to_lock_row(
 
 def test_a_dropped_response_after_apply_still_committed_the_write(sf: RunningSalesforce) -> None:
     token = sf.token()
-    sf.admin("POST", "/faults", json={"drop_after_apply_rate": 1.0, "path_prefixes": [
-        "/services/data/v60.0/composite"]})
+    sf.admin(
+        "POST",
+        "/faults",
+        json={"drop_after_apply_rate": 1.0, "path_prefixes": ["/services/data/v60.0/composite"]},
+    )
     with pytest.raises(requests.exceptions.ChunkedEncodingError):  # status line, then nothing
         _upsert(sf, token, [_task("d1", Subject="applied")])
     assert sf.admin("GET", "/faults")["injected"]["drop_after_apply"] == 1
@@ -145,8 +148,14 @@ def test_a_dropped_response_after_apply_still_committed_the_write(sf: RunningSal
 
 
 async def test_the_client_reports_an_ambiguous_create_after_a_drop(sf: RunningSalesforce) -> None:
-    sf.admin("POST", "/faults", json={"drop_after_apply_rate": 1.0, "path_prefixes": [
-        "/services/data/v60.0/sobjects/Task"]})
+    sf.admin(
+        "POST",
+        "/faults",
+        json={
+            "drop_after_apply_rate": 1.0,
+            "path_prefixes": ["/services/data/v60.0/sobjects/Task"],
+        },
+    )
     retry = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02)
     async with SalesforceClient(sf.settings(), retry=retry) as salesforce:
         with pytest.raises(SalesforceRetriableError, match="may or may not have been applied"):

@@ -17,8 +17,14 @@ pytestmark = pytest.mark.integration
 
 Starter = Callable[..., AbstractContextManager[RunningSalesforce]]
 FIELDS = [
-    {"object": "Task", "name": "Region__c", "type": "picklist", "label": "Region",
-     "values": ["EMEA", "APAC"], "restricted": True},
+    {
+        "object": "Task",
+        "name": "Region__c",
+        "type": "picklist",
+        "label": "Region",
+        "values": ["EMEA", "APAC"],
+        "restricted": True,
+    },
     {"object": "Task", "name": "Channel__c", "type": "picklist", "values": ["Web", "Phone"]},
     {"object": "Task", "name": "Ticket__c", "type": "text", "length": 12, "external_id": True},
     {"object": "Task", "name": "Budget__c", "type": "number", "precision": 6, "scale": 2},
@@ -44,7 +50,10 @@ def test_describe_shows_the_declared_fields(custom_sf: RunningSalesforce) -> Non
     fields = {f["name"]: f for f in custom_sf.simple().Task.describe()["fields"]}
     region = fields["Region__c"]
     assert (region["type"], region["custom"], region["restrictedPicklist"]) == (
-        "picklist", True, True)
+        "picklist",
+        True,
+        True,
+    )
     assert [p["value"] for p in region["picklistValues"]] == ["EMEA", "APAC"]
     assert fields["Ticket__c"]["length"] == 12 and fields["Ticket__c"]["externalId"] is True
     budget = fields["Budget__c"]
@@ -60,10 +69,19 @@ def test_custom_fields_are_written_read_and_queried_like_any_field(
     custom_sf: RunningSalesforce,
 ) -> None:
     client = custom_sf.simple()
-    first = client.Task.create({"Subject": "a", "Region__c": "EMEA", "Budget__c": 12.345,
-                                "Kickoff__c": "2026-12-01", "Signed_At__c": "2026-12-01T10:00:00Z",
-                                "Channel__c": "Carrier pigeon"})["id"]
-    client.Task.create({"Subject": "b", "Region__c": "APAC", "Budget__c": "99", "Billable__c": False})
+    first = client.Task.create(
+        {
+            "Subject": "a",
+            "Region__c": "EMEA",
+            "Budget__c": 12.345,
+            "Kickoff__c": "2026-12-01",
+            "Signed_At__c": "2026-12-01T10:00:00Z",
+            "Channel__c": "Carrier pigeon",
+        }
+    )["id"]
+    client.Task.create(
+        {"Subject": "b", "Region__c": "APAC", "Budget__c": "99", "Billable__c": False}
+    )
     task = client.Task.get(first)
     assert task["Budget__c"] == 12.35  # rounded half up to the field's scale
     assert task["Billable__c"] is True  # the checkbox default
@@ -107,8 +125,12 @@ def test_a_custom_external_id_serves_upserts(custom_sf: RunningSalesforce) -> No
         "PATCH",
         "/composite/sobjects/Task/Ticket__c",
         token,
-        json={"records": [{"attributes": {"type": "Task"}, "Ticket__c": "T-1", "Subject": "up"},
-                          {"attributes": {"type": "Task"}, "Ticket__c": "T-2", "Region__c": "x"}]},
+        json={
+            "records": [
+                {"attributes": {"type": "Task"}, "Ticket__c": "T-1", "Subject": "up"},
+                {"attributes": {"type": "Task"}, "Ticket__c": "T-2", "Region__c": "x"},
+            ]
+        },
     ).json()
     assert results[0]["created"] is False and results[0]["success"] is True
     assert results[1]["errors"][0]["statusCode"] == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
@@ -118,15 +140,20 @@ def test_an_administrator_adds_a_picklist_value_at_runtime(sf: RunningSalesforce
     client = sf.simple()
     with pytest.raises(SalesforceMalformedRequest):
         client.Task.create({"Subject": "x", "Status": "Escalated"})
-    added = sf.admin("POST", "/picklist-values",
-                     json={"sobject": "Task", "field": "Status", "value": "Escalated"})
+    added = sf.admin(
+        "POST",
+        "/picklist-values",
+        json={"sobject": "Task", "field": "Status", "value": "Escalated"},
+    )
     assert added["values"][-1] == "Escalated"
     statuses = next(f for f in client.Task.describe()["fields"] if f["name"] == "Status")
     assert "Escalated" in [p["value"] for p in statuses["picklistValues"]]
     task_id = client.Task.create({"Subject": "x", "Status": "Escalated"})["id"]
     assert client.Task.get(task_id)["Status"] == "Escalated"
-    refused = sf.http.post(f"{sf.url}/__emulator__/picklist-values",
-                           json={"sobject": "Task", "field": "Subject2", "value": "v"})
+    refused = sf.http.post(
+        f"{sf.url}/__emulator__/picklist-values",
+        json={"sobject": "Task", "field": "Subject2", "value": "v"},
+    )
     assert refused.status_code == 400
 
 
@@ -138,6 +165,7 @@ def test_custom_field_values_survive_a_restart(start_sf: Starter, tmp_path: Path
         )["id"]
     with start_sf(**config) as second:
         rows = second.simple().query(
-            "SELECT Id FROM Task WHERE Kickoff__c = 2026-12-24 AND Signed_At__c > 2026-12-24T07:00:00Z"
+            "SELECT Id FROM Task WHERE Kickoff__c = 2026-12-24 "
+            "AND Signed_At__c > 2026-12-24T07:00:00Z"
         )["records"]
     assert [r["Id"] for r in rows] == [task_id]

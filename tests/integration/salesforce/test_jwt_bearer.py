@@ -117,7 +117,9 @@ class _ToEmulator(HTTPAdapter):
         super().__init__()
         self.target = target
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(  # type: ignore[override]  # passes every keyword through unchanged
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
         parts = urlsplit(str(request.url))
         request.url = f"{self.target}{parts.path}" + (f"?{parts.query}" if parts.query else "")
         return super().send(request, **kwargs)
