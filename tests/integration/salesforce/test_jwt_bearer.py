@@ -17,7 +17,7 @@ from simple_salesforce import Salesforce
 
 from connectors.salesforce import SalesforceClient
 from emulators.salesforce.config import ADMIN_USER, CLIENT_ID
-from sfpms.errors import ConfigError
+from foundation.errors import ConfigError
 from tests.integration.salesforce.support import RunningSalesforce
 from tests.support.rsa_keys import KeyPair, make_key_pair
 

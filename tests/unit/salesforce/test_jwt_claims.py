@@ -22,8 +22,8 @@ from emulators.salesforce.jwt_bearer import (
     load_certificate,
     verify_assertion,
 )
-from sfpms.errors import ConfigError
-from sfpms.settings import Settings
+from foundation.errors import ConfigError
+from foundation.settings import Settings
 from tests.support.rsa_keys import KeyPair, make_key_pair
 
 NOW = 1_800_000_000.0
