@@ -78,7 +78,7 @@ class CustomFieldSpec(BaseModel):
         if self.type == "enum":
             return Literal[tuple(self.values)]
         if self.type == "number":
-            return float
+            return Annotated[float, Field(allow_inf_nan=False)]  # JSON has no NaN/Infinity
         if self.type == "boolean":
             return bool
         if self.type == "date":

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from emulators.custompms import CustompmsEmulatorConfig, create_app
+from emulators.custompms.custom_fields import parse_custom_fields
 from tests.integration.custompms.support import SYNC_TOKEN, running_emulator
 
 pytestmark = pytest.mark.integration
@@ -26,11 +27,21 @@ AUTH = {"Authorization": f"Bearer {SYNC_TOKEN}"}
 EXAMPLES = 10
 #: Seeded records that generated references are pointed at (existence is not in a schema).
 LIVE_REFERENCES = {"project_id": "prj_000001", "customer_id": "cus_000001"}
+#: Custom fields of every type, so the typed `custom_fields` objects are exercised too.
+CUSTOM_FIELDS = [
+    {"resource": "tasks", "name": "region", "type": "enum", "values": ["emea", "apac"]},
+    {"resource": "tasks", "name": "effort", "type": "number"},
+    {"resource": "tasks", "name": "billable", "type": "boolean"},
+    {"resource": "projects", "name": "kickoff", "type": "date"},
+    {"resource": "projects", "name": "signed_at", "type": "datetime"},
+    {"resource": "customers", "name": "segment", "type": "string", "max_length": 20},
+]
 
 
 def _cases() -> list[tuple[str, str, GenerationMode]]:
     cases = []
-    for path, methods in create_app(CustompmsEmulatorConfig()).openapi()["paths"].items():
+    config = CustompmsEmulatorConfig(custom_fields=parse_custom_fields(CUSTOM_FIELDS))
+    for path, methods in create_app(config).openapi()["paths"].items():
         for method, operation in methods.items():
             cases.append((path, method.upper(), GenerationMode.POSITIVE))
             # Negative data needs something constrained to break: a body or a parameter
@@ -43,7 +54,7 @@ def _cases() -> list[tuple[str, str, GenerationMode]]:
 
 @pytest.fixture(scope="module")
 def served_schema() -> Iterator[Any]:
-    with running_emulator(seed=True) as emulator:
+    with running_emulator(seed=True, custom_fields=CUSTOM_FIELDS) as emulator:
         config = schemathesis.Config.from_dict({"headers": AUTH})
         yield schemathesis.openapi.from_url(f"{emulator.url}/openapi.json", config=config)
 
