@@ -78,7 +78,7 @@ def _choice(body: dict[str, Any], key: str, allowed: Any, default: str) -> str:
     return str(value)
 
 
-def _validated(request: Request, version: str, body: Any) -> tuple[str, str, str, str, str]:
+def _validated(request: Request, body: Any) -> tuple[str, str, str, str, str]:
     """(operation, query, sobject, delimiter, line ending) of a create request."""
     if not isinstance(body, dict):
         raise _refused("The request body must be a JSON object")
@@ -122,12 +122,12 @@ async def create_job(request: Request, version: str) -> dict[str, Any]:
     caller = authenticate(request)
     body = await read_json(request)
     operation, text, sobject, delimiter, line_ending = await run_in_threadpool(
-        _validated, request, api_version, body
+        _validated, request, body
     )
-    state = emulator(request).store
-    emulator(request).bulk_limits.consume()
-    with state.lock:
-        job_id = state.minter.mint(JOB_PREFIX)
+    state = emulator(request)
+    state.bulk_limits.consume()
+    with state.store.lock:
+        job_id = state.store.minter.mint(JOB_PREFIX)
     jobs = jobs_of(request)
     job = QueryJob(
         id=job_id,
@@ -140,7 +140,7 @@ async def create_job(request: Request, version: str) -> dict[str, Any]:
         column_delimiter=delimiter,
         line_ending=line_ending,
         started=jobs.now(),
-        delay_s=emulator(request).config.bulk_job_delay_s,
+        delay_s=state.config.bulk_job_delay_s,
     )
     return jobs.add(job).summary()
 
