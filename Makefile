@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck unit integration smoke-tansu faults-full bench docs clean venv
+.PHONY: help run test lint typecheck unit integration smoke-tansu faults-full bench docs proto clean venv
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,11 @@ bench: $(STAMP)  ## run the benchmarks and print figures
 
 docs: $(STAMP)  ## regenerate docs/dataflow.rst
 	$(BIN)/sfpms docs dataflow
+
+PROTO := connectors/salesforce/pubsub/proto/pubsub_api.proto
+
+proto: $(STAMP)  ## regenerate the Salesforce Pub/Sub API gRPC modules from $(PROTO)
+	$(BIN)/python -m grpc_tools.protoc -I. --python_out=. --pyi_out=. --grpc_python_out=. $(PROTO)
 
 clean:  ## remove the virtualenv and local state
 	rm -rf $(VENV) .sfpms .pytest_cache .mypy_cache .ruff_cache
