@@ -3,6 +3,10 @@
 `GET /__emulator__/stats` returns `{"total": N, "requests": {"GET /path/{param}": n, ...},
 "statuses": {"200": n, ...}}`; `DELETE` resets. Endpoints are named by their route template,
 so `/sobjects/Task/00T...` and `/sobjects/Task/00T...2` count under one name.
+
+Non-HTTP traffic (the Salesforce emulator's Pub/Sub API over gRPC) is counted by name in
+`"counters"` (`{"pubsub.rpc.Subscribe": n, "pubsub.events.delivered": n, ...}`), apart from
+the HTTP figures, so REST call counts stay what a REST client caused.
 """
 
 from __future__ import annotations
@@ -21,6 +25,12 @@ class RequestStats:
         self._lock = threading.Lock()
         self.requests: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
+        self.counters: Counter[str] = Counter()
+
+    def count(self, name: str, n: int = 1) -> None:
+        """Add `n` to the named non-HTTP counter."""
+        with self._lock:
+            self.counters[name] += n
 
     def record(self, endpoint: str, status: int) -> None:
         with self._lock:
@@ -33,12 +43,14 @@ class RequestStats:
                 "total": sum(self.requests.values()),
                 "requests": dict(self.requests),
                 "statuses": dict(self.statuses),
+                "counters": dict(self.counters),
             }
 
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
             self.statuses.clear()
+            self.counters.clear()
 
 
 class StatsMiddleware:

@@ -43,6 +43,8 @@ from emulators.salesforce.cursors import QueryCursors
 from emulators.salesforce.errors import ApiError, fault_body
 from emulators.salesforce.jwt_bearer import load_certificate
 from emulators.salesforce.limits import ApiLimits, bulk_query_jobs_exceeded
+from emulators.salesforce.pubsub import admin as pubsub_admin
+from emulators.salesforce.pubsub.server import build_pubsub
 from emulators.salesforce.seed import ensure_identities, seed_demo
 from emulators.salesforce.store import Store
 
@@ -80,6 +82,9 @@ def build_emulator(config: SalesforceEmulatorConfig) -> Emulator:
     org_id, admin_id, alice_id = ensure_identities(store, accounts, config)
     if config.seed:
         seed_demo(store, alice_id, admin_id, config.seed_tasks)
+    stats = RequestStats()
+    # After the seed: records that exist before Change Data Capture is on publish nothing.
+    pubsub = build_pubsub(config, store, accounts, stats, org_id)
     return Emulator(
         config=config,
         store=store,
@@ -87,7 +92,7 @@ def build_emulator(config: SalesforceEmulatorConfig) -> Emulator:
         limits=ApiLimits(config.api_daily_limit, config.api_limit_window_s),
         cursors=QueryCursors(),
         injector=FaultInjector(),
-        stats=RequestStats(),
+        stats=stats,
         org_id=org_id,
         admin_user_id=admin_id,
         bulk=QueryJobs(api_bulk.query_runner(store)),
@@ -95,6 +100,7 @@ def build_emulator(config: SalesforceEmulatorConfig) -> Emulator:
             config.bulk_daily_jobs, config.api_limit_window_s, refusal=bulk_query_jobs_exceeded
         ),
         jwt_key=load_certificate(config.jwt_certificate) if config.jwt_certificate else None,
+        pubsub=pubsub,
     )
 
 
@@ -138,7 +144,11 @@ def create_app(config: SalesforceEmulatorConfig | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if state.pubsub is not None:
+            state.pubsub.start()
         yield
+        if state.pubsub is not None:
+            state.pubsub.stop()
         with state.store.lock:
             state.store.db.close()
 
@@ -169,6 +179,7 @@ def create_app(config: SalesforceEmulatorConfig | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(admin_router(state.injector, state.stats))
     app.include_router(admin.router)
+    app.include_router(pubsub_admin.router)
 
     # Added innermost first: Stats(Fault(LimitHeader(app))).
     app.add_middleware(LimitHeaderMiddleware, limits=state.limits)

@@ -26,6 +26,10 @@ class SalesforceEmulatorConfig:
     `db_path` None keeps everything in memory. `base_url` overrides the `instance_url`
     handed out by the token endpoint (default: the URL the client called). The other
     options are described in docs/salesforce-emulator.md.
+
+    `pubsub_port` serves the Pub/Sub API (gRPC over TLS with `pubsub_certfile` /
+    `pubsub_keyfile`) beside the REST API: None (default) serves none, 0 any free port.
+    See docs/salesforce-emulator.md, "Pub/Sub API".
     """
 
     db_path: Path | None = None
@@ -48,3 +52,14 @@ class SalesforceEmulatorConfig:
     bulk_page_size: int = 50_000
     #: DailyBulkV2QueryJobs: query jobs allowed per rolling window.
     bulk_daily_jobs: int = 10_000
+    pubsub_port: int | None = None
+    pubsub_certfile: Path | None = None
+    pubsub_keyfile: Path | None = None
+    #: Empty FetchResponse while requested events are owed but none arrive (Salesforce: 270 s).
+    pubsub_keepalive_s: float = 270.0
+    #: Stream closes when nothing is owed and no FetchRequest came for this long (60 s).
+    pubsub_idle_timeout_s: float = 60.0
+    #: How long change events stay replayable (Salesforce: 72 hours).
+    event_retention_s: float = 72 * 3600.0
+    #: Events delivered to API subscribers per rolling 24 hours (Unlimited Edition: 50,000).
+    event_delivery_limit: int = 50_000

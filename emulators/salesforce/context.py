@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from fastapi import Request
@@ -19,6 +19,9 @@ from emulators.salesforce.errors import ApiError, not_found, session_invalid
 from emulators.salesforce.limits import ApiLimits
 from emulators.salesforce.schema import ObjectDef
 from emulators.salesforce.store import Caller, Store
+
+if TYPE_CHECKING:
+    from emulators.salesforce.pubsub.server import PubSub
 
 #: Path prefix of the versioned REST API routes.
 DATA_ROUTE = "/services/data/{version}"
@@ -40,6 +43,8 @@ class Emulator:
     bulk_limits: ApiLimits
     #: The connected app's certificate key for the JWT bearer flow (None: not configured).
     jwt_key: RSAPublicKey | None = None
+    #: The Pub/Sub API's event bus and server; None when `pubsub_port` is None.
+    pubsub: PubSub | None = None
 
 
 def emulator(request: Request) -> Emulator:
@@ -79,7 +84,12 @@ def authenticate(request: Request) -> Caller:
     if session is None:
         raise session_invalid()
     state.limits.consume()
-    return Caller(session.user_id, parse_call_options(request.headers.get("sforce-call-options")))
+    version = str(request.path_params.get("version", ""))
+    return Caller(
+        session.user_id,
+        parse_call_options(request.headers.get("sforce-call-options")),
+        api_version=version[1:] if version.startswith("v") else None,
+    )
 
 
 def sobject_or_404(request: Request, name: str) -> ObjectDef:

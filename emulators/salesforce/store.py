@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,10 +35,14 @@ ROLLED_BACK = ErrorItem(
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who writes: the authenticated user and the `Sforce-Call-Options` client name."""
+    """Who writes: the authenticated user and the `Sforce-Call-Options` client name.
+
+    `api_version` is the REST API version of the writing request (`60.0`), when known.
+    """
 
     user_id: str
     origin: str | None = None
+    api_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,22 @@ class OpResult:
     success: bool
     errors: tuple[ErrorItem, ...] = ()
     status: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedChange:
+    """One record write of a committed transaction, as change listeners see it."""
+
+    sobject: ObjectDef
+    id: str
+    kind: OpKind
+    before: Record | None
+    after: Record
+
+
+#: Called under the store's lock after every committed transaction, in commit order, with
+#: the transaction's writes, the caller and the commit time (the Pub/Sub event bus).
+ChangeListener = Callable[[Sequence[CommittedChange], Caller, datetime], None]
 
 
 @dataclass(slots=True)
@@ -84,6 +104,7 @@ class Store:
                 self._index(obj, record_id, decode(obj, data))
         counters = {k.split(":", 1)[1]: int(v) for k, v in self.db.meta_items("counter:")}
         self.minter = ids.IdMinter(counters)
+        self.listeners: list[ChangeListener] = []
         self.changes: list[dict[str, Any]] = [
             json.loads(row[0])
             for row in self.db.conn.execute("SELECT data FROM changes ORDER BY seq")
@@ -266,6 +287,10 @@ class Store:
         for item in items:
             self._index(item.sobject, item.id, item.after)
         self.changes.extend(changes)
+        if self.listeners:
+            committed = [CommittedChange(i.sobject, i.id, i.kind, i.before, i.after) for i in items]
+            for listener in self.listeners:
+                listener(committed, caller, now)
 
     # -- maintenance -----------------------------------------------------------------------
 
