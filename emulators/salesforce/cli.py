@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import click
@@ -51,6 +52,34 @@ from foundation.settings import get_settings
     show_default=True,
     help="Seconds a Bulk API 2.0 query job takes to complete.",
 )
+@click.option(
+    "--pubsub-port",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Also serve the Pub/Sub API (gRPC over TLS) on this port; 0 picks a free one. "
+    "Unset: no Pub/Sub API.",
+)
+@click.option(
+    "--event-retention-s",
+    type=click.FloatRange(min=0),
+    default=72 * 3600.0,
+    show_default=True,
+    help="How long change events stay replayable.",
+)
+@click.option(
+    "--pubsub-keepalive-s",
+    type=click.FloatRange(min=0.01),
+    default=270.0,
+    show_default=True,
+    help="Keepalive interval of idle Subscribe streams.",
+)
+@click.option(
+    "--event-delivery-limit",
+    type=click.IntRange(min=0),
+    default=50_000,
+    show_default=True,
+    help="Events delivered to subscribers per rolling 24 hours.",
+)
 def command(
     port: int | None,
     memory: bool,
@@ -63,6 +92,10 @@ def command(
     custom_fields_file: Path | None,
     jwt_cert: Path | None,
     bulk_job_delay: float,
+    pubsub_port: int | None,
+    event_retention_s: float,
+    pubsub_keepalive_s: float,
+    event_delivery_limit: int,
 ) -> None:
     """Run a Salesforce REST API emulator (HTTPS, self-signed certificate) in the foreground."""
     from emulators.common.serve import serve
@@ -79,6 +112,14 @@ def command(
         custom_fields = load_custom_fields(custom_fields_file) if custom_fields_file else []
     except CustomFieldsError as exc:
         raise click.BadParameter(str(exc), param_hint="--custom-fields") from exc
+    if plain_http and pubsub_port is not None:
+        raise click.UsageError("the Pub/Sub API is TLS-only (as in Salesforce): drop --http")
+    if pubsub_port == 0:
+        pubsub_port = _free_port()
+    certfile = keyfile = None
+    if not plain_http:
+        certfile, keyfile = ensure_certificate(directory)
+        click.echo(f"TLS certificate: {certfile} (trust it with SFPMS_SALESFORCE_CA_BUNDLE)")
     config = SalesforceEmulatorConfig(
         db_path=None if memory else directory / "salesforce.db",
         token_ttl_s=token_ttl,
@@ -89,15 +130,26 @@ def command(
         custom_fields=tuple(custom_fields),
         jwt_certificate=jwt_cert,
         bulk_job_delay_s=bulk_job_delay,
+        pubsub_port=pubsub_port,
+        pubsub_certfile=certfile,
+        pubsub_keyfile=keyfile,
+        pubsub_keepalive_s=pubsub_keepalive_s,
+        event_retention_s=event_retention_s,
+        event_delivery_limit=event_delivery_limit,
     )
     try:
         app = create_app(config)
     except ValueError as exc:  # an unusable --jwt-cert, or a custom field the catalog refuses
         raise click.ClickException(str(exc)) from exc
-    certfile = keyfile = None
-    if not plain_http:
-        certfile, keyfile = ensure_certificate(directory)
-        click.echo(f"TLS certificate: {certfile} (trust it with SFPMS_SALESFORCE_CA_BUNDLE)")
+    if pubsub_port is not None:
+        click.echo(f"Pub/Sub API (gRPC over TLS) on 127.0.0.1:{pubsub_port}")
     storage = "memory" if memory else str(directory / "salesforce.db")
     click.echo(f"Salesforce emulator on {scheme}://127.0.0.1:{port} (data: {storage})")
     serve(app, port, certfile=certfile, keyfile=keyfile)
+
+
+def _free_port() -> int:
+    """A free 127.0.0.1 port, chosen here so the banner can name it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -110,8 +110,11 @@ class PubSubService(pb2_grpc.PubSubServicer):
     ) -> AsyncIterator[Any]:
         rpc_id = new_rpc_id()
         try:
-            rpc_id, _ = self._begin("Subscribe", context)
+            # Read the first FetchRequest before answering anything: failing a call whose
+            # client is still writing its first message makes grpc.aio clients report
+            # INTERNAL instead of the status sent.
             first = await anext(aiter(request_iterator), None)
+            rpc_id, _ = self._begin("Subscribe", context)
             if first is None:
                 return
             self.parts.stats.count("pubsub.fetch_requests")

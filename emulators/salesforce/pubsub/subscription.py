@@ -65,17 +65,17 @@ class DeliveryAllocation:
         self._delivered: deque[tuple[float, int]] = deque()
         self._used = 0
 
-    def take(self, n: int) -> bool:
-        """Count `n` deliveries; False (nothing counted) when that would pass the limit."""
+    def take(self, n: int) -> int:
+        """Count up to `n` deliveries; how many the allocation allows (0 when used up)."""
         now = time.monotonic()
         with self._lock:
             while self._delivered and self._delivered[0][0] <= now - self.WINDOW_S:
                 self._used -= self._delivered.popleft()[1]
-            if self._used + n > self.limit:
-                return False
-            self._delivered.append((now, n))
-            self._used += n
-            return True
+            granted = max(0, min(n, self.limit - self._used))
+            if granted:
+                self._delivered.append((now, granted))
+                self._used += granted
+            return granted
 
     @property
     def used(self) -> int:
@@ -148,8 +148,10 @@ async def stream_events(
                 raise flow.error
             batch = _batch(bus, cursor, flow.pending)
             if batch:
-                if not allocation.take(len(batch)):
+                granted = allocation.take(len(batch))
+                if not granted:
                     raise delivery_limit_exceeded()
+                batch = batch[:granted]
                 flow.pending -= len(batch)
                 cursor = batch[-1].position
                 stats.count("pubsub.events.delivered", len(batch))

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.salesforce.pubsub_support import RunningPubSub, running_pubsub
 from tests.integration.salesforce.support import RunningSalesforce, running_salesforce
 
 
@@ -28,5 +29,22 @@ def start_sf(cert_dir: Path) -> Callable[..., AbstractContextManager[RunningSale
 
     def start(**config: Any) -> AbstractContextManager[RunningSalesforce]:
         return running_salesforce(cert_dir, **config)
+
+    return start
+
+
+@pytest.fixture
+def sfps(cert_dir: Path) -> Iterator[RunningPubSub]:
+    """An unseeded emulator serving REST and the Pub/Sub API over TLS on free ports."""
+    with running_pubsub(cert_dir) as running:
+        yield running
+
+
+@pytest.fixture
+def start_sfps(cert_dir: Path) -> Callable[..., AbstractContextManager[RunningPubSub]]:
+    """Start a Pub/Sub-serving emulator with a custom configuration."""
+
+    def start(**config: Any) -> AbstractContextManager[RunningPubSub]:
+        return running_pubsub(cert_dir, **config)
 
     return start
