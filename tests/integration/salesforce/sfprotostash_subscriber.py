@@ -64,7 +64,7 @@ def main() -> int:
         stream = stub.Subscribe(requests(), metadata=metadata, timeout=30)
         for response in stream:
             for item in response.events:
-                record = avro.io.DatumReader(schema).read(
+                record: Any = avro.io.DatumReader(schema).read(
                     avro.io.BinaryDecoder(io.BytesIO(item.event.payload))
                 )
                 header = record["ChangeEventHeader"]
