@@ -142,12 +142,18 @@ def fingerprint(schema_json: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def event_name(obj: ObjectDef) -> str:
+    """`TaskChangeEvent`; for a custom object `Employee__c`, `Employee__ChangeEvent`."""
+    base = obj.name[:-1] if obj.name.endswith("__c") else obj.name
+    return f"{base}ChangeEvent"
+
+
 def change_event_schema(obj: ObjectDef) -> ChangeEventSchema:
     """The `<Object>ChangeEvent` schema for `obj`, fields in the object's own order."""
     record_fields = [f for f in obj.fields if f.name not in EXCLUDED_FIELDS]
     schema = {
         "type": "record",
-        "name": f"{obj.name}ChangeEvent",
+        "name": event_name(obj),
         "namespace": "com.sforce.eventbus",
         "fields": [
             {"name": "ChangeEventHeader", "type": HEADER_SCHEMA, "doc": "Data:EventHeader"},
@@ -156,7 +162,7 @@ def change_event_schema(obj: ObjectDef) -> ChangeEventSchema:
     }
     text = json.dumps(schema, separators=(",", ":"))
     return ChangeEventSchema(
-        topic=f"/data/{obj.name}ChangeEvent",
+        topic=f"/data/{event_name(obj)}",
         entity=obj.name,
         schema_json=text,
         schema_id=fingerprint(text),
