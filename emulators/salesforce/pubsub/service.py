@@ -135,12 +135,14 @@ class PubSubService(pb2_grpc.PubSubServicer):
     async def PublishStream(
         self, request_iterator: AsyncIterator[Any], context: Any
     ) -> AsyncIterator[Any]:
+        await anext(aiter(request_iterator), None)  # see Subscribe: read before failing
         await self._unimplemented("PublishStream", context)
         yield  # pragma: no cover - makes this an async generator, as the stream needs
 
     async def ManagedSubscribe(
         self, request_iterator: AsyncIterator[Any], context: Any
     ) -> AsyncIterator[Any]:
+        await anext(aiter(request_iterator), None)
         await self._unimplemented("ManagedSubscribe", context)
         yield  # pragma: no cover
 
