@@ -57,10 +57,18 @@ bench: $(STAMP)  ## run the benchmarks and print figures
 docs: $(STAMP)  ## regenerate docs/dataflow.rst
 	$(BIN)/sfpms docs dataflow
 
-PROTO := connectors/salesforce/pubsub/proto/pubsub_api.proto
+PROTO_DIR := connectors/salesforce/pubsub/proto
+# Generated twice from one .proto: the product's client and the emulator may not import
+# each other, and identical descriptors ("pubsub_api.proto") share one protobuf pool.
+PROTO_OUT := $(PROTO_DIR) emulators/salesforce/pubsub/proto
 
-proto: $(STAMP)  ## regenerate the Salesforce Pub/Sub API gRPC modules from $(PROTO)
-	$(BIN)/python -m grpc_tools.protoc -I. --python_out=. --pyi_out=. --grpc_python_out=. $(PROTO)
+proto: $(STAMP)  ## regenerate the Salesforce Pub/Sub API gRPC modules from $(PROTO_DIR)/pubsub_api.proto
+	for out in $(PROTO_OUT); do \
+	  $(BIN)/python -m grpc_tools.protoc -I$(PROTO_DIR) --python_out=$$out --pyi_out=$$out \
+	    --grpc_python_out=$$out $(PROTO_DIR)/pubsub_api.proto && \
+	  sed -i 's/^import pubsub_api_pb2 as/from . import pubsub_api_pb2 as/' $$out/pubsub_api_pb2_grpc.py \
+	    || exit 1; \
+	done
 
 clean:  ## remove the virtualenv and local state
 	rm -rf $(VENV) .sfpms .pytest_cache .mypy_cache .ruff_cache

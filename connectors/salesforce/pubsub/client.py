@@ -40,7 +40,7 @@ from connectors.salesforce.pubsub.events import EventSchema
 from connectors.salesforce.pubsub.proto import pubsub_api_pb2 as pb2
 from connectors.salesforce.pubsub.proto import pubsub_api_pb2_grpc as pb2_grpc
 from connectors.salesforce.retry import RetryPolicy
-from sfpms.errors import ConfigError
+from foundation.errors import ConfigError
 
 if TYPE_CHECKING:
     from connectors.salesforce.pubsub.stream import ReplayStart, Subscription

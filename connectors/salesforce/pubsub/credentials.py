@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from connectors.salesforce.session import SalesforceSession
-from sfpms.errors import ConfigError
+from foundation.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ Messages never contain the access token.
 
 from __future__ import annotations
 
-from sfpms.errors import ConfigError, FatalError, RetriableError
+from foundation.errors import ConfigError, FatalError, RetriableError
 
 REPLAY_ID_CORRUPTED = "sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted"
 REPLAY_ID_VALIDATION_FAILED = (

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import grpc
 
-from connectors.salesforce.pubsub.proto import pubsub_api_pb2_grpc as pb2_grpc
 from emulators.common.stats import RequestStats
 from emulators.salesforce.accounts import Accounts
 from emulators.salesforce.config import SalesforceEmulatorConfig
 from emulators.salesforce.pubsub.bus import ChangeEventBus
+from emulators.salesforce.pubsub.proto import pubsub_api_pb2_grpc as pb2_grpc
 from emulators.salesforce.pubsub.service import PubSubService, ServiceParts
 from emulators.salesforce.pubsub.subscription import DeliveryAllocation, SubscribeOptions
 from emulators.salesforce.store import Store

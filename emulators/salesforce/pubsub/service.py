@@ -16,13 +16,13 @@ from typing import Any
 
 import grpc
 
-from connectors.salesforce.pubsub.proto import pubsub_api_pb2 as pb2
-from connectors.salesforce.pubsub.proto import pubsub_api_pb2_grpc as pb2_grpc
 from emulators.common.stats import RequestStats
 from emulators.salesforce.accounts import Accounts
 from emulators.salesforce.pubsub.auth import Principal, authenticate
 from emulators.salesforce.pubsub.bus import ChangeEventBus
 from emulators.salesforce.pubsub.errors import PubSubError, new_rpc_id, unimplemented, unknown_topic
+from emulators.salesforce.pubsub.proto import pubsub_api_pb2 as pb2
+from emulators.salesforce.pubsub.proto import pubsub_api_pb2_grpc as pb2_grpc
 from emulators.salesforce.pubsub.subscription import (
     DeliveryAllocation,
     SubscribeOptions,

@@ -31,7 +31,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.salesforce.pubsub.proto import pubsub_api_pb2 as pb2
 from emulators.common.stats import RequestStats
 from emulators.salesforce.pubsub.bus import ChangeEventBus
 from emulators.salesforce.pubsub.errors import (
@@ -42,6 +41,7 @@ from emulators.salesforce.pubsub.errors import (
     unknown_topic,
 )
 from emulators.salesforce.pubsub.eventlog import ReplayIdInvalid, replay_id
+from emulators.salesforce.pubsub.proto import pubsub_api_pb2 as pb2
 
 MAX_PENDING = 100
 #: Stay well below gRPC's 4 MB message limit when batching events into one response.

@@ -1,7 +1,8 @@
 """An unmodified third-party Pub/Sub client (PyPI `sfprotostash` stubs + `avro`) works.
 
-It runs in its own process: its stubs register Salesforce's `pubsub_api.proto` under the
-same message names as ours, and protobuf refuses two definitions in one process.
+It runs in its own process, importing nothing of sfpms, so the check depends on no code of
+ours (not even a shared protobuf class: the descriptors are identical, see
+tests/unit/salesforce/test_pubsub_proto.py).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from connectors.salesforce.pubsub.credentials import org_id_from_identity_url
 from connectors.salesforce.pubsub.events import decode_event
 from emulators.salesforce.pubsub.avro_schema import change_event_schema
 from emulators.salesforce.schema import TASK
-from sfpms.errors import ConfigError
+from foundation.errors import ConfigError
 
 SERVER_SCHEMA = change_event_schema(TASK)
 SCHEMA = EventSchema.parse(SERVER_SCHEMA.schema_id, SERVER_SCHEMA.schema_json)

@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from connectors.salesforce.pubsub.proto import pubsub_api_pb2 as connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2
+from . import pubsub_api_pb2 as pubsub__api__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in connectors/salesforce/pubsub/proto/pubsub_api_pb2_grpc.py depends on'
+        + ' but the generated code in pubsub_api_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -38,33 +38,33 @@ class PubSubStub:
         """
         self.Subscribe = channel.stream_stream(
                 '/eventbus.v1.PubSub/Subscribe',
-                request_serializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.FetchRequest.SerializeToString,
-                response_deserializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.FetchResponse.FromString,
+                request_serializer=pubsub__api__pb2.FetchRequest.SerializeToString,
+                response_deserializer=pubsub__api__pb2.FetchResponse.FromString,
                 _registered_method=True)
         self.GetSchema = channel.unary_unary(
                 '/eventbus.v1.PubSub/GetSchema',
-                request_serializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.SchemaRequest.SerializeToString,
-                response_deserializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.SchemaInfo.FromString,
+                request_serializer=pubsub__api__pb2.SchemaRequest.SerializeToString,
+                response_deserializer=pubsub__api__pb2.SchemaInfo.FromString,
                 _registered_method=True)
         self.GetTopic = channel.unary_unary(
                 '/eventbus.v1.PubSub/GetTopic',
-                request_serializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.TopicRequest.SerializeToString,
-                response_deserializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.TopicInfo.FromString,
+                request_serializer=pubsub__api__pb2.TopicRequest.SerializeToString,
+                response_deserializer=pubsub__api__pb2.TopicInfo.FromString,
                 _registered_method=True)
         self.Publish = channel.unary_unary(
                 '/eventbus.v1.PubSub/Publish',
-                request_serializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.PublishRequest.SerializeToString,
-                response_deserializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.PublishResponse.FromString,
+                request_serializer=pubsub__api__pb2.PublishRequest.SerializeToString,
+                response_deserializer=pubsub__api__pb2.PublishResponse.FromString,
                 _registered_method=True)
         self.PublishStream = channel.stream_stream(
                 '/eventbus.v1.PubSub/PublishStream',
-                request_serializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.PublishRequest.SerializeToString,
-                response_deserializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.PublishResponse.FromString,
+                request_serializer=pubsub__api__pb2.PublishRequest.SerializeToString,
+                response_deserializer=pubsub__api__pb2.PublishResponse.FromString,
                 _registered_method=True)
         self.ManagedSubscribe = channel.stream_stream(
                 '/eventbus.v1.PubSub/ManagedSubscribe',
-                request_serializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.ManagedFetchRequest.SerializeToString,
-                response_deserializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.ManagedFetchResponse.FromString,
+                request_serializer=pubsub__api__pb2.ManagedFetchRequest.SerializeToString,
+                response_deserializer=pubsub__api__pb2.ManagedFetchResponse.FromString,
                 _registered_method=True)
 
 
@@ -114,33 +114,33 @@ def add_PubSubServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Subscribe': grpc.stream_stream_rpc_method_handler(
                     servicer.Subscribe,
-                    request_deserializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.FetchRequest.FromString,
-                    response_serializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.FetchResponse.SerializeToString,
+                    request_deserializer=pubsub__api__pb2.FetchRequest.FromString,
+                    response_serializer=pubsub__api__pb2.FetchResponse.SerializeToString,
             ),
             'GetSchema': grpc.unary_unary_rpc_method_handler(
                     servicer.GetSchema,
-                    request_deserializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.SchemaRequest.FromString,
-                    response_serializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.SchemaInfo.SerializeToString,
+                    request_deserializer=pubsub__api__pb2.SchemaRequest.FromString,
+                    response_serializer=pubsub__api__pb2.SchemaInfo.SerializeToString,
             ),
             'GetTopic': grpc.unary_unary_rpc_method_handler(
                     servicer.GetTopic,
-                    request_deserializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.TopicRequest.FromString,
-                    response_serializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.TopicInfo.SerializeToString,
+                    request_deserializer=pubsub__api__pb2.TopicRequest.FromString,
+                    response_serializer=pubsub__api__pb2.TopicInfo.SerializeToString,
             ),
             'Publish': grpc.unary_unary_rpc_method_handler(
                     servicer.Publish,
-                    request_deserializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.PublishRequest.FromString,
-                    response_serializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.PublishResponse.SerializeToString,
+                    request_deserializer=pubsub__api__pb2.PublishRequest.FromString,
+                    response_serializer=pubsub__api__pb2.PublishResponse.SerializeToString,
             ),
             'PublishStream': grpc.stream_stream_rpc_method_handler(
                     servicer.PublishStream,
-                    request_deserializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.PublishRequest.FromString,
-                    response_serializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.PublishResponse.SerializeToString,
+                    request_deserializer=pubsub__api__pb2.PublishRequest.FromString,
+                    response_serializer=pubsub__api__pb2.PublishResponse.SerializeToString,
             ),
             'ManagedSubscribe': grpc.stream_stream_rpc_method_handler(
                     servicer.ManagedSubscribe,
-                    request_deserializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.ManagedFetchRequest.FromString,
-                    response_serializer=connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.ManagedFetchResponse.SerializeToString,
+                    request_deserializer=pubsub__api__pb2.ManagedFetchRequest.FromString,
+                    response_serializer=pubsub__api__pb2.ManagedFetchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -170,8 +170,8 @@ class PubSub:
             request_iterator,
             target,
             '/eventbus.v1.PubSub/Subscribe',
-            connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.FetchRequest.SerializeToString,
-            connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.FetchResponse.FromString,
+            pubsub__api__pb2.FetchRequest.SerializeToString,
+            pubsub__api__pb2.FetchResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -197,8 +197,8 @@ class PubSub:
             request,
             target,
             '/eventbus.v1.PubSub/GetSchema',
-            connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.SchemaRequest.SerializeToString,
-            connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.SchemaInfo.FromString,
+            pubsub__api__pb2.SchemaRequest.SerializeToString,
+            pubsub__api__pb2.SchemaInfo.FromString,
             options,
             channel_credentials,
             insecure,
@@ -224,8 +224,8 @@ class PubSub:
             request,
             target,
             '/eventbus.v1.PubSub/GetTopic',
-            connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.TopicRequest.SerializeToString,
-            connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.TopicInfo.FromString,
+            pubsub__api__pb2.TopicRequest.SerializeToString,
+            pubsub__api__pb2.TopicInfo.FromString,
             options,
             channel_credentials,
             insecure,
@@ -251,8 +251,8 @@ class PubSub:
             request,
             target,
             '/eventbus.v1.PubSub/Publish',
-            connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.PublishRequest.SerializeToString,
-            connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.PublishResponse.FromString,
+            pubsub__api__pb2.PublishRequest.SerializeToString,
+            pubsub__api__pb2.PublishResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -278,8 +278,8 @@ class PubSub:
             request_iterator,
             target,
             '/eventbus.v1.PubSub/PublishStream',
-            connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.PublishRequest.SerializeToString,
-            connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.PublishResponse.FromString,
+            pubsub__api__pb2.PublishRequest.SerializeToString,
+            pubsub__api__pb2.PublishResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -305,8 +305,8 @@ class PubSub:
             request_iterator,
             target,
             '/eventbus.v1.PubSub/ManagedSubscribe',
-            connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.ManagedFetchRequest.SerializeToString,
-            connectors_dot_salesforce_dot_pubsub_dot_proto_dot_pubsub__api__pb2.ManagedFetchResponse.FromString,
+            pubsub__api__pb2.ManagedFetchRequest.SerializeToString,
+            pubsub__api__pb2.ManagedFetchResponse.FromString,
             options,
             channel_credentials,
             insecure,

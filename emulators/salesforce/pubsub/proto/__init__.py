@@ -1,0 +1,1 @@
+"""Generated Pub/Sub API modules (`make proto`), the emulator's own copy."""
