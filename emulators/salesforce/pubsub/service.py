@@ -2,14 +2,13 @@
 
 Every call is authenticated from its metadata first; every response and error carries an
 `rpc_id`. Calls and outcomes are counted in the emulator's stats under `counters`
-(`pubsub.rpc.<Method>`, `pubsub.status.<CODE>`). Pub/Sub calls do not consume the REST API
-request allocation (`Sforce-Limit-Info`); delivered events count against the event
-delivery allocation instead (see `subscription.py`).
+(`pubsub.rpc.<Method>`, `pubsub.status.<CODE>`). Pub/Sub calls leave the REST API request
+allocation (`Sforce-Limit-Info`) untouched; delivered events count against the event
+delivery allocation instead (see `subscription.py` and docs/salesforce-emulator.md).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +27,6 @@ from emulators.salesforce.pubsub.subscription import (
     SubscribeOptions,
     stream_events,
 )
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +47,10 @@ class PubSubService(pb2_grpc.PubSubServicer):
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _begin(self, method: str, context: Any) -> tuple[str, Principal]:
+    def _begin(self, method: str, context: Any) -> Principal:
+        """Count the call and authenticate it (PubSubError when refused)."""
         self.parts.stats.count(f"pubsub.rpc.{method}")
-        rpc_id = new_rpc_id()
-        principal = authenticate(
-            context.invocation_metadata(), self.parts.accounts, self.parts.org_id
-        )
-        return rpc_id, principal
+        return authenticate(context.invocation_metadata(), self.parts.accounts, self.parts.org_id)
 
     async def _fail(self, context: Any, error: PubSubError, rpc_id: str) -> None:
         self.parts.stats.count(f"pubsub.status.{error.status.name}")
@@ -69,7 +63,7 @@ class PubSubService(pb2_grpc.PubSubServicer):
     async def GetTopic(self, request: Any, context: Any) -> Any:
         rpc_id = new_rpc_id()
         try:
-            rpc_id, _ = self._begin("GetTopic", context)
+            self._begin("GetTopic", context)
             schema = self.parts.bus.schema(request.topic_name)
             if schema is None:
                 raise unknown_topic(request.topic_name, self.parts.org_id)
@@ -89,7 +83,7 @@ class PubSubService(pb2_grpc.PubSubServicer):
     async def GetSchema(self, request: Any, context: Any) -> Any:
         rpc_id = new_rpc_id()
         try:
-            rpc_id, _ = self._begin("GetSchema", context)
+            self._begin("GetSchema", context)
             text = self.parts.bus.schema_json(request.schema_id)
             if text is None:
                 raise PubSubError(
@@ -114,7 +108,7 @@ class PubSubService(pb2_grpc.PubSubServicer):
             # client is still writing its first message makes grpc.aio clients report
             # INTERNAL instead of the status sent.
             first = await anext(aiter(request_iterator), None)
-            rpc_id, _ = self._begin("Subscribe", context)
+            self._begin("Subscribe", context)
             if first is None:
                 return
             self.parts.stats.count("pubsub.fetch_requests")
@@ -149,7 +143,7 @@ class PubSubService(pb2_grpc.PubSubServicer):
     async def _unimplemented(self, method: str, context: Any) -> None:
         rpc_id = new_rpc_id()
         try:
-            rpc_id, _ = self._begin(method, context)
+            self._begin(method, context)
             error = unimplemented(method)
         except PubSubError as auth:
             error = auth
