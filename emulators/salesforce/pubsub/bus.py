@@ -21,7 +21,7 @@ from emulators.salesforce.persistence import Database
 from emulators.salesforce.pubsub.avro_schema import ChangeEventSchema, change_event_schema
 from emulators.salesforce.pubsub.changes import Faults, Transaction, build_events, change_origin
 from emulators.salesforce.pubsub.eventlog import RETENTION_S, EventLog
-from emulators.salesforce.schema import ObjectDef, find_object
+from emulators.salesforce.schema import ObjectDef
 from emulators.salesforce.store import Caller, CommittedChange, Store
 
 #: Entities with a change event topic (`/data/<Entity>ChangeEvent`).
@@ -54,7 +54,7 @@ class ChangeEventBus:
         for entity in ENTITIES:
             if topic != f"/data/{entity}ChangeEvent":
                 continue
-            obj = find_object(entity)
+            obj = self.store.catalog.find(entity)
             if obj is None:
                 return None
             # Keyed by the definition itself: a changed field list is a new schema (id).

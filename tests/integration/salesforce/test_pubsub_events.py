@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date
 
 import pytest
 
 from connectors.salesforce.pubsub import ChangeEvent, ReplayStart
+from emulators.salesforce.schema import FieldDef
 from tests.integration.salesforce.pubsub_support import TOPIC, RunningPubSub, take
 
 pytestmark = pytest.mark.integration
@@ -128,3 +131,20 @@ async def test_stats_count_published_and_delivered_events_apart_from_rest_calls(
     assert not any(route.startswith("GET /services/data") for route in stats["requests"])
     info = sfps.sf.admin("GET", "/pubsub")
     assert info["delivered_24h"] == 1 and info["delivery_limit"] == 50_000
+
+
+async def test_custom_fields_declared_in_the_emulator_are_part_of_the_change_event(
+    start_sfps: Callable[..., AbstractContextManager[RunningPubSub]],
+) -> None:
+    region = FieldDef("Region__c", "string", "Region", length=40, custom=True)
+    with start_sfps(custom_fields=(("Task", region),)) as sfps:
+        async with sfps.rest() as rest:
+            task_id = await rest.create("Task", {"Subject": "x", "Region__c": "EMEA"})
+            await rest.update("Task", task_id, {"Region__c": "APAC"})
+        create, update = await events(sfps, 2)
+        async with sfps.client() as client:
+            schema = await client.get_schema(create.schema_id)
+    assert create.values["Region__c"] == "EMEA"
+    assert update.values["Region__c"] == "APAC" and "Region__c" in update.changed_fields
+    assert schema.fields[-1].name == "Region__c"
+    assert '"doc":"Data:Text:00N' in schema.schema_json
