@@ -183,7 +183,7 @@ class Settings(BaseSettings):
     salesforce_client_id: str = "sfpms-local"
     salesforce_client_secret: SecretStr = SecretStr("sfpms-local-secret")
     salesforce_username: str | None = "admin@sfpms.local"
-    salesforce_password: SecretStr | None = SecretStr("sfpms")
+    salesforce_password: SecretStr | None = SecretStr("sfpms-local-password")
     salesforce_auth: SalesforceAuth | None = Field(
         None,
         description="OAuth flow: jwt (JWT bearer, signed with salesforce_jwt_key[_file]), "

@@ -92,5 +92,20 @@ def cli(verbose: bool) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    sys.exit(cli.main(prog_name="sfpms", standalone_mode=True))
+    """Console-script entry point.
+
+    Click would print an error's message as it is; it goes through the log redaction first,
+    so a secret that reached an exception message is not shown in the terminal either.
+    """
+    try:
+        code = cli.main(prog_name="sfpms", standalone_mode=False)
+    except click.ClickException as exc:
+        from foundation.logs import redact
+
+        exc.message = redact(exc.message)
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -26,6 +26,9 @@ def serve(
         ssl_keyfile=str(keyfile) if keyfile else None,
         lifespan="on",
         access_log=False,
+        # uvicorn's own logging config would give its loggers handlers of their own; without
+        # it they propagate to the process's root handler (which redacts secrets).
+        log_config=None,
         timeout_graceful_shutdown=2,
     )
     uvicorn.Server(config).run()

@@ -15,7 +15,7 @@ CLIENT_ID = "sfpms-local"
 CLIENT_SECRET = "sfpms-local-secret"  # noqa: S105 - the emulator's published test secret
 
 #: (username, password, first name, last name): the integration user and a human user.
-ADMIN_USER = ("admin@sfpms.local", "sfpms", "SFPMS", "Integration")
+ADMIN_USER = ("admin@sfpms.local", "sfpms-local-password", "SFPMS", "Integration")
 ALICE_USER = ("alice@sfpms.local", "sfpms-alice", "Alice", "Example")
 
 

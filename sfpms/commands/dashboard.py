@@ -47,4 +47,6 @@ def dashboard(host: str, port: int | None, interval: float, history_minutes: flo
     app = create_app(settings, options=options)
     bind_port = port or settings.dashboard_port
     click.echo(f"dashboard on http://{host}:{bind_port}/ (metrics at /metrics)")
-    uvicorn.run(app, host=host, port=bind_port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app, host=host, port=bind_port, log_level="warning", access_log=False, log_config=None
+    )

@@ -20,4 +20,6 @@ def registry(port: int | None) -> None:
     app = create_registry_app(Registry(KafkaLog(settings)))
     chosen = port or settings.registry_port
     click.echo(f"schema registry on http://127.0.0.1:{chosen} (topic {settings.topic('_schemas')})")
-    uvicorn.run(app, host="127.0.0.1", port=chosen, log_level="warning", access_log=False)
+    uvicorn.run(
+        app, host="127.0.0.1", port=chosen, log_level="warning", access_log=False, log_config=None
+    )

@@ -33,6 +33,7 @@ def worker(
 
     from foundation.kafka.admin import ensure_topics
     from foundation.kafka.topics import catalogue
+    from foundation.logs import logging_config
     from foundation.settings import member_id
     from streams.core.rules import Rules
     from streams.engine.app import create_app
@@ -58,7 +59,15 @@ def worker(
     app = create_app(settings, rules, web_port=port, codecs=codecs, instance_id=member)
     if settings.engine_store == "rocksdb":
         _drop_state_ahead_of_changelog(settings, app)
-    worker_ = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    # Faust clears the root handlers when it starts and installs its own; give it ours, so
+    # its log lines (and every traceback it logs) go through the redacting formatter too.
+    worker_ = faust.Worker(
+        app,
+        loglevel=loglevel,
+        logging_config=logging_config(loglevel),
+        quiet=True,
+        redirect_stdouts=False,
+    )
     worker_.execute_from_commandline()
 
 

@@ -27,7 +27,7 @@ from foundation.settings import Settings
 from tests.support.servers import ThreadedServer, serve_in_thread
 
 API = "/services/data/v60.0"
-ADMIN = ("admin@sfpms.local", "sfpms")
+ADMIN = ("admin@sfpms.local", "sfpms-local-password")
 ALICE = ("alice@sfpms.local", "sfpms-alice")
 SYNC_TOKEN = "sfpms-local-token"
 ALICE_TOKEN = "alice-pms-token"

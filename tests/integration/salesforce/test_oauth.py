@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 
 import pytest
 
-from emulators.salesforce.config import CLIENT_ID, CLIENT_SECRET
+from emulators.salesforce.config import ADMIN_USER, CLIENT_ID, CLIENT_SECRET
 from tests.integration.salesforce.support import RunningSalesforce
 
 pytestmark = pytest.mark.integration
@@ -24,7 +24,9 @@ def _token(sf: RunningSalesforce, **form: str) -> tuple[int, dict[str, str]]:
 
 
 def test_password_grant_returns_salesforce_token_response(sf: RunningSalesforce) -> None:
-    status, body = _token(sf, grant_type="password", username="admin@sfpms.local", password="sfpms")
+    status, body = _token(
+        sf, grant_type="password", username="admin@sfpms.local", password=ADMIN_USER[1]
+    )
     assert status == 200
     assert set(body) == {
         "access_token",
