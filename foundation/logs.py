@@ -172,10 +172,12 @@ def configured_secrets() -> list[str]:
         value = getattr(settings, name)
         if isinstance(value, SecretStr):
             values.append(value.get_secret_value())
-    credentials = getattr(settings, "registry_credentials", None)
-    found = credentials() if callable(credentials) else None
-    if found is not None:
-        values.append(found[1].get_secret_value())
+    try:
+        credentials = settings.registry_credentials()
+    except ValueError:  # an unreadable credentials file is reported where it is used
+        credentials = None
+    if credentials is not None:
+        values.append(credentials[1].get_secret_value())
     return values
 
 

@@ -316,12 +316,24 @@ class Settings(BaseSettings):
     def registry_url(self) -> str:
         return self.schema_registry_url or f"http://127.0.0.1:{self.registry_port}"
 
+    def registry_credentials(self) -> tuple[str, SecretStr] | None:
+        """The registry's basic-auth (user, password): the configured pair, or for the
+        embedded registry the one it generated (foundation/local_credentials.py)."""
+        if self.schema_registry_user and self.schema_registry_password is not None:
+            return self.schema_registry_user, self.schema_registry_password
+        if self.schema_registry_url is None:
+            from foundation.local_credentials import read_local_credentials
+
+            return read_local_credentials(self.data_dir)
+        return None
+
     def registry_client_config(self) -> dict[str, Any]:
         """Settings for confluent-kafka's SchemaRegistryClient."""
         conf: dict[str, Any] = {"url": self.registry_url()}
-        if self.schema_registry_user and self.schema_registry_password is not None:
-            secret = self.schema_registry_password.get_secret_value()
-            conf["basic.auth.user.info"] = f"{self.schema_registry_user}:{secret}"
+        credentials = self.registry_credentials()
+        if credentials is not None:
+            user, secret = credentials
+            conf["basic.auth.user.info"] = f"{user}:{secret.get_secret_value()}"
         return conf
 
     def topic(self, name: str) -> str:

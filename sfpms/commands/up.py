@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from foundation.settings import get_settings
+from foundation.settings import Settings, get_settings
 from sfpms.stack import Component, components, report, start, state_file, write_state
 
 STATE_STYLE = {"up": "green", "starting": "yellow", "stopped": "red", "external": "blue"}
@@ -44,6 +44,7 @@ def up(timeout: float) -> None:
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _registry_credentials(settings)
     console = Console()
     stop = threading.Event()
 
@@ -80,6 +81,19 @@ def up(timeout: float) -> None:
                 part.process.stop(grace=15)
         state_file(settings).unlink(missing_ok=True)
         console.print("stopped")
+
+
+def _registry_credentials(settings: Settings) -> None:
+    """Make the embedded registry's login before anything starts (README "Security"): the
+    registry accepts it and every child, and any CLI run later, reads it from the data dir."""
+    from foundation.local_credentials import ensure_local_credentials
+    from foundation.logs import register_secrets
+
+    if settings.schema_registry_url is None and not settings.schema_registry_user:
+        ensure_local_credentials(settings.data_dir)
+    credentials = settings.registry_credentials()
+    if credentials is not None:
+        register_secrets(credentials[1].get_secret_value())
 
 
 def _wait_up(part: Component, timeout: float, stop: threading.Event) -> None:

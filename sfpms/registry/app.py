@@ -12,7 +12,8 @@ Routes (Confluent's paths, bodies and error codes):
   DELETE /subjects/{s}                        soft delete -> [version]
   POST /compatibility/subjects/{s}/versions/{v|latest}  -> {"is_compatible"[, "messages"]}
   GET/PUT /config, GET/PUT /config/{s}
-Only Avro is supported; other schema types get 422 (42201).
+Only Avro is supported; other schema types get 422 (42201). With `auth` every route needs
+HTTP basic credentials (sfpms/registry/auth.py); `sfpms registry` always passes them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from sfpms.registry.auth import BasicAuth, basic_auth_middleware
 from sfpms.registry.compat import LEVELS, InvalidSchema, incompatibilities, parse
 from sfpms.registry.log import SchemaLog
 from sfpms.registry.state import RegistryState, Version, config_record, schema_record
@@ -138,9 +140,13 @@ def _version_body(v: Version) -> dict[str, Any]:
     return {"subject": v.subject, "version": v.version, "id": v.schema_id, "schema": v.schema}
 
 
-def create_registry_app(registry: Registry) -> FastAPI:
-    """The ASGI app serving `registry`."""
-    app = FastAPI(title="sfpms embedded schema registry", docs_url=None, redoc_url=None)
+def create_registry_app(registry: Registry, *, auth: BasicAuth | None = None) -> FastAPI:
+    """The ASGI app serving `registry`; with `auth`, only to clients presenting it."""
+    app = FastAPI(
+        title="sfpms embedded schema registry", docs_url=None, redoc_url=None, openapi_url=None
+    )
+    if auth is not None:
+        app.middleware("http")(basic_auth_middleware(auth))
 
     def reply(content: Any, status: int = 200) -> JSONResponse:
         return JSONResponse(content, status_code=status, media_type=MEDIA_TYPE)

@@ -7,26 +7,40 @@ workers are `sfpms worker` processes, stopped (or killed) by PID.
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
 from foundation.settings import Settings, settings_env
 from sfpms.embedded.broker import free_port
 from sfpms.embedded.process import ManagedProcess, wait_until
 from sfpms.registry.app import Registry, create_registry_app
+from sfpms.registry.auth import BasicAuth
 from sfpms.registry.log import KafkaLog
 from tests.support.servers import serve_in_thread
 
 
 @contextmanager
 def with_registry(settings: Settings) -> Iterator[Settings]:
-    """Settings pointing at a fresh embedded registry stored in the test's topics."""
-    with serve_in_thread(create_registry_app(Registry(KafkaLog(settings)))) as server:
-        yield settings.model_copy(update={"schema_registry_url": server.url})
+    """Settings pointing at a fresh embedded registry stored in the test's topics.
+
+    It requires basic auth, as `sfpms registry` does, with a password of its own in the
+    settings: every client the tests start must pass the configured credentials."""
+    auth = BasicAuth("sfpms-tests", SecretStr("registry-" + secrets.token_hex(16)))
+    app = create_registry_app(Registry(KafkaLog(settings)), auth=auth)
+    with serve_in_thread(app) as server:
+        yield settings.model_copy(
+            update={
+                "schema_registry_url": server.url,
+                "schema_registry_user": auth.user,
+                "schema_registry_password": auth.password,
+            }
+        )
 
 
 class EngineWorker:

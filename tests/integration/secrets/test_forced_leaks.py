@@ -158,11 +158,7 @@ def test_the_registry_dashboard_and_emulator_redact_what_uvicorn_logs(
         _assert_redacted(log, settings, uncaught=True)
 
 
-def _registry_auth(settings: Settings) -> tuple[str, str] | None:
-    """The embedded registry's credentials, once it requires them (item 9)."""
-    found = getattr(settings, "registry_credentials", None)
-    credentials = found() if callable(found) else None
-    if credentials is None:
-        return None
-    user, password = credentials
-    return user, password.get_secret_value()
+def _registry_auth(settings: Settings) -> tuple[str, str]:
+    credentials = settings.registry_credentials()
+    assert credentials is not None
+    return credentials[0], credentials[1].get_secret_value()

@@ -1,14 +1,14 @@
 """No configured secret ever leaves the process that holds it.
 
 A full live stack runs with distinct long random secrets: the Salesforce connected app's
-client secret, the integration user's password, the Custompms API token and the
-dashboard token. It goes through failures: CDC started with wrong credentials (three
-ways), faults on both APIs, every Salesforce session expiring, the Custompms token
-revoked for a while (CDC and sinks stop, and are started again once it is back, as
-`sfpms up` would), malformed records and unmappable values (dead letters). Then every
-log file of every process, every page and JSON answer of the dashboard, every dead letter
-and every record on every topic of the deployment is searched for each secret value,
-the wrong ones included: none may appear.
+client secret, the integration user's password, the Custompms API token, the dashboard
+token and the schema registry's basic-auth password. It goes through failures: CDC started
+with wrong credentials (three ways), faults on both APIs, every Salesforce session
+expiring, the Custompms token revoked for a while (CDC and sinks stop, and are started
+again once it is back, as `sfpms up` would), malformed records and unmappable values (dead
+letters). Then every log file of every process, every page and JSON answer of the
+dashboard, every dead letter and every record on every topic of the deployment is searched
+for each secret value, the wrong ones included: none may appear.
 """
 
 from __future__ import annotations
@@ -282,6 +282,9 @@ def test_no_configured_secret_appears_in_logs_dashboard_dead_letters_or_topics(
     running, tokens = stack
     live = running.live
     settings = live.settings
+    # The registry's basic-auth password is one more secret every client holds.
+    assert settings.schema_registry_password is not None
+    values["schema_registry_password"] = settings.schema_registry_password.get_secret_value()
     _bad_credentials(running, values)
     start_product(live)
     live.start_process(
