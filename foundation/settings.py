@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BrokerEngine = Literal["noida-db", "tansu"]
 CustompmsMode = Literal["auto", "feed", "poll"]
@@ -227,7 +227,15 @@ class Settings(BaseSettings):
     dashboard_port: int = 18080
     cdc_metrics_port: int = 18091
     sink_metrics_port: int = 18092
-    dashboard_token: SecretStr | None = None
+    dashboard_token: SecretStr | None = Field(
+        None,
+        description="Token the dashboard requires (empty = unset); needed off loopback.",
+    )
+    dashboard_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Host names the dashboard answers to besides localhost and its bind "
+        "address (comma-separated); any other Host header is refused (DNS rebinding).",
+    )
     worker_web_port: int = 16066
     engine_store: Literal["rocksdb", "memory"] = Field(
         "rocksdb",
@@ -255,6 +263,18 @@ class Settings(BaseSettings):
     capture: CaptureSettings = CaptureSettings()
     sinks: SinkSettings = SinkSettings()
     engine: EngineSettings = EngineSettings()
+
+    @field_validator("dashboard_allowed_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return tuple(json.loads(text))
+            return tuple(h.strip() for h in text.split(",") if h.strip())
+        return value
 
     def kafka_client_config(self) -> dict[str, Any]:
         """librdkafka settings shared by every confluent-kafka client (security pass-through)."""
@@ -366,7 +386,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
             continue
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
-        text = json.dumps(value) if isinstance(value, dict | list) else str(value)
+        text = json.dumps(value) if isinstance(value, dict | list | tuple) else str(value)
         env[f"SFPMS_{name.upper()}"] = text
     return env
 

@@ -12,7 +12,8 @@ from foundation.settings import get_settings
     "--host",
     default="127.0.0.1",
     show_default=True,
-    help="Address to bind; only change it inside a container (docker-compose.yml).",
+    help="Address to bind; off the loopback interface it needs SFPMS_DASHBOARD_TOKEN "
+    "(16+ characters) and answers only to the Host names in SFPMS_DASHBOARD_ALLOWED_HOSTS.",
 )
 @click.option("--port", type=int, default=None, help="Default: SFPMS_DASHBOARD_PORT.")
 @click.option(
@@ -33,18 +34,24 @@ def dashboard(host: str, port: int | None, interval: float, history_minutes: flo
     """Serve the dashboard (flows, lag, dead letters) and Prometheus /metrics until Ctrl-C."""
     import uvicorn
 
+    from foundation.errors import ConfigError
     from sfpms.dashboard import create_app
+    from sfpms.dashboard.auth import check_bind
     from sfpms.observe.sampler import SamplerOptions
     from sfpms.observe.tracker import TrackerOptions
 
     settings = get_settings()
+    try:
+        check_bind(host, settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
     options = SamplerOptions(
         interval_s=interval,
         history_s=history_minutes * 60,
         # a partition counts as stopped after six silent polls (at least 30 s)
         tracker=TrackerOptions(stop_after_s=max(30.0, 6 * interval)),
     )
-    app = create_app(settings, options=options)
+    app = create_app(settings, options=options, bind_host=host)
     bind_port = port or settings.dashboard_port
     click.echo(f"dashboard on http://{host}:{bind_port}/ (metrics at /metrics)")
     uvicorn.run(

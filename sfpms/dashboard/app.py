@@ -20,7 +20,7 @@ from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 
 from foundation.settings import Settings
-from sfpms.dashboard.auth import token_middleware
+from sfpms.dashboard.auth import install_access_control
 from sfpms.observe.exposition import CONTENT_TYPE, render
 from sfpms.observe.sampler import Sampler, SamplerOptions
 
@@ -50,8 +50,12 @@ def create_app(
     sampler: Sampler | None = None,
     options: SamplerOptions | None = None,
     run_sampler: bool = True,
+    bind_host: str = "127.0.0.1",
 ) -> FastAPI:
-    """The dashboard app; its lifespan runs the sampler's poll loop and stops it on shutdown."""
+    """The dashboard app; its lifespan runs the sampler's poll loop and stops it on shutdown.
+
+    `bind_host` is the address it listens on, one of the Host names it answers to
+    (sfpms/dashboard/auth.py)."""
     sampler = sampler or Sampler(settings, options)
 
     @contextlib.asynccontextmanager
@@ -74,8 +78,7 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
-    token = settings.dashboard_token.get_secret_value() if settings.dashboard_token else None
-    app.middleware("http")(token_middleware(token))
+    install_access_control(app, settings, bind_host)
     prefix = settings.topic_prefix
 
     @app.get("/healthz")

@@ -6,14 +6,14 @@
   const REFRESH_MS = Number(document.body.dataset.refreshMs) || 3000;
   const SVG = "http://www.w3.org/2000/svg";
 
-  // A ?token= from the first visit is kept for this tab only and removed from the address bar.
-  const params = new URLSearchParams(location.search);
-  let token = params.get("token") || sessionStorage.getItem("sfpms-dashboard-token") || "";
-  if (params.has("token")) {
-    sessionStorage.setItem("sfpms-dashboard-token", token);
-    params.delete("token");
-    const rest = params.toString();
-    history.replaceState(null, "", location.pathname + (rest ? "?" + rest : ""));
+  // -- auth: the token never travels in a URL or lives in script-readable storage. The login
+  // form sets an HttpOnly session cookie that fetch sends by itself (sfpms/dashboard/auth.py).
+  sessionStorage.removeItem("sfpms-dashboard-token"); // left behind by earlier versions
+
+  function sessionEnded(response) {
+    if (response.status !== 401) return false;
+    location.assign("/login");
+    return true;
   }
 
   function el(tag, attrs, ...children) {
@@ -222,8 +222,8 @@
   // -- refresh loop --------------------------------------------------------------------
 
   async function api(path) {
-    const headers = token ? { Authorization: "Bearer " + token } : {};
-    const response = await fetch(path, { headers, cache: "no-store" });
+    const response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
+    if (sessionEnded(response)) throw new Error("the session ended; log in again");
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
     return response.json();
   }
@@ -252,7 +252,7 @@
     document.getElementById("groups").replaceChildren(...data.groups.map(groupSection));
     document.getElementById("dlq-count").textContent = fmtInt(data.dlq.size);
     const link = document.getElementById("dlq-link");
-    link.href = "/api/deadletters" + (token ? "?token=" + encodeURIComponent(token) : "");
+    link.href = "/api/deadletters";
     document.querySelector("#dlq-table tbody").replaceChildren(...deadLetterRows(dead.entries));
     document.getElementById("api").replaceChildren(apiPanel(data.api_usage));
     document.getElementById("targets").replaceChildren(

@@ -5,11 +5,13 @@ Saves a screenshot to artifacts/dashboard.png (git-ignored) for people to look a
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sfpms.dashboard.auth import SESSION_COOKIE
 from tests.integration.observe.browser import Chromium, Page
 from tests.integration.observe.scenario import RunningDashboard
 
@@ -41,6 +43,16 @@ document.body.dataset.ready === '1'
 """
 
 
+async def log_in(page: Page, dash: RunningDashboard) -> None:
+    """What a person does: open the dashboard, get the login form, type the token, submit."""
+    await page.navigate(f"{dash.url}/")
+    await page.wait_for("!!document.querySelector('form[action=\"/login\"] input[name=token]')")
+    await page.evaluate(
+        "(() => { const form = document.querySelector('form');"
+        f" form.token.value = {json.dumps(dash.token)}; form.submit(); return true; }})()"
+    )
+
+
 @pytest.mark.timeout(900)  # the first run on a fresh machine installs Chromium
 async def test_the_page_shows_flow_cards_partition_lag_and_dead_letters(
     chromium_binary: Path, running_dashboard: RunningDashboard, tmp_path: Path
@@ -50,11 +62,12 @@ async def test_the_page_shows_flow_cards_partition_lag_and_dead_letters(
     page: Page | None = None
     try:
         page = await Page.open(browser.start())
-        await page.navigate(f"{dash.url}/?token={dash.token}")
+        await log_in(page, dash)
         await page.wait_for(SETTLED, timeout=30)
         cards: list[dict[str, Any]] = await page.evaluate(CARDS)
         rows: list[dict[str, Any]] = await page.evaluate(ROWS)
         address = await page.evaluate("location.href")
+        script_cookies = await page.evaluate("document.cookie")
         api_panel = await page.evaluate("document.getElementById('api').textContent")
         await page.screenshot(SCREENSHOT)
     finally:
@@ -92,5 +105,6 @@ async def test_the_page_shows_flow_cards_partition_lag_and_dead_letters(
     }
     assert sink[1][1] == "STALL"
     assert "8.0 % of the API limit" in api_panel
-    assert dash.token not in address  # the page moved the token out of the address bar
+    assert address == f"{dash.url}/"  # the token never was in the address bar
+    assert SESSION_COOKIE not in script_cookies  # HttpOnly: the page's scripts cannot read it
     assert SCREENSHOT.stat().st_size > 10_000

@@ -120,7 +120,9 @@ def test_every_route_but_healthz_needs_the_token(running_dashboard: RunningDashb
     assert httpx.get(dash.url + "/healthz", timeout=5).status_code == 200
     for path in ("/", "/metrics", "/api/overview", "/api/deadletters"):
         assert httpx.get(dash.url + path, timeout=5).status_code == 401, path
-    assert httpx.get(f"{dash.url}/api/flows?token={dash.token}", timeout=5).status_code in (
+    assert httpx.get(f"{dash.url}/api/flows?token={dash.token}", timeout=5).status_code == 401
+    headers = {"Authorization": f"Bearer {dash.token}"}
+    assert httpx.get(f"{dash.url}/api/flows", headers=headers, timeout=5).status_code in (
         200,
         503,  # before the first poll finished
     )

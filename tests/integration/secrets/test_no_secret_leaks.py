@@ -258,8 +258,9 @@ def _through_failures(
 
 
 def _dashboard_answers(settings: Settings, values: dict[str, str]) -> dict[str, bytes]:
-    """Every page and JSON answer of the dashboard (bodies and headers), with the token,
-    with a wrong one and with `?token=`."""
+    """Every page and JSON answer of the dashboard (bodies and headers): with the token,
+    with a wrong one, with `?token=` (refused), through the login form's session cookie and
+    under a foreign Host header (refused)."""
     headers = {"Authorization": f"Bearer {values['dashboard_token']}"}
     base = f"http://127.0.0.1:{settings.dashboard_port}"
     eventually(
@@ -272,7 +273,15 @@ def _dashboard_answers(settings: Settings, values: dict[str, str]) -> dict[str, 
     wrong = {"Authorization": f"Bearer {values['wrong_password']}"}
     pages["401"] = httpx.get(f"{base}/api/overview", headers=wrong, timeout=10)
     pages["?token="] = httpx.get(f"{base}/?token={values['dashboard_token']}", timeout=10)
-    assert (pages["401"].status_code, pages["?token="].status_code) == (401, 200)
+    pages["foreign host"] = httpx.get(
+        f"{base}/api/overview", headers={**headers, "Host": "rebound.example"}, timeout=10
+    )
+    with httpx.Client(base_url=base, timeout=10) as browser:
+        pages["login"] = browser.post("/login", data={"token": values["dashboard_token"]})
+        pages["with the session cookie"] = browser.get("/api/overview")
+    statuses = {p: pages[p].status_code for p in ("401", "?token=", "foreign host", "login")}
+    assert statuses == {"401": 401, "?token=": 401, "foreign host": 400, "login": 303}
+    assert pages["with the session cookie"].status_code == 200
     return {f"dashboard {p}": r.content + str(r.headers).encode() for p, r in pages.items()}
 
 

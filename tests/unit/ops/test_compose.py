@@ -69,7 +69,13 @@ def test_environment_names_are_settings_the_product_reads(name: str) -> None:
 
 def test_secrets_come_from_the_environment_not_the_file() -> None:
     text = (ROOT / "docker-compose.yml").read_text()
-    for variable in ("SALESFORCE_CLIENT_SECRET", "SALESFORCE_PASSWORD", "CUSTOMPMS_TOKEN"):
+    for variable in (
+        "SALESFORCE_CLIENT_SECRET",
+        "SALESFORCE_PASSWORD",
+        "CUSTOMPMS_TOKEN",
+        "SCHEMA_REGISTRY_PASSWORD",
+        "DASHBOARD_TOKEN",  # required: an empty one used to turn the dashboard's auth off
+    ):
         assert re.search(rf"SFPMS_{variable}: \$\{{SFPMS_{variable}:\?", text), variable
 
 
