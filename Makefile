@@ -3,20 +3,37 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements/dev.lock
+TOOLS  := .venv-tools
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck unit integration smoke-tansu faults-full bench docs proto clean venv
+.PHONY: help run test lint typecheck unit integration smoke-tansu faults-full bench docs proto clean venv lock lock-upgrade
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Installs exactly what the lock pins, every file checked against its hash (README.md
+# "Supply chain"); the project itself goes in last without resolving anything. The check
+# stops here, with what to do, when pyproject.toml lists other dependencies than the lock.
+$(STAMP): pyproject.toml $(LOCK)
+	@$(PYTHON) scripts/lock.py check
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-venv: $(STAMP)  ## create/refresh the virtualenv in .venv
+venv: $(STAMP)  ## create/refresh the virtualenv in .venv (from requirements/dev.lock)
+
+$(TOOLS)/.installed: requirements/tools.lock
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --require-hashes -r requirements/tools.lock
+	@touch $@
+
+lock: $(TOOLS)/.installed  ## after editing dependencies in pyproject.toml: re-pin requirements/*.lock (commit them)
+	$(TOOLS)/bin/python scripts/lock.py compile --uv $(TOOLS)/bin/uv
+
+lock-upgrade: $(TOOLS)/.installed  ## re-pin every dependency at the newest version pyproject.toml allows
+	$(TOOLS)/bin/python scripts/lock.py compile --uv $(TOOLS)/bin/uv --upgrade
 
 run: $(STAMP)  ## start the whole embedded stack in the foreground (Ctrl-C stops it)
 	$(BIN)/sfpms up
@@ -71,4 +88,4 @@ proto: $(STAMP)  ## regenerate the Salesforce Pub/Sub API gRPC modules from $(PR
 	done
 
 clean:  ## remove the virtualenv and local state
-	rm -rf $(VENV) .sfpms .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .sfpms .pytest_cache .mypy_cache .ruff_cache
