@@ -69,8 +69,13 @@ class Redactor:
 
     def add(self, secrets: Iterable[str]) -> None:
         """Redact these values too (blank ones are ignored)."""
+        values: set[str] = set()
+        for secret in secrets:
+            values.add(secret)
+            if "\n" in secret:  # a multi-line secret (a PEM key) may leak a line at a time
+                values.update(line.strip() for line in secret.splitlines())
         with self._lock:
-            fresh = {s for s in secrets if s and s.strip()} - self._secrets
+            fresh = {s for s in values if s and s.strip()} - self._secrets
             if not fresh:
                 return
             self._secrets |= fresh

@@ -87,6 +87,12 @@ def test_basic_and_bearer_credentials_are_redacted_without_being_configured() ->
     assert "YWRtaW46c2ZwbXM" not in redacted and "abcdefgh12345678" not in redacted
 
 
+def test_each_line_of_a_multi_line_secret_is_redacted_on_its_own() -> None:
+    pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\nAQEFAASCBKcwggSjAgEA\n-----END"
+    redacted = Redactor([pem]).redact("bad key line MIIEvQIBADANBgkqhkiG9w0B here")
+    assert "MIIEvQIBADANBgkqhkiG9w0B" not in redacted
+
+
 def test_an_empty_or_blank_secret_redacts_nothing() -> None:
     assert Redactor(["", "  "]).redact("nothing to hide here") == "nothing to hide here"
 
