@@ -1,7 +1,9 @@
 """The sObjects the emulator serves, described as data: Task, Division, Organization, User.
 
-Field names, types, lengths and properties follow Salesforce's object reference. The
-describe endpoint, the write validation and the SOQL binder all read these tables.
+Field names, types, lengths and properties follow Salesforce's object reference (API 60-67;
+e.g. Organization supports describe, query, retrieve and update, and of its address fields
+only Country lacks the Update property). The describe endpoint, the write validation and
+the SOQL binder all read these tables.
 """
 
 from __future__ import annotations
@@ -258,37 +260,44 @@ ORGANIZATION = ObjectDef(
     (
         *_bookkeeping(deletable=False),
         FieldDef("Name", "string", "Name", length=80, nillable=False, createable=False),
-        _ro("Division", "string", "Division", length=80),
+        FieldDef("Division", "string", "Division", length=80, createable=False),
         FieldDef("Street", "textarea", "Street", length=255, createable=False),
         FieldDef("City", "string", "City", length=40, createable=False),
         FieldDef("State", "string", "State/Province", length=80, createable=False),
         FieldDef("PostalCode", "string", "Zip/Postal Code", length=20, createable=False),
-        FieldDef("Country", "string", "Country", length=80, createable=False),
+        # Country is the one address field the API cannot update (no Update property).
+        _ro("Country", "string", "Country", length=80),
         FieldDef("Phone", "phone", "Phone", length=40, createable=False),
         FieldDef("Fax", "phone", "Fax", length=40, createable=False),
         FieldDef("PrimaryContact", "string", "Primary Contact", length=80, createable=False),
-        _ro(
+        FieldDef(
             "DefaultLocaleSidKey",
             "picklist",
             "Locale",
             length=40,
             nillable=False,
+            createable=False,
+            restricted=True,
             picklist=("en_US", "en_GB", "de_DE", "fr_FR"),
         ),
-        _ro(
+        FieldDef(
             "TimeZoneSidKey",
             "picklist",
             "Default Time Zone",
             length=40,
             nillable=False,
+            createable=False,
+            restricted=True,
             picklist=("America/Los_Angeles", "Europe/London", "Europe/Berlin", "GMT"),
         ),
-        _ro(
+        FieldDef(
             "LanguageLocaleKey",
             "picklist",
             "Language",
             length=40,
             nillable=False,
+            createable=False,
+            restricted=True,
             picklist=("en_US", "de", "fr"),
         ),
         _ro(

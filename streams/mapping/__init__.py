@@ -1,15 +1,20 @@
-"""The mapping spec: each flow is a table of field rows, applied by one generic function.
+"""The mapping: each flow is a table of field rows, applied by one generic function.
 
-Pure code: nothing here does I/O or imports faust, httpx, confluent_kafka or fastapi.
+The flows are data in a YAML file (`config/mapping.yaml` by default, `SFPMS_MAPPING_FILE`
+to choose another); Python keeps only the generic machinery. Pure code: nothing here does
+network I/O or imports faust, httpx, confluent_kafka or fastapi.
 
+- `spec`, `yaml_lines`, `loader`, `build`: the file's schema, reading it with line numbers,
+  and turning it into flows (`load_mapping`, `parse_mapping`)
 - `table`: `Direction`, `FieldRow`, `Flow`, `DeletePolicy` (the shape of a mapping)
-- `converters`: the value converters rows use
-- `division_customer`, `organization_customer`, `task_project`, `task_task`: the four tables
-- `flows`: the registry `FLOWS` and look-ups by Salesforce object / Custompms resource
+- `converters`: the value converters by type (text, enum, boolean, number, date, ...)
+- `flows`: the shipped flows `FLOWS` and look-ups by Salesforce object / Custompms record
 - `apply`: `sf_to_pms`, `pms_to_sf` and the dotted-path helpers
-- `matching`: onboarding match keys and `normalise_name`
+- `scope`: which records a flow takes on each side
+- `matching`, `onboarding`: pairing records that exist on both sides
 - `validate`: checks against Salesforce describe and the Custompms OpenAPI document
-- `dataflow_doc`: renders docs/dataflow.rst
+- `avro`: the entity-schema fields a mapping adds (custom fields)
+- `diff`, `export`, `dataflow_doc`: comparing, showing and documenting a mapping
 """
 
 from __future__ import annotations

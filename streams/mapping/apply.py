@@ -16,7 +16,7 @@ from typing import Any
 
 from foundation.errors import ConfigError
 from streams.mapping.converters import Converter
-from streams.mapping.errors import ConversionError
+from streams.mapping.errors import ConversionError, UnknownValue
 from streams.mapping.table import FieldRow, Flow
 
 _MISSING: Any = object()
@@ -82,17 +82,34 @@ def _convert(
         raise ConfigError(f"row {row.label} does not write {target}", flow=flow.name)
     try:
         return converter(value)
-    except ConversionError as exc:
-        system = "Custompms" if to_sf else "Salesforce"
-        raise ConversionError(
-            f"cannot map {source} to {target}: {exc.message}; correct the value in {system} "
-            f"or the row in streams/mapping/{flow.name}.py",
+    except UnknownValue as exc:
+        table = "to_salesforce" if to_sf else "to_custompms"
+        raise UnknownValue(
+            f"cannot map {source} to {target}: {exc.message}; add it to `{table}` of the "
+            f"row at {_where(flow, row)} (or give the row a `default`); only this field is "
+            "left out",
+            exc.value,
             flow=flow.name,
             record=str(record_id),
             field=row.pms_field if to_sf else (row.sf_field or row.pms_field),
             sf_field=row.sf_field,
             pms_field=row.pms_field,
         ) from exc
+    except ConversionError as exc:
+        system = "Custompms" if to_sf else "Salesforce"
+        raise ConversionError(
+            f"cannot map {source} to {target}: {exc.message}; correct the value in {system} "
+            f"or the row at {_where(flow, row)}",
+            flow=flow.name,
+            record=str(record_id),
+            field=row.pms_field if to_sf else (row.sf_field or row.pms_field),
+            sf_field=row.sf_field,
+            pms_field=row.pms_field,
+        ) from exc
+
+
+def _where(flow: Flow, row: FieldRow) -> str:
+    return row.where or f"flow {flow.name} of the mapping file"
 
 
 def convert_to_pms(flow: Flow, row: FieldRow, value: Any, record_id: Any) -> Any:
@@ -127,13 +144,16 @@ def sf_to_pms(
     record_id: Any,
     current: Mapping[str, Any] | None = None,
     include_constants: bool = True,
+    unknown: list[UnknownValue] | None = None,
 ) -> dict[str, Any]:
     """{Custompms dotted path: value} for every row that writes Custompms.
 
     Constants are included unless `include_constants=False` (e.g. for an update that should
     not re-stamp `kind`); references are not (the engine resolves them through `requires`).
     `current` is the linked Custompms record if known: where its value already maps back to
-    the incoming Salesforce value, that value is kept (see `_keep_current`).
+    the incoming Salesforce value, that value is kept (see `_keep_current`). With `unknown`,
+    a value a row's table does not know leaves that field out and is appended there
+    (drift: the rest of the record still maps); without it, it raises.
     """
     out: dict[str, Any] = {}
     for row in flow.rows_to_pms:
@@ -144,7 +164,13 @@ def sf_to_pms(
         raw = sf_record.get(row.sf_field, _MISSING) if row.sf_field else _MISSING
         if raw is _MISSING:
             continue
-        value = convert_to_pms(flow, row, raw, record_id)
+        try:
+            value = convert_to_pms(flow, row, raw, record_id)
+        except UnknownValue as exc:
+            if unknown is None:
+                raise
+            unknown.append(exc)
+            continue
         if current is not None:
             kept = _lookup(current, row.pms_field)
             if kept != value and _keep_current(row.to_sf, kept, raw):
@@ -159,11 +185,12 @@ def pms_to_sf(
     *,
     record_id: Any,
     current: Mapping[str, Any] | None = None,
+    unknown: list[UnknownValue] | None = None,
 ) -> dict[str, Any]:
     """{Salesforce field: value} for every row that writes Salesforce.
 
-    `current` is the linked Salesforce record if known; it plays the same part as in
-    `sf_to_pms`.
+    `current` is the linked Salesforce record if known; it and `unknown` play the same
+    parts as in `sf_to_pms`.
     """
     out: dict[str, Any] = {}
     for row in flow.rows_to_sf:
@@ -171,7 +198,13 @@ def pms_to_sf(
         raw = _lookup(pms_record, row.pms_field)
         if raw is _MISSING:
             continue
-        value = convert_to_sf(flow, row, raw, record_id)
+        try:
+            value = convert_to_sf(flow, row, raw, record_id)
+        except UnknownValue as exc:
+            if unknown is None:
+                raise
+            unknown.append(exc)
+            continue
         if current is not None:
             kept = current.get(row.sf_field, _MISSING)
             if kept != value and _keep_current(row.to_pms, kept, raw):

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from streams.mapping.errors import ConversionError
+from streams.mapping.errors import ConversionError, UnknownValue
 
 #: Values longer than this are cut in error messages: they are data, not diagnostics.
 _PREVIEW_CHARS = 40
@@ -106,21 +107,25 @@ class EnumMap(Converter):
     """A value table, e.g. Salesforce picklist value -> Custompms enum value.
 
     `pairs` keeps the order of the table for documents; several sources may share a target
-    (that makes the row lossy, see `FieldRow.lossy`). A value not in the table is an error,
-    never passed through: the target would refuse it or, worse, store it.
+    (that makes the row lossy, see `FieldRow.lossy`). A value not in the table becomes
+    `default` when the row names one; otherwise it is an `UnknownValue` error, never passed
+    through: the target would refuse it or, worse, store it.
     """
 
     pairs: tuple[tuple[str, str], ...]
     nullable: bool = False
+    default: str | None = None
     _table: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_table", MappingProxyType(dict(self.pairs)))
 
     @classmethod
-    def of(cls, table: Mapping[str, str], *, nullable: bool = False) -> EnumMap:
+    def of(
+        cls, table: Mapping[str, str], *, nullable: bool = False, default: str | None = None
+    ) -> EnumMap:
         """Build from a mapping literal, keeping its order."""
-        return cls(tuple(table.items()), nullable=nullable)
+        return cls(tuple(table.items()), nullable=nullable, default=default)
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -128,19 +133,28 @@ class EnumMap(Converter):
 
     @property
     def targets(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(target for _, target in self.pairs))
+        """Every value this table can produce (the default included)."""
+        produced = [target for _, target in self.pairs]
+        if self.default is not None:
+            produced.append(self.default)
+        return tuple(dict.fromkeys(produced))
 
     def __call__(self, value: Any) -> Any:
         if value is None:
             _refuse_none(self.nullable)
             return None
-        if not isinstance(value, str) or value not in self._table:
-            known = ", ".join(repr(source) for source in self.sources)
-            raise ConversionError(f"unknown value {preview(value)}; expected one of: {known}")
-        return self._table[value]
+        if isinstance(value, str) and value in self._table:
+            return self._table[value]
+        if not isinstance(value, str):
+            raise ConversionError(f"expected a value of the list, got {_type_name(value)}")
+        if self.default is not None:
+            return self.default
+        known = ", ".join(repr(source) for source in self.sources)
+        raise UnknownValue(f"unknown value {preview(value)}; expected one of: {known}", value)
 
     def describe(self) -> str:
-        return "; ".join(f"{source} -> {target}" for source, target in self.pairs)
+        text = "; ".join(f"{source} -> {target}" for source, target in self.pairs)
+        return f"{text}; any other value -> {self.default}" if self.default is not None else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +220,45 @@ class DateTimeValue(Converter):
 
     def describe(self) -> str:
         return "date-time, UTC, millisecond precision"
+
+
+@dataclass(frozen=True, slots=True)
+class Number(Converter):
+    """A number (int or float; never a bool), optionally whole and within bounds."""
+
+    nullable: bool = True
+    integer: bool = False
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+
+    def __call__(self, value: Any) -> Any:
+        if value is None:
+            _refuse_none(self.nullable)
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConversionError(f"expected a number, got {_type_name(value)} {preview(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConversionError(f"{preview(value)} is not a finite number")
+        if self.integer:
+            if isinstance(value, float) and not value.is_integer():
+                raise ConversionError(f"{preview(value)} is not a whole number")
+            value = int(value)
+        if self.minimum is not None and value < self.minimum:
+            raise ConversionError(f"{preview(value)} is below the minimum of {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise ConversionError(f"{preview(value)} is above the maximum of {self.maximum}")
+        return value
+
+    def describe(self) -> str:
+        kind = "whole number" if self.integer else "number"
+        bounds = [
+            f"at least {self.minimum}" if self.minimum is not None else "",
+            f"at most {self.maximum}" if self.maximum is not None else "",
+        ]
+        extra = ", ".join(b for b in bounds if b)
+        return f"{kind}{', ' + extra if extra else ''}" + (
+            ", required" if not self.nullable else ""
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
-"""Render the data-flow reference (docs/dataflow.rst) from the flow tables.
+"""Render the data-flow reference (docs/dataflow.rst) from the flows of a mapping file.
 
-The document is generated so it cannot drift from the code: `sfpms docs dataflow` writes it
+The document is generated so it cannot drift from the mapping: `sfpms docs dataflow` writes it
 and a unit test fails when the committed file differs from this rendering.
 """
 
@@ -27,8 +27,8 @@ created or deleted on either side. Properties are carried both ways unless the t
 table names them as one-way. Nested Custompms properties are written with dots
 (``address.city`` is the ``city`` of the ``address``).
 
-This document is generated from the mapping tables in ``streams/mapping/`` by
-``sfpms docs dataflow``; change the tables, not this file."""
+This document is generated from the mapping file ``config/mapping.yaml`` by
+``sfpms docs dataflow``; change the file, not this document."""
 
 
 def _heading(text: str, char: str, *, overline: bool = False) -> list[str]:
@@ -143,8 +143,9 @@ def _rules(flow: Flow) -> list[str]:
         items.append(f"Only {pms}s with {marks} belong to this flow.")
     items.append(_delete_sentence(flow.delete_policy.sf_deleted, sf, pms))
     items.append(_delete_sentence(flow.delete_policy.pms_deleted, pms, sf))
-    if flow.match_on:
-        names = ", ".join(f"{_lit(flow.row(k).sf_field)} / {_lit(k)}" for k in flow.match_on)
+    items += _scope_sentences(flow, sf, pms)
+    if flow.match:
+        names = ", ".join(f"{_lit(part.sf_field)} / {_lit(part.pms_field)}" for part in flow.match)
         items.append(
             f"At onboarding, records that already exist on both sides are paired by {names}, "
             "compared ignoring case, punctuation and repeated spaces "
@@ -162,6 +163,25 @@ def _rules(flow: Flow) -> list[str]:
         *(f"- {i}" for i in items),
         "",
     ]
+
+
+def _scope_sentences(flow: Flow, sf: str, pms: str) -> list[str]:
+    scope = flow.scope
+    items = []
+    if scope.sf_condition:
+        items.append(
+            f"Only {sf}s matching the SOQL condition {_lit(scope.sf_condition)} take part."
+        )
+    if scope.pms_filter:
+        items.append(f"Only {pms}s whose {scope.describe_pms()} take part.")
+    if scope.limits_salesforce or scope.limits_custompms:
+        items.append(
+            "A linked record that leaves this scope stays linked and in sync."
+            if scope.when_leaving == "keep"
+            else "A linked record that leaves this scope is unlinked; both records stay as "
+            "they are."
+        )
+    return items
 
 
 def render_dataflow_rst(flows: Iterable[Flow]) -> str:

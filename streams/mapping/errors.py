@@ -29,3 +29,13 @@ class ConversionError(FatalError):
         self.sf_field = sf_field
         self.pms_field = pms_field
         super().__init__(message, flow=flow, record=record, field=field)
+
+
+class UnknownValue(ConversionError):
+    """A value the row's table does not list (e.g. a picklist value an administrator just
+    added). Drift, not a broken record: only this field of the record is dead-lettered, with
+    the value and what to add to the mapping; the record's other fields still sync."""
+
+    def __init__(self, message: str, value: str, **where: str | None) -> None:
+        self.value = value
+        super().__init__(message, **where)

@@ -17,9 +17,12 @@ from typing import Any
 
 from foundation.errors import ConfigError
 from streams.mapping.converters import Constant, Converter, EnumMap, LinkedId
+from streams.mapping.scope import EVERYTHING, Scope
 
 #: The Custompms data types a row may declare.
-PMS_TYPES = frozenset({"string", "boolean", "enum", "date", "datetime", "reference", "constant"})
+PMS_TYPES = frozenset(
+    {"string", "boolean", "enum", "date", "datetime", "number", "reference", "constant"}
+)
 
 
 class Direction(StrEnum):
@@ -50,6 +53,7 @@ class FieldRow:
     Custompms record ("address.city") and is the row's stable `key`. `to_pms` converts a
     Salesforce value for Custompms, `to_sf` the other way; each is set exactly when the row
     writes that side. `note` says why a row is one-way or lossy; it goes into the documents.
+    `where` is the row's place in the mapping file (`config/mapping.yaml:42`), for messages.
     """
 
     sf_field: str | None
@@ -59,6 +63,7 @@ class FieldRow:
     to_pms: Converter | None = None
     to_sf: Converter | None = None
     note: str = ""
+    where: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         problem = self._problem()
@@ -178,13 +183,28 @@ class DeletePolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class MatchPart:
+    """One onboarding match criterion: the Salesforce field and the Custompms path compared.
+    `row_key` names the row that converts the Salesforce value first (None: compared raw)."""
+
+    sf_field: str
+    pms_field: str
+    row_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Flow:
     """One Salesforce object linked to one Custompms resource, with its rows and policies.
 
     - `create_in_pms` / `create_in_sf`: whether a record born on one side creates its twin on
       the other (False means it stays unlinked until onboarding matches it).
-    - `match_on`: row keys whose normalised values pair existing records at onboarding
-      (`streams.mapping.matching`); empty means never match, only create.
+    - `match_on`: row keys whose normalised values let a create adopt an existing record
+      instead (the sinks look candidates up, `streams.mapping.matching` picks one); empty
+      means a create always creates.
+    - `match`: the onboarding criteria (`sfpms onboard` pairs existing records by them).
+    - `scope`: which records the flow takes on each side (`streams.mapping.scope`).
+    - `existing_records`: what records older than the sync's first start do before
+      onboarding has run: `wait_for_onboarding` (create nothing) or `create`.
     - `requires`: (reference row key, other flow name): the reference is the Custompms id
       linked by the other flow for the same Salesforce record; the write waits for it.
     - `pms_default`: the flow also takes the resource's records that no other flow claims by
@@ -204,6 +224,10 @@ class Flow:
     requires: tuple[tuple[str, str], ...] = ()
     pms_default: bool = False
     notes: tuple[str, ...] = ()
+    match: tuple[MatchPart, ...] = ()
+    scope: Scope = EVERYTHING
+    existing_records: str = "wait_for_onboarding"
+    where: str = field(default="", compare=False)
     _by_key: Mapping[str, FieldRow] = field(init=False, repr=False, compare=False)
     _to_pms: tuple[FieldRow, ...] = field(init=False, repr=False, compare=False)
     _to_sf: tuple[FieldRow, ...] = field(init=False, repr=False, compare=False)
@@ -226,6 +250,8 @@ class Flow:
             for k in self.match_on
             if k not in by_key or by_key[k].sf_field is None
         ]
+        if self.existing_records not in ("wait_for_onboarding", "create"):
+            problems.append("existing_records is wait_for_onboarding or create")
         if problems:
             raise ConfigError("; ".join(problems), flow=self.name)
 

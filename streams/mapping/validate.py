@@ -1,14 +1,22 @@
-"""Check flow tables against the live schemas: Salesforce describe and Custompms OpenAPI.
+"""Check flows against the live schemas: Salesforce describe and Custompms OpenAPI.
 
-Run at start-up: a table that names a missing field, writes a read-only one, disagrees on a
-type or a value list, or lets a value through that the target refuses, stops the process
-with a `ConfigError` naming every bad row, instead of dead-lettering records one by one.
+Run by `sfpms mapping validate` and at start-up. Each problem is a `Finding` naming the
+file:line of the row, the flow and the field, and what to do:
+
+- errors: a row names a missing field, writes a read-only one, disagrees on a type, writes
+  a value the target refuses, or lets an empty value into a required field. The process
+  stops with a `ConfigError` listing every one, instead of dead-lettering records one by one.
+- warnings (drift): a picklist / enum value one side has that the row's table does not
+  list, or a table entry for a value the source no longer has. The sync starts; a record
+  carrying such a value follows the row's policy (its `default`, else that field goes to
+  the dead-letter topic and the rest of the record syncs).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from foundation.errors import ConfigError
 from streams.mapping.converters import Constant, Converter, EnumMap, Text
@@ -23,6 +31,7 @@ _SF_WRITE_TYPES: Mapping[str, frozenset[str]] = {
     "enum": frozenset({"picklist"}),
     "date": frozenset({"date"}),
     "datetime": frozenset({"datetime"}),
+    "number": frozenset({"double", "int", "long", "currency", "percent"}),
     "reference": frozenset({"id", "reference"}),
 }
 _SF_READ_ONLY_EXTRA: Mapping[str, frozenset[str]] = {
@@ -52,6 +61,8 @@ def _pms_type_ok(row: FieldRow, prop: Resolved) -> bool:
         return kind == "string" and fmt == "date"
     if row.pms_type == "datetime":
         return kind == "string" and fmt == "date-time"
+    if row.pms_type == "number":
+        return kind in ("number", "integer")
     if row.pms_type == "reference":
         return kind in ("string", "integer")
     if isinstance(row.to_pms, Constant):  # constant
@@ -61,12 +72,36 @@ def _pms_type_ok(row: FieldRow, prop: Resolved) -> bool:
     return False
 
 
+#: Marks a drift problem (a warning, not an error) until `check_flow` sorts them.
+_DRIFT = "\x00drift\x00"
+
+
 def _enum_problems(
     values: Iterable[str], allowed: Iterable[str], where: str, role: str
 ) -> list[str]:
+    """Table values the other side does not list. A source value it lacks is drift (the
+    entry is never used); a target value it lacks would be refused (an error)."""
     allowed_set = set(allowed)
+    mark = _DRIFT if role == "source" else ""
     return [
-        f"{role} value {v!r} is not in the {where} list" for v in values if v not in allowed_set
+        f"{mark}{role} value {v!r} is not in the {where} list"
+        for v in values
+        if v not in allowed_set
+    ]
+
+
+def _unmapped(values: Iterable[str], conv: EnumMap, where: str, kind: str, other: str) -> list[str]:
+    """Values the source offers that the table does not list: drift, handled by policy."""
+    policy = (
+        f"they become {conv.default!r} (the row's default)"
+        if conv.default is not None
+        else "that field of such a record goes to the dead-letter topic, the rest syncs"
+    )
+    return [
+        f"{_DRIFT}{where} {kind} value {v!r} has no {other} mapping; {policy}. Add it to the "
+        "row's table"
+        for v in values
+        if v not in conv.sources
     ]
 
 
@@ -106,8 +141,7 @@ def _sf_problems(flow: Flow, row: FieldRow, sobject: Mapping[str, Any]) -> list[
         picklist = [p["value"] for p in spec.get("picklistValues", []) if p.get("active", True)]
         if isinstance(row.to_pms, EnumMap):
             problems += _enum_problems(row.to_pms.sources, picklist, f"{where} picklist", "source")
-            unmapped = [v for v in picklist if v not in row.to_pms.sources]
-            problems += [f"{where} picklist value {v!r} has no Custompms mapping" for v in unmapped]
+            problems += _unmapped(picklist, row.to_pms, where, "picklist", "Custompms")
         if isinstance(row.to_sf, EnumMap):
             problems += _enum_problems(row.to_sf.targets, picklist, f"{where} picklist", "target")
     return problems
@@ -131,8 +165,7 @@ def _pms_problems(flow: Flow, row: FieldRow, schemas: ResourceSchemas, openapi: 
             problems += _enum_problems(row.to_pms.targets, enum, f"{where} enum", "target")
         if isinstance(row.to_sf, EnumMap):
             problems += _enum_problems(row.to_sf.sources, enum, f"{where} enum", "source")
-            unmapped = [v for v in enum if v not in row.to_sf.sources]
-            problems += [f"{where} enum value {v!r} has no Salesforce mapping" for v in unmapped]
+            problems += _unmapped(enum, row.to_sf, where, "enum", "Salesforce")
     return problems
 
 
@@ -188,42 +221,114 @@ def _delete_problems(
     return problems
 
 
-def validate_flow(
+Level = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem of a flow: `where` is the file:line of its row (or flow)."""
+
+    level: Level
+    flow: str
+    field: str | None
+    where: str
+    message: str
+
+    def text(self) -> str:
+        """`config/mapping.yaml:42: task_project: row Status <-> status: ...`."""
+        head = f"{self.where}: " if self.where else ""
+        return f"{head}{self.flow}: {self.field + ': ' if self.field else ''}{self.message}"
+
+
+def _finding(flow: Flow, row: FieldRow | None, problem: str) -> Finding:
+    level: Level = "warning" if problem.startswith(_DRIFT) else "error"
+    message = problem.removeprefix(_DRIFT)
+    where = (row.where if row is not None else "") or flow.where
+    return Finding(level, flow.name, f"row {row.label}" if row else None, where, message)
+
+
+def check_flow(
     flow: Flow, sf_describe: Mapping[str, Any], pms_openapi: Mapping[str, Any]
-) -> list[str]:
-    """Every problem of `flow` against the schemas, each naming the flow and row; [] if none.
+) -> list[Finding]:
+    """Every finding of `flow` against the schemas; [] if it fits.
 
     `sf_describe` is the describe of `flow.sf_object` or a mapping sObject name -> describe.
     """
-    problems: list[str] = []
+    findings: list[Finding] = []
     sobject = _sobject(flow, sf_describe)
     schemas = resource_schemas(pms_openapi, flow.pms_resource)
     if sobject is None:
-        problems.append(f"{flow.name}: no Salesforce describe for {flow.sf_object}")
+        findings.append(_finding(flow, None, f"no Salesforce describe for {flow.sf_object}"))
     if schemas.read is None:
-        problems.append(f"{flow.name}: no Custompms schema for resource {flow.pms_resource}")
+        findings.append(
+            _finding(flow, None, f"no Custompms schema for resource {flow.pms_resource}")
+        )
     for row in flow.rows:
         found = []
         if sobject is not None and row.sf_field is not None:
             found += _sf_problems(flow, row, sobject)
         if schemas.read is not None:
             found += _pms_problems(flow, row, schemas, pms_openapi)
-        problems += [f"{flow.name}: row {row.label}: {p}" for p in found]
-    problems += [f"{flow.name}: {p}" for p in _delete_problems(flow, sobject, schemas, pms_openapi)]
+        findings += [_finding(flow, row, p) for p in found]
+    findings += [
+        _finding(flow, None, p) for p in _delete_problems(flow, sobject, schemas, pms_openapi)
+    ]
+    findings += [
+        _finding(flow, None, p) for p in _criteria_problems(flow, sobject, schemas, pms_openapi)
+    ]
+    return findings
+
+
+def _criteria_problems(
+    flow: Flow, sobject: Mapping[str, Any] | None, schemas: ResourceSchemas, openapi: Any
+) -> list[str]:
+    """Match criteria and scope filters must name fields that exist."""
+    problems = []
+    fields = {f["name"] for f in sobject.get("fields", [])} if sobject is not None else None
+    wanted: list[tuple[str | None, str, str]] = [
+        (p.sf_field, p.pms_field, "match criterion") for p in flow.match
+    ]
+    wanted += [(None, path, "scope filter") for path, _ in flow.scope.pms_filter]
+    for sf_field, pms_path, what in wanted:
+        if fields is not None and sf_field is not None and sf_field not in fields:
+            problems.append(
+                f"{what} names Salesforce {flow.sf_object}.{sf_field}, which does not exist"
+            )
+        if (
+            schemas.read is not None
+            and pms_path != "id"
+            and lookup(openapi, schemas.read, pms_path) is None
+        ):
+            problems.append(
+                f"{what} names Custompms {flow.pms_resource}.{pms_path}, which does not exist"
+            )
     return problems
+
+
+def validate_flow(
+    flow: Flow, sf_describe: Mapping[str, Any], pms_openapi: Mapping[str, Any]
+) -> list[str]:
+    """Every problem of `flow` (errors and warnings), as `flow: row label: message`."""
+    return [
+        f"{f.flow}: {f.field + ': ' if f.field else ''}{f.message}"
+        for f in check_flow(flow, sf_describe, pms_openapi)
+    ]
 
 
 def validate_all(
     sf_describes: Mapping[str, Any],
     pms_openapi: Mapping[str, Any],
     flows: Iterable[Flow] | None = None,
-) -> None:
-    """Validate every flow (default: the registry); raise one ConfigError listing all problems."""
+) -> list[Finding]:
+    """Check every flow (default: the shipped ones). Raise one ConfigError listing every
+    error; return the warnings (drift) for the caller to report."""
     if flows is None:
         flows = FLOWS.values()
-    problems = [p for flow in flows for p in validate_flow(flow, sf_describes, pms_openapi)]
-    if problems:
+    findings = [f for flow in flows for f in check_flow(flow, sf_describes, pms_openapi)]
+    errors = [f for f in findings if f.level == "error"]
+    if errors:
         raise ConfigError(
-            "the mapping does not fit the live schemas; fix the rows in streams/mapping/ "
-            "or the schema:\n  - " + "\n  - ".join(problems)
+            "the mapping does not fit the live schemas; fix these rows of the mapping file "
+            "(or the schema):\n  - " + "\n  - ".join(f.text() for f in errors)
         )
+    return [f for f in findings if f.level == "warning"]

@@ -38,14 +38,21 @@ def test_organization_name_phone_and_address_are_updateable(sf: RunningSalesforc
     )
 
 
-def test_organization_locale_is_read_only(sf: RunningSalesforce) -> None:
+def test_organization_country_is_read_only_but_its_settings_can_be_updated(
+    sf: RunningSalesforce,
+) -> None:
+    # As the Organization object reference lists them: Country has no Update property;
+    # TimeZoneSidKey (a restricted picklist) does.
     token = sf.token()
     org = _org(sf, token)
-    response = sf.api(
-        "PATCH", f"/sobjects/Organization/{org['Id']}", token, json={"TimeZoneSidKey": "GMT"}
-    )
+    url = f"/sobjects/Organization/{org['Id']}"
+    response = sf.api("PATCH", url, token, json={"Country": "Norway"})
     assert response.status_code == 400
     assert response.json()[0]["errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
+    assert sf.api("PATCH", url, token, json={"TimeZoneSidKey": "GMT"}).status_code == 204
+    refused = sf.api("PATCH", url, token, json={"TimeZoneSidKey": "Mars/Olympus"})
+    assert refused.status_code == 400
+    assert sf.api("GET", url, token).json()["TimeZoneSidKey"] == "GMT"
 
 
 def test_organization_cannot_be_created_or_deleted(sf: RunningSalesforce) -> None:

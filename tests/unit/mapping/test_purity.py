@@ -31,5 +31,5 @@ def test_importing_every_mapping_module_loads_no_io_library() -> None:
     )
     report = json.loads(done.stdout)
     assert "streams.mapping.validate" in report["modules"]
-    assert "streams.mapping.task_task" in report["modules"]
+    assert "streams.mapping.loader" in report["modules"]
     assert [name for name in FORBIDDEN if name in report["loaded"]] == []

@@ -1,0 +1,1 @@
+"""Shipped configuration files (package data): `mapping.yaml`, the default mapping."""
