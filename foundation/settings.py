@@ -220,6 +220,17 @@ class Settings(BaseSettings):
     custompms_emulator_port: int = 18090
 
     # -- the sync ---------------------------------------------------------------------------
+    mapping_file: Path | None = Field(
+        None,
+        description="The mapping file (YAML, see docs/mapping.md); unset = the shipped "
+        "config/mapping.yaml.",
+    )
+    create_before_onboarding: bool = Field(
+        False,
+        description="Let records that existed before the sync first started create their "
+        "twins at once. Off (the default), they wait until `sfpms onboard` pairs or creates "
+        "them, so a first start against an org with history creates nothing in bulk.",
+    )
     client_name: str = DEFAULT_CLIENT_NAME
     precedence: Literal["salesforce", "custompms"] = Field(
         "salesforce", description="Which system wins a conflict whose timestamps tie."

@@ -25,6 +25,8 @@ COMMANDS: dict[str, str] = {
     "topics": "sfpms.commands.topics:topics",
     "emulate": "sfpms.commands.emulate:emulate",
     "flows": "sfpms.commands.flows:flows",
+    "mapping": "sfpms.commands.mapping:mapping",
+    "onboard": "sfpms.commands.onboard:onboard",
     "docs": "sfpms.commands.docs:docs",
     "cdc": "sfpms.commands.cdc:cdc",
     "worker": "sfpms.commands.worker:worker",

@@ -52,6 +52,8 @@ def _source(
     version: int | None = None,
     seq: int | None = None,
     snapshot: bool = False,
+    scope: Mapping[str, bool] | None = None,
+    onboarding: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "system": system,
@@ -64,6 +66,8 @@ def _source(
         "commit_ts": commit_ts,
         "seq": seq,
         "snapshot": snapshot,
+        "scope": dict(scope) if scope else None,
+        "onboarding": dict(onboarding) if onboarding is not None else None,
     }
 
 
@@ -124,8 +128,14 @@ def salesforce_emission(
     covered: datetime | None,
     snapshot: bool,
     now: datetime,
+    scope: Mapping[str, bool] | None = None,
+    onboarding: Mapping[str, Any] | None = None,
 ) -> Emission:
-    """The envelope for one record read from Salesforce (raises ConversionError)."""
+    """The envelope for one record read from Salesforce (raises ConversionError).
+
+    `scope` are the record's scope tags (`connectors/cdc/scope.py`); `onboarding` what
+    `sfpms onboard` decided for it (see schemas/sfpms.Source.avsc).
+    """
     record = convert_record("salesforce", sobject, raw)
     op: Op = "r" if snapshot else salesforce_op(record, covered)
     modstamp = record.get("SystemModstamp")
@@ -138,6 +148,8 @@ def salesforce_emission(
         actor=record.get("LastModifiedById"),
         commit_ts=modstamp,
         snapshot=snapshot,
+        scope=scope,
+        onboarding=onboarding,
     )
     return _emission("salesforce", sobject, op, record, source, now)
 
@@ -205,6 +217,7 @@ def polled_emission(
     covered: datetime | None,
     snapshot: bool,
     now: datetime,
+    onboarding: Mapping[str, Any] | None = None,
 ) -> Emission:
     """The envelope for a record read by listing (poll mode or snapshot). Listing does not
     say who made the change, so the origin is unknown."""
@@ -222,6 +235,7 @@ def polled_emission(
         actor=None,
         commit_ts=modstamp,
         snapshot=snapshot,
+        onboarding=onboarding,
     )
     return _emission("custompms", entity, op, record, source, now)
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from connectors.custompms import formats as pms_formats
 from connectors.salesforce import formats as sf_formats
 from foundation.errors import FatalError
-from foundation.kafka.schemas import entity_type, schema_dict
+from foundation.kafka.schemas import entity_type, generation, schema_dict
 
 Kind = Literal["string", "boolean", "int", "long", "double", "date", "timestamp", "record"]
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
@@ -92,10 +92,15 @@ def _spec(name: str, avro: Any) -> FieldSpec:
     raise ValueError(f"field {name}: unsupported Avro type {avro!r}")
 
 
-@cache
 def entity_fields(system: str, entity: str) -> tuple[FieldSpec, ...]:
-    """The fields of an entity schema, e.g. ("salesforce", "task") -> Id, Subject, ..."""
-    schema = schema_dict(entity_type(system, entity.lower()))
+    """The fields of an entity schema, e.g. ("salesforce", "task") -> Id, Subject, ...
+    (with the fields the mapping in effect adds, see `schemas.install_extensions`)."""
+    return _entity_fields(system, entity.lower(), generation())
+
+
+@cache
+def _entity_fields(system: str, entity: str, _generation: int) -> tuple[FieldSpec, ...]:
+    schema = schema_dict(entity_type(system, entity))
     return tuple(_spec(f["name"], f["type"]) for f in schema["fields"])
 
 

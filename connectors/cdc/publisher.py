@@ -19,12 +19,13 @@ from typing import Any
 
 from confluent_kafka import KafkaException, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from connectors.cdc.changes import Emission, dead_letter
 from connectors.cdc.convert import ConversionError
 from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.positions import Position
-from foundation.errors import RetriableError
+from foundation.errors import ConfigError, RetriableError
 from foundation.kafka import topics as t
 from foundation.kafka.serde import TopicCodec
 from foundation.settings import Settings
@@ -65,9 +66,20 @@ class Publisher:
 
     def register(self, topics: Iterable[str]) -> None:
         """Register the value schemas up front, so a registry problem stops the start-up
-        instead of dead-lettering records later. Blocking."""
+        instead of dead-lettering records later. Blocking. A schema the registry refuses
+        as incompatible (a mapping row changed a field's type) is a ConfigError."""
         for topic in [*topics, t.DEADLETTER, t.SOURCE_POSITIONS]:
-            self.codec(topic).register()
+            try:
+                self.codec(topic).register()
+            except SchemaRegistryError as exc:
+                if exc.http_status_code != 409:
+                    raise
+                from connectors.schemas_live import INCOMPATIBLE_FIX
+
+                raise ConfigError(
+                    f"the schema registry refuses the change-envelope schema of {topic}, which "
+                    f"the mapping file generates: {exc.error_message}; {INCOMPATIBLE_FIX}"
+                ) from exc
 
     # -- producing ------------------------------------------------------------------------
 

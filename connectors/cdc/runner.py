@@ -15,6 +15,7 @@ from connectors.cdc.changes import ENTITY_RESOURCE, RESOURCE_ENTITY
 from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.positions import Position, load_positions
 from connectors.cdc.publisher import Publisher
+from connectors.cdc.scope import Condition, conditions_of
 from connectors.custompms import CustompmsClient
 from connectors.salesforce import SalesforceClient
 from foundation.errors import ConfigError
@@ -70,6 +71,17 @@ def resolve_entity(entity: str, source: str | None = None) -> Target:
     )
 
 
+def use_mapping(settings: Settings) -> dict[str, tuple[Condition, ...]]:
+    """Load the mapping in effect (SFPMS_MAPPING_FILE), make the entity schemas follow it
+    (its custom fields), and return its Salesforce scope conditions by sObject."""
+    from streams.mapping.avro import install
+    from streams.mapping.loader import load_mapping
+
+    flows = load_mapping(settings.mapping_file).flows
+    install(flows.values())
+    return conditions_of(flows.values())
+
+
 def _prepare_kafka(
     settings: Settings, systems: Sequence[str]
 ) -> tuple[SchemaRegistryClient, dict[str, Position]]:
@@ -120,6 +132,7 @@ async def run_cdc(
     options = options or CaptureSettings()
     stop = stop or asyncio.Event()
     metrics = metrics or CdcMetrics()
+    scope = use_mapping(settings)
     registry, positions = await asyncio.to_thread(_prepare_kafka, settings, sources)
     log.info("CDC starting (%s) with stored positions: %s", ", ".join(sources), sorted(positions))
     async with AsyncExitStack() as stack:
@@ -129,7 +142,7 @@ async def run_cdc(
         if "salesforce" in sources:
             sf = await stack.enter_async_context(SalesforceClient(settings))
             publisher = await _publisher(stack, settings, registry, metrics, options, "salesforce")
-            sf_source = SalesforceSource(sf, publisher, metrics, options, positions)
+            sf_source = SalesforceSource(sf, publisher, metrics, options, positions, scope)
             await sf_source.prepare()
             loops.append(sf_source.run(stop))
         if "custompms" in sources:
@@ -175,12 +188,13 @@ async def run_snapshot(
 
     options = options or CaptureSettings()
     metrics = CdcMetrics()
+    scope = use_mapping(settings)
     registry, positions = await asyncio.to_thread(_prepare_kafka, settings, [target.system])
     async with AsyncExitStack() as stack:
         publisher = await _publisher(stack, settings, registry, metrics, options, target.system)
         if target.system == "salesforce":
             sf = await stack.enter_async_context(SalesforceClient(settings))
-            sf_source = SalesforceSource(sf, publisher, metrics, options, positions)
+            sf_source = SalesforceSource(sf, publisher, metrics, options, positions, scope)
             await sf_source.prepare()
             return await sf_source.snapshot(
                 target.entity, stop=stop, progress=progress, store_position=False

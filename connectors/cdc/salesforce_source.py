@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Hashable, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.pacing import paced_interval, retry_delay, wait_or_stop
 from connectors.cdc.positions import Position, salesforce_key
 from connectors.cdc.publisher import Publisher
+from connectors.cdc.scope import Condition, ScopeTagger, Tags
 from connectors.cdc.watermark import (
     Cursor,
     Mark,
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int | None], None]
 SOURCE = "salesforce"
+#: Polled records are published in pages of this many (one scope query per page).
+PAGE = 2000
 
 
 def mark_of(raw: Mapping[str, Any]) -> Mark:
@@ -70,11 +73,14 @@ class SalesforceSource:
         metrics: CdcMetrics,
         options: CaptureSettings,
         positions: Mapping[str, Position],
+        scope: Mapping[str, Sequence[Condition]] | None = None,
     ) -> None:
         self.client = client
         self.publisher = publisher
         self.metrics = metrics
         self.options = options
+        # the flows' Salesforce scope conditions; each page of records is tagged with them
+        self.scope = ScopeTagger(client, scope or {})
         self.sync_user_id = ""
         self.fields: dict[str, tuple[str, ...]] = {}
         self.snapshot_done: dict[str, bool] = {}
@@ -110,8 +116,29 @@ class SalesforceSource:
 
     # -- publishing -----------------------------------------------------------------------
 
+    async def _emit_page(
+        self,
+        sobject: str,
+        page: Sequence[Mapping[str, Any]],
+        covered: datetime | None,
+        snapshot: bool,
+    ) -> None:
+        """Publish a page of records, each tagged with its flows' scope (one query per
+        scope condition and page, only when a flow of the sObject has one)."""
+        tags: Tags = {}
+        if self.scope.limits(sobject):
+            ids = [str(raw["Id"]) for raw in page if raw.get("Id") is not None]
+            tags = await self.scope.tag(sobject, ids)
+        for raw in page:
+            self._emit(sobject, raw, covered, snapshot, tags.get(str(raw.get("Id"))))
+
     def _emit(
-        self, sobject: str, raw: Mapping[str, Any], covered: datetime | None, snapshot: bool
+        self,
+        sobject: str,
+        raw: Mapping[str, Any],
+        covered: datetime | None,
+        snapshot: bool,
+        scope: Mapping[str, bool] | None = None,
     ) -> None:
         try:
             emission = salesforce_emission(
@@ -121,6 +148,7 @@ class SalesforceSource:
                 covered=covered,
                 snapshot=snapshot,
                 now=datetime.now(UTC),
+                scope=scope,
             )
             self.publisher.publish(emission)
         except ConversionError as exc:
@@ -172,19 +200,18 @@ class SalesforceSource:
             if stop is not None and stop.is_set():
                 await self.publisher.flush()
                 return done  # stopped: no position, so the snapshot starts over next time
-            count = 0
             soql = snapshot_soql(sobject, fields, after_id, self.options.batch_size)
-            async for raw in self.client.query(soql):
-                count += 1
+            page = [raw async for raw in self.client.query(soql)]
+            await self._emit_page(sobject, page, None, snapshot=True)
+            for raw in page:
                 after_id = str(raw["Id"])
-                self._emit(sobject, raw, None, snapshot=True)
                 if store_position:
                     mark = mark_of(raw)
                     tracker.remember(mark, fingerprint(raw, mark))
                 done += 1
                 if progress:
                     progress(done, total)
-            finished = count < self.options.batch_size
+            finished = len(page) < self.options.batch_size
         if store_position:
             await self.publisher.checkpoint(
                 Position(salesforce_key(sobject), high, snapshot_done=True)
@@ -221,9 +248,14 @@ class SalesforceSource:
             fingerprint_of=fingerprint,
             stopping=lambda: stop is not None and stop.is_set(),
         )
+        page: list[Mapping[str, Any]] = []
         async for raw in records:
-            self._emit(sobject, raw, covered, snapshot=False)
-            count += 1
+            page.append(raw)
+            if len(page) >= PAGE:
+                await self._emit_page(sobject, page, covered, snapshot=False)
+                count, page = count + len(page), []
+        await self._emit_page(sobject, page, covered, snapshot=False)
+        count += len(page)
         await self._commit(sobject)
         self.metrics.poll_seconds.labels(SOURCE, sobject).observe(time.monotonic() - started)
         if tracker.high is not None:

@@ -4,11 +4,19 @@ Each .avsc file holds one named type; files reference each other by full name (f
 resolves `sfpms.Source` from `sfpms.Source.avsc`). `schema_str()` returns the self-contained
 expansion that is registered in the schema registry (subject `<topic>-value`, Confluent's
 TopicNameStrategy).
+
+Entity records follow the mapping in effect: the fields a mapping adds (a custom field such
+as `Region__c`, or `custom_fields.region` on a Custompms record) are installed with
+`install_extensions` at start-up, before any codec is built; each extra field is a nullable
+field with a null default, so the change is backward compatible for the registry as long as
+a field keeps its type (`streams.mapping.avro` computes them).
 """
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib.resources import as_file, files
 from typing import Any
@@ -38,15 +46,81 @@ def change_type(system: str, entity: str) -> str:
     return entity_type(system, entity) + "Change"
 
 
-@cache
-def schema_dict(name: str) -> dict[str, Any]:
-    """The expanded (self-contained) schema of the named type, as a plain dict."""
+#: record full name -> extra Avro fields (installed from the mapping in effect)
+_EXTENSIONS: dict[str, tuple[dict[str, Any], ...]] = {}
+_GENERATION = [0]
+
+
+def install_extensions(extensions: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+    """Use these extra fields in every record type named by a key (e.g. `sfpms.salesforce.
+    Task`, or a nested `sfpms.custompms.Address`) from now on. Replaces earlier ones."""
+    _EXTENSIONS.clear()
+    _EXTENSIONS.update(
+        {name: tuple(dict(f) for f in fields) for name, fields in extensions.items() if fields}
+    )
+    _GENERATION[0] += 1
+    for cached in (_schema_dict, schema_str, parsed):
+        cached.cache_clear()
+
+
+def installed_extensions() -> dict[str, tuple[dict[str, Any], ...]]:
+    """The extra fields in use (a copy)."""
+    return dict(_EXTENSIONS)
+
+
+def generation() -> int:
+    """Changes whenever `install_extensions` runs (for caches built on the schemas)."""
+    return _GENERATION[0]
+
+
+def base_schema_dict(name: str) -> dict[str, Any]:
+    """The named type as its .avsc file defines it, without mapping extensions."""
     with as_file(files("schemas") / f"{name}.avsc") as path:
         if not path.is_file():
             raise KeyError(f"no schema file schemas/{name}.avsc")
         loaded = load_schema(str(path), _write_hint=False)
     assert isinstance(loaded, dict)
     return loaded
+
+
+def _extend(node: Any, namespace: str, extensions: Mapping[str, Sequence[Any]]) -> None:
+    """Append extension fields to every record definition they name (in place)."""
+    if isinstance(node, list):
+        for branch in node:
+            _extend(branch, namespace, extensions)
+        return
+    if not isinstance(node, dict):
+        return
+    kind = node.get("type")
+    if kind == "record":
+        name = str(node["name"])
+        space = str(node.get("namespace", namespace))
+        full = name if "." in name else f"{space}.{name}" if space else name
+        for field in node["fields"]:
+            _extend(field["type"], space, extensions)
+        present = {f["name"] for f in node["fields"]}
+        extra = [copy.deepcopy(f) for f in extensions.get(full, ()) if f["name"] not in present]
+        node["fields"] = [*node["fields"], *extra]
+    elif isinstance(kind, dict | list):
+        _extend(kind, namespace, extensions)
+    elif kind == "array":
+        _extend(node.get("items"), namespace, extensions)
+    elif kind == "map":
+        _extend(node.get("values"), namespace, extensions)
+
+
+@cache
+def _schema_dict(name: str) -> dict[str, Any]:
+    loaded = base_schema_dict(name)
+    if _EXTENSIONS:
+        _extend(loaded, "", _EXTENSIONS)
+    return loaded
+
+
+def schema_dict(name: str) -> dict[str, Any]:
+    """The expanded (self-contained) schema of the named type, as a plain dict, with the
+    installed mapping extensions."""
+    return _schema_dict(name)
 
 
 @cache

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from sfpms.commands.mapping_file import effective_mapping, mapping_option
+
 DEFAULT_DATAFLOW = Path("docs/dataflow.rst")
 
 
@@ -23,12 +25,13 @@ def docs() -> None:
     help="Where the reStructuredText document goes.",
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the file is stale.")
-def dataflow(out: Path, check: bool) -> None:
-    """Render the Salesforce to Custompms data-flow reference from the mapping tables."""
+@mapping_option
+def dataflow(out: Path, check: bool, mapping_path: Path | None) -> None:
+    """Render the Salesforce to Custompms data-flow reference from the mapping file."""
     from streams.mapping.dataflow_doc import render_dataflow_rst
-    from streams.mapping.flows import FLOWS
 
-    text = render_dataflow_rst(FLOWS.values())
+    loaded = effective_mapping(mapping_path)
+    text = render_dataflow_rst(loaded.flows.values(), source=loaded.source)
     current = out.read_text(encoding="utf-8") if out.is_file() else None
     if check:
         if current != text:

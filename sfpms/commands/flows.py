@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
+
+from sfpms.commands.mapping_file import effective_mapping, mapping_option
 
 
 @click.command()
@@ -14,30 +17,33 @@ import click
     is_flag=True,
     help="Check every row against the live Salesforce describe and Custompms OpenAPI.",
 )
-def flows(as_json: bool, validate: bool) -> None:
-    """List every flow with its field rows, creation and delete policies."""
+@mapping_option
+def flows(as_json: bool, validate: bool, mapping_path: Path | None) -> None:
+    """List every flow of the mapping file with its rows, creation and delete policies."""
     from streams.mapping.export import flow_as_dict
-    from streams.mapping.flows import FLOWS
 
+    loaded = effective_mapping(mapping_path)
     if validate:
         from connectors.schemas_live import validate_against_live_schemas
         from foundation.errors import ConfigError
         from foundation.settings import get_settings
 
         try:
-            validate_against_live_schemas(get_settings(), FLOWS)
+            warnings = validate_against_live_schemas(get_settings(), loaded.flows)
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from exc
-        click.echo(f"all {len(FLOWS)} flows fit the live Salesforce and Custompms schemas")
+        for finding in warnings:
+            click.echo(f"warning: {finding.text()}", err=True)
+        click.echo(f"all {len(loaded.flows)} flows fit the live Salesforce and Custompms schemas")
         return
-    data = [flow_as_dict(flow) for flow in FLOWS.values()]
+    data = [flow_as_dict(flow) for flow in loaded.flows.values()]
     if as_json:
         click.echo(json.dumps({"flows": data}, indent=2))
         return
-    _print_tables(data)
+    print_tables(data)
 
 
-def _print_tables(data: list[dict[str, object]]) -> None:
+def print_tables(data: list[dict[str, object]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -74,4 +80,19 @@ def _print_tables(data: list[dict[str, object]]) -> None:
             console.print(f"  {side}: {rule['action']}{patch}", markup=False)
         for need in policies["requires"]:
             console.print(f"  requires: {need['field']} from flow {need['flow']}", markup=False)
+        criteria = ", ".join(
+            f"{m['salesforce']} / {m['custompms']}" for m in policies.get("onboarding_match", [])
+        )
+        console.print(
+            f"  onboarding match: {criteria or '-'}; existing records: "
+            f"{policies.get('existing_records', '-')}",
+            markup=False,
+        )
+        scope = policies.get("scope") or {}
+        if scope.get("salesforce") or scope.get("custompms"):
+            console.print(
+                f"  scope: Salesforce {scope.get('salesforce') or 'every record'}; Custompms "
+                f"{json.dumps(scope.get('custompms') or {})}; leaving: {scope['when_leaving']}",
+                markup=False,
+            )
         console.print()

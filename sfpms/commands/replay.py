@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from foundation.settings import get_settings
+from sfpms.commands.mapping_file import effective_mapping, mapping_option
 
 
 def _when(value: str | None) -> datetime | None:
@@ -46,6 +47,7 @@ def _when(value: str | None) -> datetime | None:
     default=None,
     help="Save the per-field diff as JSON lines.",
 )
+@mapping_option
 def replay(
     flow: str,
     from_offset: int | None,
@@ -55,12 +57,15 @@ def replay(
     resume: bool,
     dry_run: bool,
     out_path: Path | None,
+    mapping_path: Path | None,
 ) -> None:
-    """Replay FLOW's changes through the current mapping; writes only what differs."""
+    """Replay FLOW's changes through the mapping in effect (or --mapping NEW, e.g. with
+    --dry-run to see what a changed file would write); writes only what differs."""
     from streams.core.rules import Rules
     from streams.engine.replay import Replay, ReplayRange, describe_active_members
-    from streams.mapping.flows import FLOWS
 
+    loaded = effective_mapping(mapping_path)
+    FLOWS = loaded.flows
     if flow not in FLOWS:
         raise click.BadParameter(
             f"unknown flow; choose one of {', '.join(FLOWS)}", param_hint="--flow"
@@ -91,6 +96,7 @@ def replay(
     console = Console(stderr=True)
     runner = Replay(settings, FLOWS[flow], Rules(FLOWS, settings.precedence))
     diff = out_path.open("w") if out_path else (sys.stdout if dry_run else None)
+    console.print(f"mapping {loaded.source} (sha256 {loaded.digest})")
     columns = (
         TextColumn(f"replay {flow}{' (dry run)' if dry_run else ''}"),
         BarColumn(),

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from foundation.settings import Settings, get_settings
+from sfpms.commands.mapping_file import effective_mapping, mapping_option
+
+if TYPE_CHECKING:
+    from streams.mapping.table import Flow
+
+log = logging.getLogger("sfpms.worker")
 
 
 @click.command()
@@ -24,13 +33,21 @@ from foundation.settings import Settings, get_settings
     show_default=True,
     help="Validate the mapping against Salesforce describe and the Custompms OpenAPI first.",
 )
+@click.option("--metrics-port", type=int, default=None, help="Serve /metrics on 127.0.0.1.")
+@mapping_option
 def worker(
-    web_port: int | None, loglevel: str, instance_id: str | None, check_schemas: bool
+    web_port: int | None,
+    loglevel: str,
+    instance_id: str | None,
+    check_schemas: bool,
+    metrics_port: int | None,
+    mapping_path: Path | None,
 ) -> None:
     """Join the engine's consumer group and sync; run several for more throughput."""
     import faust
     import mode.loop
 
+    from foundation import metrics
     from foundation.kafka.admin import ensure_topics
     from foundation.kafka.topics import catalogue
     from foundation.logs import logging_config
@@ -38,24 +55,23 @@ def worker(
     from streams.core.rules import Rules
     from streams.engine.app import create_app
     from streams.engine.codecs import EngineCodecs
-    from streams.mapping.flows import FLOWS
+    from streams.mapping.avro import install
 
     mode.loop.use("uvloop")
     settings = get_settings()
     port = web_port or settings.worker_web_port
     member = member_id(settings, f"worker-{port}", instance_id)
+    loaded = effective_mapping(mapping_path)
+    log.info("mapping %s (sha256 %s): %s", loaded.source, loaded.digest, ", ".join(loaded.flows))
+    if metrics_port:
+        metrics.serve(metrics_port)
     if check_schemas:
-        from connectors.schemas_live import validate_against_live_schemas
-        from foundation.errors import ConfigError
-
-        try:
-            validate_against_live_schemas(settings, FLOWS)
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from exc
+        _check_live(settings, loaded.flows)
+    install(loaded.flows.values())
     ensure_topics(settings, catalogue())
     codecs = EngineCodecs(settings)
     codecs.register_outputs()
-    rules = Rules(FLOWS, settings.precedence)
+    rules = Rules(loaded.flows, settings.precedence)
     app = create_app(settings, rules, web_port=port, codecs=codecs, instance_id=member)
     if settings.engine_store == "rocksdb":
         _drop_state_ahead_of_changelog(settings, app)
@@ -69,6 +85,23 @@ def worker(
         redirect_stdouts=False,
     )
     worker_.execute_from_commandline()
+
+
+def _check_live(settings: Settings, flows: Mapping[str, Flow]) -> None:
+    """Stop on a mapping error; log drift (picklist values the mapping does not know) as a
+    warning: the sync starts and such values follow each row's policy."""
+    from connectors.schemas_live import validate_against_live_schemas
+    from foundation import metrics
+    from foundation.errors import ConfigError
+
+    try:
+        warnings = validate_against_live_schemas(settings, flows)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for finding in warnings:
+        log.warning("mapping drift: %s", finding.text())
+        # the series exists from the start (at 0), so the drift shows before any record
+        metrics.MAPPING_UNKNOWN_VALUES.labels(finding.flow, finding.drifting or "").inc(0)
 
 
 def _drop_state_ahead_of_changelog(settings: Settings, app: Any) -> None:

@@ -200,12 +200,12 @@ def _match(
     return tuple(parts), keys
 
 
-def _scope(spec: s.ScopeSpec) -> Scope:
+def _scope(spec: s.ScopeSpec, where: str) -> Scope:
     pms = tuple(
         (path, tuple(allowed) if isinstance(allowed, list) else (allowed,))
         for path, allowed in spec.custompms.items()
     )
-    return Scope(spec.salesforce, pms, spec.when_leaving)
+    return Scope(spec.salesforce, pms, spec.when_leaving, where)
 
 
 def _flow(spec: s.FlowSpec, loc: Loc, where: Callable[[Loc], str]) -> Flow:
@@ -245,7 +245,7 @@ def _flow(spec: s.FlowSpec, loc: Loc, where: Callable[[Loc], str]) -> Flow:
             pms_default=spec.default_for_resource,
             notes=tuple(spec.notes),
             match=match,
-            scope=_scope(spec.scope),
+            scope=_scope(spec.scope, where((*loc, "scope", "salesforce"))),
             existing_records=spec.create.existing_records,
             where=where(loc),
         )

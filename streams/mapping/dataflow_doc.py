@@ -27,7 +27,7 @@ created or deleted on either side. Properties are carried both ways unless the t
 table names them as one-way. Nested Custompms properties are written with dots
 (``address.city`` is the ``city`` of the ``address``).
 
-This document is generated from the mapping file ``config/mapping.yaml`` by
+This document is generated from the mapping file ``{source}`` by
 ``sfpms docs dataflow``; change the file, not this document."""
 
 
@@ -184,11 +184,11 @@ def _scope_sentences(flow: Flow, sf: str, pms: str) -> list[str]:
     return items
 
 
-def render_dataflow_rst(flows: Iterable[Flow]) -> str:
+def render_dataflow_rst(flows: Iterable[Flow], source: str = "config/mapping.yaml") -> str:
     """The whole document as reStructuredText, ending with one newline."""
     flows = list(flows)
     labels = {flow.name: flow.pms_label for flow in flows}
-    lines = [*_heading(TITLE, "=", overline=True), INTRODUCTION, ""]
+    lines = [*_heading(TITLE, "=", overline=True), INTRODUCTION.format(source=source), ""]
     for flow in flows:
         sf, pms = f"Salesforce {flow.sf_object}", f"Custompms {flow.pms_label}"
         lines += _heading(flow.title, "=")

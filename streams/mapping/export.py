@@ -22,6 +22,7 @@ def row_as_dict(row: FieldRow) -> dict[str, Any]:
         "to_sf": row.to_sf.describe() if row.to_sf else None,
         "lossy": row.lossy,
         "note": row.note or None,
+        "where": row.where or None,
     }
 
 
@@ -41,5 +42,15 @@ def flow_as_dict(flow: Flow) -> dict[str, Any]:
             "sf_deleted": _rule(flow.delete_policy.sf_deleted),
             "pms_deleted": _rule(flow.delete_policy.pms_deleted),
             "requires": [{"field": f, "flow": other} for f, other in flow.requires],
+            "existing_records": flow.existing_records,
+            "onboarding_match": [
+                {"salesforce": p.sf_field, "custompms": p.pms_field} for p in flow.match
+            ],
+            "scope": {
+                "salesforce": flow.scope.sf_condition,
+                "custompms": {path: list(values) for path, values in flow.scope.pms_filter},
+                "when_leaving": flow.scope.when_leaving,
+            },
         },
+        "where": flow.where or None,
     }

@@ -16,7 +16,7 @@ record creates nothing again until it is back in scope and onboarded or edited i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 LeavePolicy = Literal["keep", "unlink"]
@@ -47,6 +47,8 @@ class Scope:
     sf_condition: str | None = None
     pms_filter: tuple[tuple[str, tuple[FilterScalar, ...]], ...] = ()
     when_leaving: LeavePolicy = "keep"
+    #: file:line of the flow's `scope` in the mapping file, for messages
+    where: str = field(default="", compare=False)
 
     @property
     def limits_salesforce(self) -> bool:

@@ -72,8 +72,10 @@ def _pms_type_ok(row: FieldRow, prop: Resolved) -> bool:
     return False
 
 
-#: Marks a drift problem (a warning, not an error) until `check_flow` sorts them.
-_DRIFT = "\x00drift\x00"
+#: Marks a drift problem (a warning, not an error) until `check_flow` sorts them; the
+#: letter says which side's values drift (s: Salesforce, p: Custompms).
+_DRIFT = "\x00drift"
+_DRIFT_SF, _DRIFT_PMS = _DRIFT + "s\x00", _DRIFT + "p\x00"
 
 
 def _enum_problems(
@@ -82,7 +84,7 @@ def _enum_problems(
     """Table values the other side does not list. A source value it lacks is drift (the
     entry is never used); a target value it lacks would be refused (an error)."""
     allowed_set = set(allowed)
-    mark = _DRIFT if role == "source" else ""
+    mark = (_DRIFT_SF if where.startswith("Salesforce") else _DRIFT_PMS) if role == "source" else ""
     return [
         f"{mark}{role} value {v!r} is not in the {where} list"
         for v in values
@@ -97,8 +99,9 @@ def _unmapped(values: Iterable[str], conv: EnumMap, where: str, kind: str, other
         if conv.default is not None
         else "that field of such a record goes to the dead-letter topic, the rest syncs"
     )
+    mark = _DRIFT_SF if kind == "picklist" else _DRIFT_PMS
     return [
-        f"{_DRIFT}{where} {kind} value {v!r} has no {other} mapping; {policy}. Add it to the "
+        f"{mark}{where} {kind} value {v!r} has no {other} mapping; {policy}. Add it to the "
         "row's table"
         for v in values
         if v not in conv.sources
@@ -226,13 +229,15 @@ Level = Literal["error", "warning"]
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One problem of a flow: `where` is the file:line of its row (or flow)."""
+    """One problem of a flow: `where` is the file:line of its row (or flow); `field` the
+    row's label; `drifting` the field whose values drift (warnings only)."""
 
     level: Level
     flow: str
     field: str | None
     where: str
     message: str
+    drifting: str | None = None
 
     def text(self) -> str:
         """`config/mapping.yaml:42: task_project: row Status <-> status: ...`."""
@@ -241,10 +246,16 @@ class Finding:
 
 
 def _finding(flow: Flow, row: FieldRow | None, problem: str) -> Finding:
-    level: Level = "warning" if problem.startswith(_DRIFT) else "error"
-    message = problem.removeprefix(_DRIFT)
     where = (row.where if row is not None else "") or flow.where
-    return Finding(level, flow.name, f"row {row.label}" if row else None, where, message)
+    label = f"row {row.label}" if row else None
+    for mark in (_DRIFT_SF, _DRIFT_PMS):
+        if problem.startswith(mark):
+            drifting = None
+            if row is not None:
+                drifting = row.sf_field if mark == _DRIFT_SF else row.pms_field
+            message = problem.removeprefix(mark)
+            return Finding("warning", flow.name, label, where, message, drifting)
+    return Finding("error", flow.name, label, where, problem)
 
 
 def check_flow(
