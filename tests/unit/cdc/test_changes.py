@@ -139,6 +139,8 @@ def test_salesforce_update_envelope_carries_after_and_the_source_block() -> None
         "commit_ts": T0 + timedelta(minutes=5),
         "seq": None,
         "snapshot": False,
+        "scope": None,
+        "onboarding": None,
     }
 
 
