@@ -1,8 +1,8 @@
 """Apply write commands to Custompms through its batch endpoint (100 operations a call).
 
 - create: `idempotency_key` from the command, so a redelivered command returns the record
-  the first try made. With `match` (onboarding), an existing record with the same
-  normalised name is updated and linked instead of creating a duplicate.
+  the first try made. With `match`, an existing record with the same normalised values
+  (picked by `streams.mapping.matching`) is updated and linked instead of a duplicate.
 - update: a partial PATCH of the command's fields (dotted paths nested).
 - delete: a record already gone counts as deleted (a redelivery after success).
 """
@@ -19,7 +19,7 @@ from connectors.custompms.types import BatchItemResult, BatchOperation
 from connectors.sinks.model import Applied
 from foundation.errors import FatalError
 from streams.mapping.apply import nest
-from streams.mapping.matching import normalise_name
+from streams.mapping.matching import CandidateIndex, adopt, wanted_key
 
 _PLURAL = {"customer": "customers", "project": "projects", "task": "tasks"}
 
@@ -49,20 +49,24 @@ class CustompmsTarget:
     async def _matches(
         self, resource: str, commands: Mapping[int, Mapping[str, Any]]
     ) -> dict[int, dict[str, Any]]:
-        """Existing records for the creates that ask for an onboarding match, by index."""
+        """Existing records for the creates that ask for an onboarding match, by index.
+
+        The sink only fetches the candidates (one listing per batch); which one a create
+        adopts is decided by `streams.mapping.matching.adopt`.
+        """
         wanted = {i: c for i, c in commands.items() if c["action"] == "create" and c["match"]}
         if not wanted:
             return {}
-        by_name: dict[str, list[dict[str, Any]]] = {}
-        async for record in self.client.list(resource, limit=1000):
-            by_name.setdefault(normalise_name(str(record.get("name") or "")), []).append(record)
+        records = [record async for record in self.client.list(resource, limit=1000)]
+        indexes: dict[tuple[str, ...], CandidateIndex] = {}
         found: dict[int, dict[str, Any]] = {}
         for index, command in wanted.items():
-            candidates = by_name.get(normalise_name(str(command["match"].get("name", ""))), [])
-            kind = command["fields"].get("kind")
-            preferred = [c for c in candidates if c.get("kind") == kind] or candidates
-            if preferred:
-                found[index] = min(preferred, key=lambda r: str(r["id"]))
+            names, _key = wanted_key(command["match"])
+            if names not in indexes:
+                indexes[names] = CandidateIndex(records, names)
+            chosen = adopt(indexes[names], command["match"], command["fields"], id_field="id")
+            if chosen is not None:
+                found[index] = dict(chosen)
         return found
 
 

@@ -9,7 +9,8 @@
 - delete: one Collections DELETE per 200 ids; a record already gone counts as deleted.
 - upsert (a Custompms record's new twin): by the external-id field `Custompms_Id__c`, so a
   redelivered command finds the record it made. With `match`, an unlinked record with the
-  same normalised name is adopted first (its external id set) instead of creating another.
+  same normalised values (picked by `streams.mapping.matching`) is adopted first (its
+  external id set) instead of creating another.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from connectors.salesforce.types import RecordResult
 from connectors.sinks.model import Applied
 from foundation.errors import FatalError, SyncError, WriteConflict
 from streams.core.model import EXTERNAL_ID_FIELD
-from streams.mapping.matching import normalise_name
+from streams.mapping.matching import CandidateIndex, adopt, wanted_key
 
 _GONE = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"})
 
@@ -174,7 +175,8 @@ class SalesforceTarget:
     async def _match(
         self, sobject: str, ext_field: str, ext_value: str, match: Mapping[str, str]
     ) -> str | None:
-        """An unlinked record whose match fields equal the command's, normalised."""
+        """An unlinked record whose match fields equal the command's, normalised (the sink
+        fetches the candidates; `streams.mapping.matching.adopt` picks)."""
         if not match:
             return None
         # Object and field names come from the mapping tables; the value is quoted.
@@ -183,13 +185,16 @@ class SalesforceTarget:
         if existing:
             return None  # already has its twin: the upsert updates it
         fields = ", ".join(sorted({"Id", *match}))
-        wanted = {name: normalise_name(value) for name, value in match.items()}
-        candidates = []
         unlinked = f"SELECT {fields} FROM {sobject} WHERE {ext_field} = null ORDER BY Id"  # noqa: S608
-        async for record in self.client.query(unlinked):
-            if all(normalise_name(str(record.get(k) or "")) == v for k, v in wanted.items()):
-                candidates.append(str(record["Id"]))
-        return candidates[0] if candidates else None
+        candidates = [record async for record in self.client.query(unlinked)]
+        names, _key = wanted_key(match)
+        index = CandidateIndex(candidates, names, value_of=_field)
+        chosen = adopt(index, match, {}, id_field="Id", value_of=_field)
+        return str(chosen["Id"]) if chosen is not None else None
+
+
+def _field(record: Mapping[str, Any], name: str) -> Any:
+    return record.get(name)
 
 
 def _conflict(command: Mapping[str, Any], target_id: str, changed: datetime) -> Applied:
