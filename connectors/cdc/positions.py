@@ -2,7 +2,8 @@
 
 One SourcePosition record per source, keyed by its name: `salesforce/<sObject>` holds the
 (SystemModstamp, Id) watermark, `custompms/feed` the last published feed seq,
-`custompms/<entity>` a poll-mode (updated_at, id) watermark. A position is written only after
+`custompms/<entity>` a poll-mode (updated_at, id) watermark, and `sync/first-start` when the
+sync first started (see `ensure_first_start`). A position is written only after
 every envelope it covers was acknowledged (see `Publisher.checkpoint`), so the topic is never
 ahead of the change topics.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -112,3 +114,40 @@ def load_positions(
         return positions
     finally:
         consumer.close()
+
+
+#: The position that records when the sync first started (its `mark.stamp`): records
+#: created before it existed before the sync, and wait for onboarding (docs/mapping.md).
+FIRST_START_KEY = "sync/first-start"
+
+
+def first_start(positions: Mapping[str, Position]) -> datetime | None:
+    """When the sync first started, if it has."""
+    found = positions.get(FIRST_START_KEY)
+    return found.mark.stamp if found is not None and found.mark is not None else None
+
+
+def ensure_first_start(settings: Settings, codec: TopicCodec) -> datetime:
+    """The sync's first start, recorded now if it never was. Blocking.
+
+    The first process to start (capture or engine worker) writes it; two starting at once
+    may both write, a few seconds apart, and the later one stands: harmless, since only
+    records created in between are affected (they wait for onboarding too).
+    """
+    from datetime import UTC
+
+    from confluent_kafka import Producer
+
+    known = first_start(load_positions(settings, codec))
+    if known is not None:
+        return known
+    now = datetime.now(UTC)
+    record = Position(FIRST_START_KEY, Mark(now, FIRST_START_KEY)).to_record(now)
+    producer = Producer(settings.producer_config(**{"client.id": "sfpms-first-start"}))
+    producer.produce(
+        settings.topic(t.SOURCE_POSITIONS), key=FIRST_START_KEY.encode(), value=codec.encode(record)
+    )
+    if producer.flush(30):
+        raise RuntimeError("the broker did not acknowledge the sync's first-start record")
+    log.info("the sync starts for the first time at %s", now.isoformat())
+    return now

@@ -13,7 +13,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from connectors.cdc.changes import ENTITY_RESOURCE, RESOURCE_ENTITY
 from connectors.cdc.metrics import CdcMetrics
-from connectors.cdc.positions import Position, load_positions
+from connectors.cdc.positions import Position, ensure_first_start, load_positions
 from connectors.cdc.publisher import Publisher
 from connectors.cdc.scope import Condition, conditions_of
 from connectors.custompms import CustompmsClient
@@ -93,6 +93,7 @@ def _prepare_kafka(
     ensure_topics(settings, [spec for spec in t.catalogue() if spec.name in wanted])
     registry = registry_client(settings)
     codec = TopicCodec(settings, registry, t.SOURCE_POSITIONS)
+    ensure_first_start(settings, codec)
     return registry, load_positions(settings, codec)
 
 

@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.cdc.changes import raw_bytes, salesforce_emission
-from connectors.cdc.convert import ConversionError, field_names
+from connectors.cdc.convert import ConversionError
 from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.pacing import paced_interval, retry_delay, wait_or_stop
 from connectors.cdc.positions import Position, salesforce_key
 from connectors.cdc.publisher import Publisher
+from connectors.cdc.reader import capture_fields
 from connectors.cdc.scope import Condition, ScopeTagger, Tags
 from connectors.cdc.watermark import (
     Cursor,
@@ -35,7 +36,7 @@ from connectors.cdc.watermark import (
 )
 from connectors.salesforce import SalesforceClient
 from connectors.salesforce.formats import parse_datetime
-from foundation.errors import ConfigError, FatalError, RetriableError
+from foundation.errors import FatalError, RetriableError
 from foundation.settings import CaptureSettings
 
 log = logging.getLogger(__name__)
@@ -102,17 +103,7 @@ class SalesforceSource:
             identity.user_id,
         )
         for sobject in self.options.salesforce_objects:
-            described = await self.client.describe(sobject)
-            offered = {f["name"].casefold() for f in described.get("fields", [])}
-            wanted = field_names(SOURCE, sobject)
-            missing = {"id", "systemmodstamp"} - offered
-            if missing:
-                raise ConfigError(
-                    f"Salesforce {sobject} does not show {', '.join(sorted(missing))} to the "
-                    "integration user; grant read access to it"
-                )
-            # Schema fields the org does not have (e.g. IsDeleted on Division) stay null.
-            self.fields[sobject] = tuple(f for f in wanted if f.casefold() in offered)
+            self.fields[sobject] = await capture_fields(self.client, sobject)
 
     # -- publishing -----------------------------------------------------------------------
 
