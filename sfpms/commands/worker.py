@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +72,13 @@ def worker(
     ensure_topics(settings, catalogue())
     codecs = EngineCodecs(settings)
     codecs.register_outputs()
-    rules = Rules(loaded.flows, settings.precedence)
+    started = _first_start(settings, codecs)
+    rules = Rules(
+        loaded.flows,
+        settings.precedence,
+        existing_before=int(started.timestamp() * 1000),
+        create_existing=settings.create_before_onboarding,
+    )
     app = create_app(settings, rules, web_port=port, codecs=codecs, instance_id=member)
     if settings.engine_store == "rocksdb":
         _drop_state_ahead_of_changelog(settings, app)
@@ -85,6 +92,24 @@ def worker(
         redirect_stdouts=False,
     )
     worker_.execute_from_commandline()
+
+
+def _first_start(settings: Settings, codecs: Any) -> datetime:
+    """When the sync first started (recorded now if never): records created earlier wait
+    for `sfpms onboard` in flows whose existing_records is wait_for_onboarding."""
+    from connectors.cdc.positions import ensure_first_start
+    from foundation.kafka import topics as t
+    from foundation.kafka.serde import TopicCodec
+
+    codec = TopicCodec(settings, codecs.client, t.SOURCE_POSITIONS)
+    started = ensure_first_start(settings, codec)
+    if settings.create_before_onboarding:
+        log.warning(
+            "SFPMS_CREATE_BEFORE_ONBOARDING is on: records that predate the sync (first start "
+            "%s) create their twins without onboarding",
+            started.isoformat(),
+        )
+    return started
 
 
 def _check_live(settings: Settings, flows: Mapping[str, Flow]) -> None:

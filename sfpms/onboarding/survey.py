@@ -12,8 +12,9 @@ from connectors.cdc.scope import ScopeTagger, conditions_of
 from connectors.custompms import CustompmsClient
 from connectors.salesforce import SalesforceClient
 from foundation.settings import Settings
+from streams.core.hub import Hub
 from streams.core.model import EXTERNAL_ID_FIELD
-from streams.engine.processor import MemoryHubs, MemoryRoutes
+from streams.core.routes import Route
 from streams.engine.replay import load_link_table
 from streams.mapping.flows import flows_for_pms_record
 from streams.mapping.onboarding import FlowPlan, PmsCandidate, SfCandidate, plan_flow
@@ -68,7 +69,7 @@ async def read_systems(settings: Settings, flows: Mapping[str, Flow], progress: 
 
 
 def _sf_candidates(
-    survey: Survey, flow: Flow, hubs: MemoryHubs, creatable: bool
+    survey: Survey, flow: Flow, hubs: Mapping[str, Hub], creatable: bool
 ) -> list[SfCandidate]:
     out = []
     for captured in survey.sf.get(flow.sf_object, []):
@@ -95,7 +96,7 @@ def _sf_candidates(
     return out
 
 
-def _pms_candidates(survey: Survey, flow: Flow, routes: MemoryRoutes) -> list[PmsCandidate]:
+def _pms_candidates(survey: Survey, flow: Flow, routes: Mapping[str, Route]) -> list[PmsCandidate]:
     out = []
     for captured in survey.pms.get(flow.pms_resource, []):
         record = captured.record
@@ -117,7 +118,7 @@ def _pms_candidates(survey: Survey, flow: Flow, routes: MemoryRoutes) -> list[Pm
     return out
 
 
-def plan_all(survey: Survey, hubs: MemoryHubs, routes: MemoryRoutes) -> Survey:
+def plan_all(survey: Survey, hubs: Mapping[str, Hub], routes: Mapping[str, Route]) -> Survey:
     """Fill `survey.plans` from what was read and the link table."""
     for flow in survey.flows.values():
         creatable = any(
@@ -131,6 +132,6 @@ def plan_all(survey: Survey, hubs: MemoryHubs, routes: MemoryRoutes) -> Survey:
 
 async def survey(settings: Settings, flows: Mapping[str, Flow], progress: Progress) -> Survey:
     """Read both systems and the link table; plan every flow."""
-    hubs, routes = await asyncio.to_thread(load_link_table, settings)
+    tables = await asyncio.to_thread(load_link_table, settings)
     found = await read_systems(settings, flows, progress)
-    return plan_all(found, hubs, routes)
+    return plan_all(found, tables.hubs, tables.routes)

@@ -47,7 +47,7 @@ def apply_sf_delete_rule(hub: Hub, flow: Flow, link: PmsLink, decision: Decision
                 fields=patch,
             )
         )
-    _detach(hub, flow, link, decision)
+    detach(hub, flow, link, decision)
 
 
 def pms_deleted(hub: Hub, flow: Flow, link: PmsLink, ts: int, decision: Decision) -> None:
@@ -76,10 +76,11 @@ def pms_deleted(hub: Hub, flow: Flow, link: PmsLink, ts: int, decision: Decision
                 if_match=hub.sf_modstamp,
             )
         )
-    _detach(hub, flow, link, decision)
+    detach(hub, flow, link, decision)
 
 
-def _detach(hub: Hub, flow: Flow, link: PmsLink, decision: Decision) -> None:
+def detach(hub: Hub, flow: Flow, link: PmsLink, decision: Decision) -> None:
+    """Detach the flow's link (final) and tell the routing side the pair is unlinked."""
     assert link.pms_id is not None
     lifecycle.advance(hub, flow.name, "detached")
     decision.links.append(

@@ -10,7 +10,14 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from streams.core.model import Change, LinkChange, Problem, WriteIntent, WriteOutcome
+from streams.core.model import (
+    Change,
+    LinkChange,
+    Onboarding,
+    Problem,
+    WriteIntent,
+    WriteOutcome,
+)
 from streams.core.values import to_millis
 
 
@@ -22,6 +29,11 @@ def change_from_envelope(envelope: Mapping[str, Any]) -> Change:
     ts = to_millis(source.get("modstamp")) or to_millis(source.get("commit_ts"))
     if ts is None:
         ts = to_millis(envelope["ts_ms"]) or 0
+    created = None
+    if record is not None:
+        created_at = record.get("CreatedDate" if source["system"] == "salesforce" else "created_at")
+        created = to_millis(created_at) if not isinstance(created_at, str) else None
+    onboarding = source.get("onboarding")
     return Change(
         system=source["system"],
         entity=source["entity"],
@@ -31,6 +43,15 @@ def change_from_envelope(envelope: Mapping[str, Any]) -> Change:
         ts=ts,
         origin=source.get("origin") or "unknown",
         version=source.get("version"),
+        created_ts=created,
+        scope=source.get("scope"),
+        onboarding=Onboarding(
+            run=str(onboarding.get("run") or ""),
+            link=dict(onboarding.get("link") or {}),
+            create=tuple(onboarding.get("create") or ()),
+        )
+        if onboarding
+        else None,
     )
 
 

@@ -9,7 +9,8 @@ system). A change made by the sync (an echo) updates the known state and never w
 from __future__ import annotations
 
 from foundation.errors import SyncError
-from streams.core.deletes import pms_deleted, sf_deleted
+from streams.core.creation import leave_scope, note_capture, onboarding_links
+from streams.core.deletes import detach, pms_deleted, sf_deleted
 from streams.core.hub import SF, Hub, Winner
 from streams.core.known import incoming, news
 from streams.core.model import EXTERNAL_ID_FIELD, Change, Decision
@@ -52,6 +53,7 @@ def on_sf_change(hub: Hub | None, change: Change, rules: Rules, now: int) -> tup
     # a person wants, whoever touched it last (e.g. a snapshot of a record last saved by the
     # integration user before the sync ran).
     counts_as_person = not change.by_sync or (first_sight and not hub.born_by_sync)
+    note_capture(hub, change)
     fresh: set[str] = set()
     label = rules.flow_label(change.entity)
     for name in rules.sf_fields(hub.sf_object):
@@ -65,6 +67,8 @@ def on_sf_change(hub: Hub | None, change: Change, rules: Rules, now: int) -> tup
                 hub.winners[name] = candidate
                 fresh.add(name)
     hub.sf_modstamp = change.ts
+    onboarding_links(hub, change, rules, now, decision)
+    leave_scope(hub, rules, decision)
     reconcile(hub, rules, now, decision, fresh)
     return hub, decision
 
@@ -105,5 +109,7 @@ def on_pms_change(
                 fresh.add(row.sf_field)
     link.version = change.version
     link.modstamp = change.ts
+    if flow.scope.when_leaving == "unlink" and not flow.scope.pms_matches(change.record):
+        detach(hub, flow, link, decision)  # left the flow's Custompms scope
     reconcile(hub, rules, now, decision, fresh)
     return hub, decision

@@ -68,6 +68,12 @@ class Hub:
     create_attempts: dict[str, int] = field(default_factory=dict)
     no_match: list[str] = field(default_factory=list)
     sf_stale: dict[str, list[Scalar]] = field(default_factory=dict)
+    #: when the Salesforce record was created (epoch ms), for the onboarding gate
+    created_ts: int | None = None
+    #: flows onboarding released: the record may create its twin there
+    released: list[str] = field(default_factory=list)
+    #: flows whose Salesforce scope the record is out of (as last captured)
+    out_of_scope: list[str] = field(default_factory=list)
 
     def linked(self, flow: str) -> PmsLink | None:
         """The flow's link if it is established."""
@@ -93,6 +99,12 @@ class Hub:
             data["n"] = self.no_match
         if self.sf_stale:
             data["x"] = self.sf_stale
+        if self.created_ts is not None:
+            data["c"] = self.created_ts
+        if self.released:
+            data["r"] = self.released
+        if self.out_of_scope:
+            data["os"] = self.out_of_scope
         return data
 
     @classmethod
@@ -109,6 +121,9 @@ class Hub:
             create_attempts=dict(data.get("a", {})),
             no_match=list(data.get("n", [])),
             sf_stale={k: list(v) for k, v in data.get("x", {}).items()},
+            created_ts=data.get("c"),
+            released=list(data.get("r", [])),
+            out_of_scope=list(data.get("os", [])),
         )
 
 

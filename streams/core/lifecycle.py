@@ -10,7 +10,9 @@ the move up in `TRANSITIONS` and refuses anything else, so every path through th
     linked    --refused--------> (no link)   the matched twin belongs to another hub
     (no link) --upserted-------> linked      Salesforce twin of a Custompms record made
                                              (a redelivered result replaces the pair)
-    linked    --detached-------> detached    a delete rule unlinked the pair; final
+    (no link) --matched--------> linked      `sfpms onboard` paired two existing records
+    linked    --detached-------> detached    a delete rule, or leaving the flow's scope
+                                             under `unlink`, unlinked the pair; final
 A pending link is not detached by a Salesforce delete: its create may still land, and the
 result then links it and applies the delete rule at once, so nothing is left behind.
 """
@@ -23,13 +25,16 @@ from typing import Literal
 from foundation.errors import SyncError
 from streams.core.hub import Hub, LinkState, PmsLink
 
-Trigger = Literal["create_issued", "created", "create_failed", "refused", "upserted", "detached"]
+Trigger = Literal[
+    "create_issued", "created", "create_failed", "refused", "upserted", "matched", "detached"
+]
 TRIGGERS: tuple[Trigger, ...] = (
     "create_issued",
     "created",
     "create_failed",
     "refused",
     "upserted",
+    "matched",
     "detached",
 )
 STATES: tuple[LinkState | None, ...] = (None, "pending", "linked", "detached")
@@ -40,6 +45,7 @@ TRANSITIONS: Mapping[tuple[LinkState | None, Trigger], LinkState | None] = {
     ("pending", "create_failed"): None,
     ("linked", "refused"): None,
     (None, "upserted"): "linked",
+    (None, "matched"): "linked",
     ("linked", "detached"): "detached",
 }
 

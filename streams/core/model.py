@@ -16,8 +16,24 @@ EXTERNAL_ID_FIELD = "Custompms_Id__c"
 
 
 @dataclass(frozen=True, slots=True)
+class Onboarding:
+    """What `sfpms onboard` decided for a record it published again: link it (flow -> the
+    other side's id) and/or let it create its twin in these flows although it existed
+    before the sync first started."""
+
+    run: str
+    link: Mapping[str, str] = field(default_factory=dict)
+    create: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
-    """One change of one record, as CDC saw it (the envelope without the Avro)."""
+    """One change of one record, as CDC saw it (the envelope without the Avro).
+
+    `created_ts` is the record's creation time (epoch ms) when known; `scope` the capture's
+    scope tags (flow -> in scope; None: not tagged, every flow takes it); `onboarding` the
+    onboarding decision, if `sfpms onboard` published it.
+    """
 
     system: System
     entity: str
@@ -27,6 +43,9 @@ class Change:
     ts: int
     origin: Origin = "unknown"
     version: int | None = None
+    created_ts: int | None = None
+    scope: Mapping[str, bool] | None = None
+    onboarding: Onboarding | None = None
 
     @property
     def by_sync(self) -> bool:

@@ -61,7 +61,7 @@ def reconcile(
     for flow in rules.for_sf_object(hub.sf_object):
         link = hub.links.get(flow.name)
         if link is None:
-            maybe_create(hub, flow, sf_wanted, now, decision, problems)
+            maybe_create(hub, flow, rules, sf_wanted, now, decision, problems)
         elif link.state == "linked":
             patch = _pms_patch(hub, flow, link, sf_wanted, problems)
             if patch:

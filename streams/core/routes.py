@@ -12,7 +12,8 @@ the Salesforce id. The route of a Custompms record says where its changes go:
 - `detached`: the link was removed (a delete, or unlink policy); changes are ignored so a
   detached record is never re-created on the other side.
 No route: a record never seen linked. A person's record is created in Salesforce where its
-flow allows; others wait for the onboarding match.
+flow allows, if it is in the flow's Custompms scope and not older than the sync (unless
+`sfpms onboard` released it); others wait for the onboarding match.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from streams.core.model import EXTERNAL_ID_FIELD, Change, LinkChange, Problem, W
 from streams.core.rules import Rules
 from streams.core.values import canonical
 from streams.mapping.apply import pms_to_sf
+from streams.mapping.errors import UnknownValue
 from streams.mapping.flows import flows_for_pms_record
 
 RouteState = Literal["creating", "awaiting", "linked", "detached"]
@@ -86,19 +88,32 @@ def on_pms_change(route: Route | None, change: Change, raw: bytes, rules: Rules)
         return RouteDecision(route, [], [], [], skipped="parked until the link arrives")
     if change.op == "d" or change.record is None:
         return RouteDecision(None, [], [], [], skipped=f"{change.id} was never linked")
-    flows = [f for f in flows_for_pms_record(change.entity, change.record) if f.name in rules.flows]
+    flows = flows_for_pms_record(change.entity, change.record, rules.flows)
     if not flows:
         return RouteDecision(None, [], [], [], skipped=f"no flow takes {change.entity} records")
     if change.by_sync:
         return RouteDecision(Route("awaiting", parked=[raw]), [], [], [])
-    flow = rules.flows[flows[0].name]
+    flow = flows[0]
     if not flow.create_in_sf:
         return RouteDecision(None, [], [], [], skipped=f"{flow.name} waits for onboarding")
+    if not flow.scope.pms_matches(change.record):
+        # Out of scope creates nothing; edited into scope later, it is created then.
+        return RouteDecision(None, [], [], [], skipped=f"out of {flow.name}'s Custompms scope")
+    released = change.onboarding.create if change.onboarding is not None else ()
+    if rules.waits_for_onboarding(flow, change.created_ts, released):
+        return RouteDecision(
+            None, [], [], [], skipped=f"predates the sync; {flow.name} waits for onboarding"
+        )
+    unknown: list[UnknownValue] = []
     try:
-        mapped = pms_to_sf(flow, change.record, record_id=change.id)
+        mapped = pms_to_sf(flow, change.record, record_id=change.id, unknown=unknown)
     except SyncError as exc:
         problem = Problem(flow.name, change.id, exc.field, type(exc).__name__, exc.describe())
         return RouteDecision(None, [], [], [problem], skipped="mapping failed")
+    # a value the mapping does not know leaves that field out; the twin is still created
+    drift = [
+        Problem(flow.name, change.id, e.field, type(e).__name__, e.describe()) for e in unknown
+    ]
     fields = {name: canonical(value) for name, value in mapped.items()}
     match = {
         row.sf_field: str(fields[row.sf_field])
@@ -116,7 +131,7 @@ def on_pms_change(route: Route | None, change: Change, raw: bytes, rules: Rules)
         external_id_field=EXTERNAL_ID_FIELD,
         external_id=change.id,
     )
-    return RouteDecision(Route("creating", flow=flow.name, parked=[raw]), [], [write], [])
+    return RouteDecision(Route("creating", flow=flow.name, parked=[raw]), [], [write], drift)
 
 
 def on_link_change(route: Route | None, event: LinkChange) -> RouteDecision:

@@ -19,6 +19,12 @@ class Rules:
     #: Replaying history: a change no newer than what the link state already reflects is
     #: not folded in again (it would roll known state back); the record is only reconciled.
     replay: bool = False
+    #: When the sync first started (epoch ms; None: no creation gate). Records created
+    #: before it existed before the sync: in flows whose `existing_records` is
+    #: wait_for_onboarding they create nothing until `sfpms onboard` releases them.
+    existing_before: int | None = None
+    #: SFPMS_CREATE_BEFORE_ONBOARDING: lift that gate for every flow.
+    create_existing: bool = False
     _by_object: dict[str, tuple[Flow, ...]] = field(default_factory=dict, compare=False)
     _fields: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     _writable: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
@@ -71,7 +77,25 @@ class Rules:
 
     def replayed(self) -> Rules:
         """The same rules for replaying history."""
-        return Rules(self.flows, self.precedence, replay=True)
+        return Rules(
+            self.flows,
+            self.precedence,
+            replay=True,
+            existing_before=self.existing_before,
+            create_existing=self.create_existing,
+        )
+
+    def waits_for_onboarding(
+        self, flow: Flow, created_ts: int | None, released: tuple[str, ...] | list[str] = ()
+    ) -> bool:
+        """Whether a record created at `created_ts` may not create its twin in `flow` yet:
+        it predates the sync, the flow waits for onboarding, and onboarding has not
+        released it (`released` names the flows it did)."""
+        if self.create_existing or self.existing_before is None or created_ts is None:
+            return False
+        if flow.existing_records != "wait_for_onboarding" or flow.name in released:
+            return False
+        return created_ts < self.existing_before
 
 
 def sf_row(flow: Flow, sf_field: str) -> FieldRow | None:

@@ -151,6 +151,9 @@ class Processor:
         for effect in handled.effects:
             if isinstance(effect, Reject):
                 self.counts["dead_letter"] += 1
+                if effect.problem.error_class == "UnknownValue":  # mapping drift
+                    labels = (effect.problem.flow or "", effect.problem.field or "")
+                    metrics.MAPPING_UNKNOWN_VALUES.labels(*labels).inc()
                 # A record nobody could read is attached with its key, so a re-drive puts
                 # it back where it was; a mapping problem names its record instead.
                 with_key = handled.event is None
