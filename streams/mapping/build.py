@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from foundation.errors import ConfigError
+from foundation.kafka import topics as t
 from streams.mapping import spec as s
 from streams.mapping.converters import (
     Boolean,
@@ -40,6 +41,8 @@ from streams.mapping.table import (
 
 Loc = tuple[int | str, ...]
 T = TypeVar("T")
+#: The sObjects the capture reads (their spelling in the API).
+SALESFORCE_OBJECTS_CAPTURED = tuple(name.title() for name in t.SALESFORCE_OBJECTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,8 +227,12 @@ def _flow(spec: s.FlowSpec, loc: Loc, where: Callable[[Loc], str]) -> Flow:
     by_key = {row.key: row for row in rows}
     match, match_on = _match(spec.match, by_key, (*loc, "match"))
     delete = DeletePolicy(
-        sf_deleted=_delete_rule(spec.delete.salesforce_deleted, (*loc, "delete")),
-        pms_deleted=_delete_rule(spec.delete.custompms_deleted, (*loc, "delete")),
+        sf_deleted=_delete_rule(
+            spec.delete.salesforce_deleted, (*loc, "delete", "salesforce_deleted")
+        ),
+        pms_deleted=_delete_rule(
+            spec.delete.custompms_deleted, (*loc, "delete", "custompms_deleted")
+        ),
     )
     requires = tuple(
         (row.key, row.to_pms.via_flow) for row in rows if isinstance(row.to_pms, LinkedId)
@@ -270,6 +277,10 @@ def build_flows(
         if flow.name in flows:
             issues.append(Issue((*loc, "name"), f"two flows are named {flow.name}"))
             continue
+        unknown = _unknown_entities(flow, loc)
+        if unknown:
+            issues += unknown
+            continue
         for row_index, row in enumerate(flow.rows):
             if isinstance(row.to_pms, LinkedId) and row.to_pms.via_flow not in flows:
                 issues.append(
@@ -293,44 +304,23 @@ def build_flows(
     return flows, issues
 
 
-def describe_loc(loc: Loc, mapping: Any = None) -> str:
-    """`flow task_project, row 3 (Status), options.to_custompms` for messages."""
-    parts: list[str] = []
-    node = mapping
-    index = 0
-    while index < len(loc):
-        part = loc[index]
-        nxt = loc[index + 1] if index + 1 < len(loc) else None
-        if part == "flows" and isinstance(nxt, int):
-            name = _name_at(node, "flows", nxt, "name")
-            parts.append(f"flow {name or nxt + 1}")
-            node = _child(node, "flows", nxt)
-            index += 2
-            continue
-        if part == "rows" and isinstance(nxt, int):
-            field = _name_at(node, "rows", nxt, "salesforce") or _name_at(
-                node, "rows", nxt, "custompms"
+def _unknown_entities(flow: Flow, loc: Loc) -> list[Issue]:
+    """A flow can only use the sObjects the capture reads and the resources it follows."""
+    issues = []
+    if flow.sf_object not in SALESFORCE_OBJECTS_CAPTURED:
+        issues.append(
+            Issue(
+                (*loc, "salesforce_object"),
+                f"sfpms captures the Salesforce objects {', '.join(SALESFORCE_OBJECTS_CAPTURED)};"
+                f" {flow.sf_object!r} is not one of them",
             )
-            parts.append(f"row {nxt + 1}" + (f" ({field})" if field else ""))
-            node = _child(node, "rows", nxt)
-            index += 2
-            continue
-        rest = ".".join(str(p) for p in loc[index:] if p not in s.CONVERTER_OF_TYPE.values())
-        if rest:
-            parts.append(rest)
-        break
-    return ", ".join(parts)
-
-
-def _child(node: Any, key: str, index: int) -> Any:
-    if isinstance(node, Mapping):
-        items = node.get(key)
-        if isinstance(items, list) and 0 <= index < len(items):
-            return items[index]
-    return None
-
-
-def _name_at(node: Any, key: str, index: int, field: str) -> str | None:
-    child = _child(node, key, index)
-    value = child.get(field) if isinstance(child, Mapping) else None
-    return value if isinstance(value, str) else None
+        )
+    if flow.pms_resource not in t.CUSTOMPMS_RESOURCES:
+        issues.append(
+            Issue(
+                (*loc, "custompms_resource"),
+                f"sfpms follows the Custompms resources {', '.join(t.CUSTOMPMS_RESOURCES)}; "
+                f"{flow.pms_resource!r} is not one of them",
+            )
+        )
+    return issues
