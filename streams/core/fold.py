@@ -96,6 +96,11 @@ def on_pms_change(
             flow=flow_name,
             record=change.id,
         )
+    if flow.scope.when_leaving == "unlink" and not flow.scope.pms_matches(change.record):
+        # It left the flow's Custompms scope: unlinked, and this change is not carried.
+        detach(hub, flow, link, decision)
+        decision.skipped = f"{change.id} left {flow_name}'s Custompms scope"
+        return hub, decision
     fresh: set[str] = set()
     for row in flow.rows:
         value = incoming(change, row.key, get_path(change.record, row.pms_field), flow.name)
@@ -109,7 +114,5 @@ def on_pms_change(
                 fresh.add(row.sf_field)
     link.version = change.version
     link.modstamp = change.ts
-    if flow.scope.when_leaving == "unlink" and not flow.scope.pms_matches(change.record):
-        detach(hub, flow, link, decision)  # left the flow's Custompms scope
     reconcile(hub, rules, now, decision, fresh)
     return hub, decision

@@ -110,10 +110,8 @@ def on_pms_change(route: Route | None, change: Change, raw: bytes, rules: Rules)
     except SyncError as exc:
         problem = Problem(flow.name, change.id, exc.field, type(exc).__name__, exc.describe())
         return RouteDecision(None, [], [], [problem], skipped="mapping failed")
-    # a value the mapping does not know leaves that field out; the twin is still created
-    drift = [
-        Problem(flow.name, change.id, e.field, type(e).__name__, e.describe()) for e in unknown
-    ]
+    # A value the mapping does not know leaves that field out; the twin is still created.
+    # It is reported once, by the hub, when this change reaches it through the new link.
     fields = {name: canonical(value) for name, value in mapped.items()}
     match = {
         row.sf_field: str(fields[row.sf_field])
@@ -131,7 +129,7 @@ def on_pms_change(route: Route | None, change: Change, raw: bytes, rules: Rules)
         external_id_field=EXTERNAL_ID_FIELD,
         external_id=change.id,
     )
-    return RouteDecision(Route("creating", flow=flow.name, parked=[raw]), [], [write], drift)
+    return RouteDecision(Route("creating", flow=flow.name, parked=[raw]), [], [write], [])
 
 
 def on_link_change(route: Route | None, event: LinkChange) -> RouteDecision:

@@ -65,6 +65,8 @@ class World:
     writes_applied: int = 0
     sequence: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
+    #: extra `source` fields of the next captures per side ("sf"/"pms"), e.g. scope tags
+    capture: dict[str, dict[str, Any]] = field(default_factory=dict)
     processor: Processor = field(init=False)
     stores: Stores = field(init=False)
 
@@ -198,6 +200,7 @@ class World:
                 "modstamp": ts,
                 "origin": origin,
                 "seq": None,
+                **self.capture.get(side, {}),
             },
             "ts_ms": ts,
         }
