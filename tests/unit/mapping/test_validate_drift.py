@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from foundation.errors import ConfigError
+from streams.mapping.converters import EnumMap
 from streams.mapping.flows import FLOWS
 from streams.mapping.table import MatchPart
 from streams.mapping.validate import check_flow, validate_all
@@ -59,8 +60,8 @@ def test_a_row_with_a_default_says_where_unknown_values_go(
 ) -> None:
     flow = FLOWS["task_project"]
     row = flow.row("status")
-    assert row.to_pms is not None
-    defaulted = replace(row, to_pms=replace(row.to_pms, default="planned"))  # type: ignore[type-var]
+    assert isinstance(row.to_pms, EnumMap)
+    defaulted = replace(row, to_pms=replace(row.to_pms, default="planned"))
     flow = replace(flow, rows=tuple(defaulted if r is row else r for r in flow.rows))
     _add_picklist_value(describes, "Status", "Escalated")
     (warning,) = [f for f in check_flow(flow, describes, openapi) if f.level == "warning"]
