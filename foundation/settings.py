@@ -238,6 +238,9 @@ class Settings(BaseSettings):
     dashboard_port: int = 18080
     cdc_metrics_port: int = 18091
     sink_metrics_port: int = 18092
+    worker_metrics_port: int = Field(
+        18093, description="Where `sfpms up` has its engine worker serve /metrics."
+    )
     dashboard_token: SecretStr | None = Field(
         None,
         description="Token the dashboard requires (empty = unset); needed off loopback.",

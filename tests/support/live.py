@@ -76,7 +76,8 @@ class Live:
             *cdc_metrics,
         )
         for index in range(workers):
-            self.start_worker(f"worker-{index}")
+            worker_metrics = ("--metrics-port", str(settings.worker_metrics_port))
+            self.start_worker(f"worker-{index}", *(worker_metrics if metrics and not index else ()))
         self.start_process(
             "sinks",
             "sink",
@@ -99,8 +100,9 @@ class Live:
         self.processes[name] = process
         return process
 
-    def start_worker(self, name: str = "worker") -> EngineWorker:
-        worker = EngineWorker(self.settings, self.log_dir, name)
+    def start_worker(self, name: str = "worker", *extra: str) -> EngineWorker:
+        """One `sfpms worker` (`extra`: more command-line options, e.g. --metrics-port)."""
+        worker = EngineWorker(self.settings, self.log_dir, name, extra=extra)
         worker.start()
         self.workers.append(worker)
         return worker
@@ -172,8 +174,17 @@ def live_stack(
     *,
     workers: int = 1,
     poll_interval: float = 0.3,
+    sf_config: dict[str, Any] | None = None,
+    pms_custom_fields: Any = None,
+    settings: dict[str, Any] | None = None,
+    start: bool = True,
 ) -> Iterator[Live]:
-    """Everything running; stopped (by PID) at the end."""
+    """Everything running; stopped (by PID) at the end.
+
+    `sf_config` goes to the Salesforce emulator (e.g. `custom_fields`), `pms_custom_fields`
+    to the Custompms one, `settings` over the product's settings (e.g. `mapping_file`);
+    with `start=False` only the emulators run until the test calls `start_product`.
+    """
     harness = HarnessSettings()
     base = Settings(
         kafka_bootstrap=kafka_bootstrap,
@@ -185,20 +196,22 @@ def live_stack(
     )
     ensure_topics(base, t.catalogue())
     with ExitStack() as stack:
-        settings = stack.enter_context(with_registry(base))
-        sf = stack.enter_context(running_salesforce(tmp_path / "tls"))
-        pms = stack.enter_context(running_emulator())
+        product = stack.enter_context(with_registry(base))
+        sf = stack.enter_context(running_salesforce(tmp_path / "tls", **(sf_config or {})))
+        pms = stack.enter_context(running_emulator(custom_fields=pms_custom_fields))
         pms.add_token(PERSON_TOKEN, "alice")
-        settings = settings.model_copy(
+        product = product.model_copy(
             update={
                 "salesforce_url": sf.url,
                 "salesforce_ca_bundle": sf.cert,
                 "custompms_url": pms.url,
+                **(settings or {}),
             }
         )
-        live = Live(settings, sf, pms, tmp_path / "logs")
+        live = Live(product, sf, pms, tmp_path / "logs")
         try:
-            live.start_product(workers=workers, poll_interval=poll_interval)
+            if start:
+                live.start_product(workers=workers, poll_interval=poll_interval)
             yield live
         finally:
             live.stop()

@@ -53,6 +53,7 @@ class EngineWorker:
         name: str = "worker",
         *,
         check_schemas: bool = True,
+        extra: tuple[str, ...] = (),
     ) -> None:
         self.web_port = free_port()
         env = {**os.environ, **settings_env(settings)}
@@ -68,6 +69,7 @@ class EngineWorker:
                 "--instance-id",
                 f"{settings.topic_prefix}{name}",
                 "--check-schemas" if check_schemas else "--no-check-schemas",
+                *extra,
             ],
             log_path=log_dir / f"{name}.log",
             env=env,
