@@ -121,7 +121,13 @@ def components(settings: Settings) -> list[Component]:
         ),
         Component(
             "engine-worker",
-            _cli("worker", "--web-port", str(settings.worker_web_port)),
+            _cli(
+                "worker",
+                "--web-port",
+                str(settings.worker_web_port),
+                "--metrics-port",
+                str(settings.worker_metrics_port),
+            ),
             worker_url,
             settings.worker_web_port,
             _http_ok(worker_url),

@@ -107,6 +107,7 @@ def create_app(
             "prefix": prefix,
             "sampler": _sampler_state(sampler),
             "api_usage": sampler.api,
+            "mapping_drift": sampler.drift,
             "metrics_targets": {
                 name: {"url": s.url, "up": s.error is None} for name, s in sampler.scrapes.items()
             },

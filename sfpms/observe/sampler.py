@@ -23,7 +23,7 @@ from sfpms.observe.deadletters import DeadLetterReader, DeadLetterView
 from sfpms.observe.groups import Naming
 from sfpms.observe.model import LagReport
 from sfpms.observe.offsets import OffsetReader
-from sfpms.observe.scrape import Scraped, api_usage, scrape
+from sfpms.observe.scrape import Scraped, api_usage, mapping_drift, scrape
 from sfpms.observe.tracker import FlowExtras, LagTracker, TrackerOptions
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ def metrics_urls(settings: Settings) -> dict[str, str]:
     return {
         "sinks": f"http://127.0.0.1:{settings.sink_metrics_port}/metrics",
         "cdc": f"http://127.0.0.1:{settings.cdc_metrics_port}/metrics",
+        "worker": f"http://127.0.0.1:{settings.worker_metrics_port}/metrics",
     }
 
 
@@ -78,6 +79,7 @@ class Sampler:
         self.tracker = LagTracker(self.naming, self.options.tracker)
         self.report: LagReport | None = None
         self.api: list[dict[str, object]] = []
+        self.drift: list[dict[str, object]] = []
         self.scrapes: dict[str, Scraped] = {}
         self.last_error: str | None = None
         self.last_poll_at: float | None = None
@@ -142,6 +144,7 @@ class Sampler:
             self.report = report
             self.scrapes = scrapes
             self.api = api_usage(scrapes.values())
+            self.drift = mapping_drift(scrapes.values())
             self.last_poll_at = time.time()
             self.last_error = None
             self.polls += 1

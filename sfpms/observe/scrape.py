@@ -19,6 +19,8 @@ from sfpms.observe.model import Latency
 
 E2E_FAMILY = "sfpms_e2e_latency_seconds"
 API_PREFIX = "sfpms_api_"
+#: Mapping drift (the engine worker): records carrying a value the mapping does not know.
+DRIFT_FAMILY = "sfpms_mapping_unknown_values"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,7 @@ class Scraped:
     latency: Mapping[str, Latency]
     api: tuple[tuple[str, tuple[tuple[str, str], ...], float], ...]  # (name, labels, value)
     error: str | None = None
+    drift: tuple[tuple[str, str, float], ...] = ()  # (flow, field, records)
 
 
 def scrape(url: str, timeout: float = 1.0) -> Scraped:
@@ -45,15 +48,22 @@ def parse(url: str, text: str) -> Scraped:
     """Latency quantiles per flow and every `sfpms_api_*` sample from exposition text."""
     latency: dict[str, Latency] = {}
     api: list[tuple[str, tuple[tuple[str, str], ...], float]] = []
+    drift: list[tuple[str, str, float]] = []
     for family in text_string_to_metric_families(text):
         if family.name == E2E_FAMILY:
             latency.update(latency_by_flow(family.samples))
+        elif family.name == DRIFT_FAMILY:
+            drift += [
+                (s.labels.get("flow", ""), s.labels.get("field", ""), s.value)
+                for s in family.samples
+                if s.name.endswith("_total")
+            ]
         elif family.name.startswith(API_PREFIX):
             for sample in family.samples:
                 if sample.name.endswith("_created"):
                     continue
                 api.append((sample.name, tuple(sorted(sample.labels.items())), sample.value))
-    return Scraped(url, latency, tuple(api))
+    return Scraped(url, latency, tuple(api), drift=tuple(drift))
 
 
 def latency_by_flow(samples: Iterable[object]) -> dict[str, Latency]:
@@ -128,3 +138,15 @@ def api_usage(scrapes: Iterable[Scraped]) -> list[dict[str, object]]:
             share = value / limit[labels]
             rows.append({"name": "share_of_limit", "labels": dict(labels), "value": share})
     return rows
+
+
+def mapping_drift(scrapes: Iterable[Scraped]) -> list[dict[str, object]]:
+    """Per flow and field, the records whose value the mapping does not know (all workers)."""
+    total: dict[tuple[str, str], float] = {}
+    for scraped in scrapes:
+        for flow, field, value in scraped.drift:
+            total[(flow, field)] = total.get((flow, field), 0.0) + value
+    return [
+        {"flow": flow, "field": field, "records": int(value)}
+        for (flow, field), value in sorted(total.items())
+    ]

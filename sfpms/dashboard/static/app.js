@@ -200,6 +200,12 @@
         el("td", {}, d.field || "–"), el("td", {}, d.reason)));
   }
 
+  function driftRows(rows) {
+    if (!rows || !rows.length) return [el("tr", {}, el("td", { class: "muted" }, "none"))];
+    return rows.map((d) =>
+      el("tr", {}, el("td", {}, d.flow), el("td", {}, d.field), el("td", {}, fmtInt(d.records))));
+  }
+
   function apiPanel(rows) {
     const box = el("div", {});
     if (!rows.length) {
@@ -255,6 +261,7 @@
     link.href = "/api/deadletters";
     document.querySelector("#dlq-table tbody").replaceChildren(...deadLetterRows(dead.entries));
     document.getElementById("api").replaceChildren(apiPanel(data.api_usage));
+    document.querySelector("#drift-table tbody").replaceChildren(...driftRows(data.mapping_drift));
     document.getElementById("targets").replaceChildren(
       ...Object.entries(data.metrics_targets).map(([name, t]) =>
         el("li", {}, el("span", { class: "dot " + (t.up ? "up" : "down") }), `${name}: ${t.url}`)));

@@ -59,6 +59,7 @@ def test_the_overview_has_flows_groups_and_the_dlq(client: TestClient) -> None:
     [sink] = body["groups"]
     assert sink["partitions"][0]["lag"] == 6
     assert body["dlq"]["size"] == 2
+    assert body["mapping_drift"] == []  # no worker metrics scraped here
 
 
 def test_the_page_inlines_its_script_and_style(client: TestClient) -> None:

@@ -51,3 +51,25 @@ def test_api_figures_are_listed_with_the_share_of_the_limit() -> None:
     rows = api_usage([parse("u", generate_latest(registry).decode())])
     share = [r for r in rows if r["name"] == "share_of_limit"]
     assert share == [{"name": "share_of_limit", "labels": {"system": "salesforce"}, "value": 0.25}]
+
+
+def test_mapping_drift_comes_from_the_workers_unknown_value_counter_summed_over_workers() -> None:
+    from prometheus_client import Counter
+
+    from sfpms.observe.scrape import mapping_drift
+
+    def exposition(count: int) -> str:
+        registry = CollectorRegistry()
+        counter = Counter(
+            "sfpms_mapping_unknown_values", "drift", ["flow", "field"], registry=registry
+        )
+        counter.labels("task_project", "Status").inc(count)
+        counter.labels("task_task", "Status").inc(0)
+        return generate_latest(registry).decode()
+
+    one, two = parse("http://a/metrics", exposition(2)), parse("http://b/metrics", exposition(3))
+    assert one.drift == (("task_project", "Status", 2.0), ("task_task", "Status", 0.0))
+    assert mapping_drift([one, two]) == [
+        {"flow": "task_project", "field": "Status", "records": 5},
+        {"flow": "task_task", "field": "Status", "records": 0},
+    ]
