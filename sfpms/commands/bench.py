@@ -11,6 +11,7 @@ BENCHMARKS = {
     "baseline": ["--engine", "{engine}"],
     "engine_hop": ["--engine", "{engine}"],
     "mapping_core": [],
+    "schema_shapes": [],
     "e2e": ["--engine", "{engine}"],
     "replay_rate": ["--engine", "{engine}"],
     "worker_rss": [],
