@@ -13,7 +13,12 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from connectors.cdc.changes import ENTITY_RESOURCE, RESOURCE_ENTITY
 from connectors.cdc.metrics import CdcMetrics
-from connectors.cdc.positions import Position, ensure_first_start, load_positions
+from connectors.cdc.positions import (
+    FIRST_START_KEY,
+    Position,
+    ensure_first_start,
+    load_positions,
+)
 from connectors.cdc.publisher import Publisher
 from connectors.cdc.scope import Condition, conditions_of
 from connectors.custompms import CustompmsClient
@@ -93,7 +98,6 @@ def _prepare_kafka(
     ensure_topics(settings, [spec for spec in t.catalogue() if spec.name in wanted])
     registry = registry_client(settings)
     codec = TopicCodec(settings, registry, t.SOURCE_POSITIONS)
-    ensure_first_start(settings, codec)
     return registry, load_positions(settings, codec)
 
 
@@ -135,6 +139,9 @@ async def run_cdc(
     metrics = metrics or CdcMetrics()
     scope = use_mapping(settings)
     registry, positions = await asyncio.to_thread(_prepare_kafka, settings, sources)
+    if FIRST_START_KEY not in positions:  # records older than this predate the sync
+        codec = TopicCodec(settings, registry, t.SOURCE_POSITIONS)
+        await asyncio.to_thread(ensure_first_start, settings, codec)
     log.info("CDC starting (%s) with stored positions: %s", ", ".join(sources), sorted(positions))
     async with AsyncExitStack() as stack:
         if metrics_port is not None:
