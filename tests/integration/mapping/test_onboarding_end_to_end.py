@@ -138,7 +138,7 @@ def test_the_dry_run_reports_exact_counts_and_writes_nothing(
     )
     assert "dry run: nothing was written" in done.stdout
     lines = [json.loads(line) for line in report.read_text().splitlines()]
-    decided = {}
+    decided: dict[str, int] = {}
     for line in lines:
         if line["flow"] == "task_project":
             decided[line["decision"]] = decided.get(line["decision"], 0) + 1
