@@ -23,7 +23,7 @@ from connectors.cdc.pacing import paced_interval, retry_delay, wait_or_stop
 from connectors.cdc.positions import Position, salesforce_key
 from connectors.cdc.publisher import Publisher
 from connectors.cdc.reader import capture_fields
-from connectors.cdc.scope import Condition, ScopeTagger, Tags
+from connectors.cdc.scope import Condition, ScopeTagger, Tags, check_condition
 from connectors.cdc.watermark import (
     Cursor,
     Mark,
@@ -36,7 +36,7 @@ from connectors.cdc.watermark import (
 )
 from connectors.salesforce import SalesforceClient
 from connectors.salesforce.formats import parse_datetime
-from foundation.errors import FatalError, RetriableError
+from foundation.errors import ConfigError, FatalError, RetriableError
 from foundation.settings import CaptureSettings
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,10 @@ class SalesforceSource:
         )
         for sobject in self.options.salesforce_objects:
             self.fields[sobject] = await capture_fields(self.client, sobject)
+            for condition in self.scope.conditions.get(sobject, ()):
+                problem = await check_condition(self.client, condition)
+                if problem is not None:  # a condition refused now would stall every poll
+                    raise ConfigError(f"{condition.where or 'the mapping file'}: {problem}")
 
     # -- publishing -----------------------------------------------------------------------
 

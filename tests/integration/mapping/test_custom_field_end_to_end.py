@@ -8,11 +8,17 @@ HTTP, CDC, engine worker and sinks as processes.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from foundation.settings import settings_env
 from tests.integration.mapping.support import (
     PMS_REGION,
     REGION_ROW,
@@ -92,3 +98,35 @@ def test_a_project_created_with_a_region_creates_a_task_in_that_region(live: Liv
     with live.pms_person() as pms:
         pms.patch(f"/projects/{project['id']}", json={"custom_fields": {"region": "apac"}})
     eventually(lambda: sf_region(live, twins[0]["Id"]) == "APAC", what="edited region")
+
+
+def test_replay_dry_run_with_a_new_file_shows_what_it_would_write_and_writes_nothing(
+    live: Live, tmp_path: Path
+) -> None:
+    task_id = live.sf_person().Task.create({"Subject": "Replayed", "Region__c": "Americas"})["id"]
+    project = eventually(lambda: project_of(live, task_id), what="project")
+    assert project["custom_fields"]["region"] == "americas"
+    # the new file sends Salesforce's Americas to Custompms' emea
+    changed = add_rows(
+        shipped(), "task_project", REGION_ROW.replace("Americas: americas", "Americas: emea")
+    )
+    new = write_copy(tmp_path, changed, "new.yaml")
+    before = live.write_calls()
+    env = {**os.environ, **settings_env(live.settings)}
+    replay = ["replay", "--flow", "task_project", "--from-beginning", "--dry-run"]
+    done = subprocess.run(
+        [sys.executable, "-m", "sfpms", *replay, "--mapping", str(new)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    ours = [line for line in lines if line["record"] == project["id"]]
+    assert ours and ours[-1]["fields"]["custom_fields.region"] == {"old": "americas", "new": "emea"}
+    assert f"mapping {new}" in done.stderr
+    assert live.write_calls() == before
+    with live.pms.http() as api:
+        assert api.get(f"/projects/{project['id']}").json()["custom_fields"]["region"] == "americas"
