@@ -47,6 +47,16 @@ API_BUDGET_PAUSED = Gauge(
     "1 while the sync is paused because its API budget is spent (it resumes by itself)",
     ["system"],
 )
+CREDENTIALS_REFUSED = Gauge(
+    "sfpms_api_credentials_refused",
+    "1 while the system refuses the sync's credentials (HTTP 401); the sync keeps retrying",
+    ["system"],
+)
+SINK_HELD = Gauge(
+    "sfpms_sink_held_commands",
+    "Write commands waiting for another attempt (their partitions are paused meanwhile)",
+    ["system"],
+)
 MAPPING_UNKNOWN_VALUES = Counter(
     "sfpms_mapping_unknown_values",
     "Values the mapping does not know (e.g. a new picklist value), by flow and field",

@@ -25,7 +25,7 @@ from connectors.cdc.changes import (
 )
 from connectors.cdc.convert import ConversionError
 from connectors.cdc.metrics import CdcMetrics
-from connectors.cdc.pacing import retry_delay, wait_or_stop
+from connectors.cdc.pacing import failure_policy, log_failure, wait_or_stop
 from connectors.cdc.positions import FEED_KEY, Position, poll_key
 from connectors.cdc.publisher import Publisher
 from connectors.cdc.watermark import Cursor, Mark, StampTracker, new_records
@@ -96,6 +96,7 @@ class CustompmsSource:
         self.publisher = publisher
         self.metrics = metrics
         self.options = options
+        self.backoff = failure_policy(options.poll_interval_s, options.max_backoff_s)
         self.client_name = client_name
         feed = positions.get(FEED_KEY)
         self.seq: int | None = feed.seq if feed else None
@@ -268,11 +269,9 @@ class CustompmsSource:
             except (RetriableError, FatalError) as exc:
                 failures += 1
                 retry_after = exc.retry_after if isinstance(exc, RetriableError) else None
-                delay = retry_delay(
-                    self.options.poll_interval_s, failures, retry_after, self.options.max_backoff_s
-                )
+                delay = self.backoff.delay(failures, retry_after)
                 self.metrics.poll_errors.labels(SOURCE).inc()
-                log.warning("Custompms CDC read failed (%s); retrying in %.1fs", exc, delay)
+                log_failure(log, "Custompms CDC read", exc, delay)
                 for tracker in self.trackers.values():
                     tracker.rollback()
                 self.publisher.reset()

@@ -119,8 +119,35 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class MalformedChange:
+    """A feed entry the client could not read: its raw JSON, its seq and id where readable."""
+
+    raw: Any
+    reason: str
+    seq: int | None = None
+    id: str | None = None
+    resource: str | None = None
+
+    @classmethod
+    def of(cls, raw: Any, exc: Exception) -> MalformedChange:
+        item = raw if isinstance(raw, Mapping) else {}
+        seq = item.get("seq")
+        return cls(
+            raw=raw,
+            reason=f"{type(exc).__name__}: {exc}",
+            seq=seq if isinstance(seq, int) else None,
+            id=str(item["id"]) if item.get("id") is not None else None,
+            resource=str(item["resource"]) if item.get("resource") is not None else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ChangesPage:
-    """A page of the feed; pass `next` as `after` to continue (it equals `after` when idle)."""
+    """A page of the feed; pass `next` as `after` to continue (it equals `after` when idle).
+
+    `malformed` holds the entries of the page that could not be read (they are not in
+    `changes`); `next` moves past them too."""
 
     changes: tuple[Change, ...]
     next: int
+    malformed: tuple[MalformedChange, ...] = ()
