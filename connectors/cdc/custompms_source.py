@@ -22,6 +22,7 @@ from connectors.cdc.changes import (
     feed_emission,
     polled_emission,
     raw_bytes,
+    raw_bytes_of,
 )
 from connectors.cdc.convert import ConversionError
 from connectors.cdc.metrics import CdcMetrics
@@ -29,7 +30,7 @@ from connectors.cdc.pacing import failure_policy, log_failure, wait_or_stop
 from connectors.cdc.positions import FEED_KEY, Position, poll_key
 from connectors.cdc.publisher import Publisher
 from connectors.cdc.watermark import Cursor, Mark, StampTracker, new_records
-from connectors.custompms import Change, CustompmsClient, CustompmsFatalError
+from connectors.custompms import Change, CustompmsClient, CustompmsFatalError, MalformedChange
 from connectors.custompms.formats import parse_timestamp
 from foundation.errors import FatalError, RetriableError
 from foundation.settings import CaptureSettings
@@ -153,6 +154,21 @@ class CustompmsSource:
                 exc, system=SOURCE, entity=entity, key=change.id, raw=raw_bytes(change)
             )
 
+    def _emit_malformed(self, entry: MalformedChange) -> None:
+        """A feed entry the client could not read: dead-lettered, the feed goes on."""
+        entity = RESOURCE_ENTITY.get(entry.resource or "", "project")
+        error = ConversionError(
+            f"cannot read change-feed entry {entry.seq} ({entry.resource} {entry.id}): "
+            f"{entry.reason}; the feed must follow docs/custompms-api.md",
+            system=SOURCE,
+            entity=entity,
+            record=entry.id,
+            field=None,
+        )
+        self.publisher.dead_letter(
+            error, system=SOURCE, entity=entity, key=entry.id, raw=raw_bytes_of(entry.raw)
+        )
+
     async def read_feed(self, stop: asyncio.Event | None = None) -> int:
         """Publish every change after the stored seq; returns how many."""
         assert self.seq is not None, "prepare() first"
@@ -162,11 +178,15 @@ class CustompmsSource:
             page = await self.client.changes(after=self.seq, limit=self.options.feed_page_size)
             for change in page.changes:
                 self._emit_change(change)
-            if page.changes:
-                last = page.changes[-1].seq
+            for entry in page.malformed:
+                self._emit_malformed(entry)
+            entries = len(page.changes) + len(page.malformed)
+            if entries:
+                last = max([page.next, *(c.seq for c in page.changes)])
                 await self.publisher.checkpoint(Position(FEED_KEY, seq=last))
                 self.seq = last
                 total += len(page.changes)
+            if page.changes:
                 newest = page.changes[-1]
                 try:
                     lag = (datetime.now(UTC) - parse_timestamp(newest.at)).total_seconds()
@@ -174,7 +194,7 @@ class CustompmsSource:
                 except ValueError:
                     pass
             self.metrics.poll_seconds.labels(SOURCE, "feed").observe(time.monotonic() - started)
-            if len(page.changes) < self.options.feed_page_size:
+            if entries < self.options.feed_page_size:
                 break
         return total
 

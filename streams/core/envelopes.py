@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from foundation.deadletters import Stage, dead_letter
 from streams.core.model import Change, LinkChange, Problem, WriteIntent, WriteOutcome
 from streams.core.values import to_millis
 
@@ -161,7 +162,7 @@ def link_change_from_event(event: Mapping[str, Any]) -> LinkChange:
 def dead_letter_for(
     problem: Problem,
     *,
-    stage: str,
+    stage: Stage,
     now: int,
     topic: str | None = None,
     partition: int | None = None,
@@ -169,19 +170,19 @@ def dead_letter_for(
     key: bytes | None = None,
     value: bytes | None = None,
 ) -> dict[str, Any]:
-    """A DeadLetter record for a problem found while processing a consumed record."""
-    return {
-        "stage": stage,
-        "topic": topic,
-        "partition": partition,
-        "offset": offset,
-        "key": key,
-        "value": value,
-        "error_class": problem.error_class,
-        "reason": problem.reason,
-        "flow": problem.flow,
-        "record": problem.record,
-        "field": problem.field,
-        "attempts": 1,
-        "failed_at": now,
-    }
+    """A DeadLetter record for a problem found while processing a consumed record (the one
+    builder, foundation/deadletters.py: the copy of the record is bounded)."""
+    return dead_letter(
+        stage,
+        error_class=problem.error_class,
+        reason=problem.reason,
+        flow=problem.flow,
+        record=problem.record,
+        field=problem.field,
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        key=key,
+        value=value,
+        failed_at=now,
+    ).to_record()

@@ -143,10 +143,10 @@ def dead_letter(
         topic=record.topic,
         partition=record.partition,
         offset=record.offset,
-        key=record.key if with_key else None,
+        key=record.key,  # problems too: a re-drive must land in the key's partition
         value=record.value,
     )
-    key = (problem.record or "unknown").encode()
+    key = (problem.record or "unknown").encode()[:1024]
     return Outgoing(t.DEADLETTER, key, codecs.encode(t.DEADLETTER, letter))
 
 
