@@ -206,17 +206,17 @@ def test_polled_custompms_op_is_decided_from_tombstone_version_and_creation(
     assert emission.value["source"]["origin"] == "unknown"
 
 
-def test_dead_letter_names_the_record_and_keeps_the_raw_bytes() -> None:
+def test_dead_letter_names_the_record_its_change_topic_and_keeps_the_raw_bytes() -> None:
     raw = {"Id": "02d1", "SortOrder": 2**40}
     error = ConversionError(
         "cannot convert", system="salesforce", entity="Division", record="02d1", field="SortOrder"
     )
     letter = dead_letter(
         error, key="02d1", value=raw_bytes(raw), now=NOW, system="salesforce", entity="Division"
-    )
+    ).to_record()
     assert (letter["stage"], letter["topic"], letter["record"], letter["field"]) == (
         "cdc",
-        None,
+        "salesforce.division.changes",
         "02d1",
         "SortOrder",
     )
