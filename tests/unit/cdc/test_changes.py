@@ -268,6 +268,6 @@ def test_dead_letters_encode_with_the_dead_letter_schema(registry: SchemaRegistr
     letter = dead_letter(
         ValueError("boom"), key=None, value=b"{}", now=NOW, system="custompms", entity="task"
     )
-    decoded = codec.decode(codec.encode(letter))
+    decoded = codec.decode(codec.encode(letter.to_record()))
     assert decoded["reason"].startswith("cannot publish custompms task")
     assert decoded["flow"] == "cdc custompms/task"
