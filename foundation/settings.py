@@ -80,12 +80,24 @@ class CaptureSettings(_Section):
 
 
 class SinkSystemSettings(_Section):
-    """Batching and retry knobs of one system's sink worker."""
+    """Batching and retry knobs of one system's sink worker.
+
+    A command that keeps failing with a transient error is tried again with backoff
+    (`backoff_initial_s` doubling up to `backoff_max_s`) until `max_attempts` or `max_age_s`
+    after its first failure, then dead-lettered with the reason (docs/faults.md). Waits that
+    are not the command's fault do not count: REQUEST_LIMIT_EXCEEDED without a Retry-After
+    waits `limit_wait_s`; a refused token waits with backoff up to `backoff_max_s`.
+    `max_poll_interval_s` is the consumer's max.poll.interval.ms (the sink polls while
+    commands wait, so it only has to cover one apply)."""
 
     batch_size: int = Field(200, ge=1)
     linger_s: float = Field(0.25, ge=0)
     backoff_initial_s: float = Field(0.5, gt=0)
     backoff_max_s: float = Field(30.0, gt=0)
+    max_attempts: int = Field(20, ge=1)
+    max_age_s: float = Field(1800.0, gt=0)
+    limit_wait_s: float = Field(300.0, gt=0)
+    max_poll_interval_s: float = Field(300.0, ge=6)
 
 
 class SalesforceSinkSettings(SinkSystemSettings):

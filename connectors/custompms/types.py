@@ -59,11 +59,15 @@ class BatchOperation:
 
 @dataclass(frozen=True, slots=True)
 class ErrorDetail:
-    """The API's `{"code", "message", "field"}`."""
+    """The API's `{"code", "message", "field"}`, and what two codes add: the record an
+    idempotency key made already (`idempotency_key_reused`: `original.id`) and the version a
+    record is at (`version_mismatch`: `current_version`)."""
 
     code: str
     message: str
     field: str | None
+    record_id: str | None = None
+    current_version: int | None = None
 
     @classmethod
     def from_json(cls, body: Any) -> ErrorDetail | None:
@@ -73,7 +77,16 @@ class ErrorDetail:
         if not isinstance(error, Mapping) or "code" not in error:
             return None
         field = error.get("field")
-        return cls(str(error["code"]), str(error.get("message", "")), field and str(field))
+        original = error.get("original")
+        named = original.get("id") if isinstance(original, Mapping) else error.get("record_id")
+        current = error.get("current_version")
+        return cls(
+            str(error["code"]),
+            str(error.get("message", "")),
+            field and str(field),
+            str(named) if named else None,
+            current if isinstance(current, int) and not isinstance(current, bool) else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)

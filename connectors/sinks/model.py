@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from foundation.deadletters import DeadLetter
+from foundation.deadletters import dead_letter as build_dead_letter
 from foundation.errors import SyncError, WriteConflict
 
 
@@ -62,25 +64,48 @@ def dead_letter(
     key: bytes | None,
     value: bytes | None,
     attempts: int = 1,
-) -> dict[str, Any]:
-    """The DeadLetter record for a command its target refused."""
+) -> DeadLetter:
+    """The dead letter for a command its target refused (or the sink gave up on): the one
+    builder of foundation/deadletters.py, so the copy of the command is bounded."""
     error = applied.error
     command = applied.command
-    return {
-        "stage": "sink",
-        "topic": topic,
-        "partition": partition,
-        "offset": offset,
-        "key": key,
-        "value": value,
-        "error_class": type(error).__name__ if error is not None else "Unknown",
-        "reason": error.describe() if error is not None else "unknown failure",
-        "flow": command.get("flow"),
-        "record": applied.target_id
+    return build_dead_letter(
+        "sink",
+        error_class=type(error).__name__ if error is not None else "Unknown",
+        reason=error.describe() if error is not None else "unknown failure",
+        flow=command.get("flow"),
+        record=applied.target_id
         or command.get("target_id")
         or command.get("external_id")
         or command.get("link_key"),
-        "field": error.field if error is not None else None,
-        "attempts": attempts,
-        "failed_at": datetime.now(UTC),
-    }
+        field=error.field if error is not None else None,
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        key=key,
+        value=value,
+        attempts=attempts,
+    )
+
+
+def undecodable(
+    exc: Exception,
+    *,
+    topic: str,
+    partition: int | None,
+    offset: int | None,
+    key: bytes | None,
+    value: bytes | None,
+) -> DeadLetter:
+    """The dead letter for a write command the sink could not decode."""
+    return build_dead_letter(
+        "sink",
+        error_class=type(exc).__name__,
+        reason=f"undecodable write command at {topic} {partition}:{offset}: {exc}",
+        record=(key or b"").decode(errors="replace"),
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        key=key,
+        value=value,
+    )

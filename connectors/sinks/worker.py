@@ -1,17 +1,21 @@
 """The sink worker loop: consume write commands, apply them in batches, publish results.
 
-Per batch: decode, apply through the target adapter (retrying transient failures with
-backoff, honouring Retry-After), publish a WriteResult per command and a dead letter per
-refused command, wait for the broker to acknowledge those, and only then commit the
-consumed offsets. A crash anywhere re-delivers the batch, and the adapters make a second
-apply harmless (idempotency keys, upsert by external id, deletes of the already deleted).
+Per round: decode, apply through the target adapter, publish a WriteResult per finished
+command and a dead letter per refused one, wait for the broker to acknowledge those, and
+only then commit the consumed offsets. A crash anywhere re-delivers what was not committed,
+and the adapters make a second apply harmless (idempotency keys, upsert by external id,
+deletes of the already deleted, conditional updates).
+
+A command that fails with a transient error is held (connectors/sinks/holds.py): its
+partition is paused and retried on the sink's retry policy while the consumer goes on
+polling and working on every other partition; after bounded attempts and age it becomes a
+dead letter with the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -19,11 +23,15 @@ from typing import Any, Protocol
 
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
 
-from connectors.sinks.model import Applied, dead_letter, write_result
-from foundation import metrics
-from foundation.errors import RetriableError
+from connectors.custompms.errors import CustompmsAuthError
+from connectors.sinks.holds import Partition, Pending, commit_offsets, settle
+from connectors.sinks.model import Applied, dead_letter, undecodable, write_result
+from foundation import killpoints, metrics
+from foundation.deadletters import DeadLetter
+from foundation.errors import RetriableError, SyncError
 from foundation.kafka import topics as t
 from foundation.kafka.serde import TopicCodec, registry_client
+from foundation.retry import RetryPolicy
 from foundation.settings import Settings, SinkSystemSettings
 from streams.core.envelopes import result_key
 
@@ -36,6 +44,18 @@ class Target(Protocol):
     system: str
 
     async def apply(self, commands: Sequence[Mapping[str, Any]]) -> list[Applied]: ...
+
+
+def sink_policy(options: SinkSystemSettings) -> RetryPolicy:
+    """The sinks' configuration of the product's one retry policy (foundation/retry.py)."""
+    return RetryPolicy(
+        max_attempts=options.max_attempts,
+        max_age_s=options.max_age_s,
+        base_delay_s=options.backoff_initial_s,
+        max_delay_s=options.backoff_max_s,
+        jitter="equal",
+        max_retry_after_s=None,
+    )
 
 
 class SinkWorker:
@@ -53,6 +73,7 @@ class SinkWorker:
         self.system = system
         self.target = target
         self.options = options or settings.sinks.for_system(system)
+        self.policy = sink_policy(self.options)
         client = registry_client(settings)
         self.topics = [t.writes_topic(system, e) for e in ENTITIES[system]]
         self.commands = {
@@ -60,7 +81,9 @@ class SinkWorker:
         }
         self.results = TopicCodec(settings, client, t.ACKS)
         self.dead_letters = TopicCodec(settings, client, t.DEADLETTER)
-        extra: dict[str, Any] = {"max.poll.interval.ms": 600000}
+        extra: dict[str, Any] = {
+            "max.poll.interval.ms": int(self.options.max_poll_interval_s * 1000)
+        }
         if instance_id:
             # static membership: a restarted sink takes its partitions back at once
             extra["group.instance.id"] = f"{instance_id}-{system}"
@@ -69,69 +92,180 @@ class SinkWorker:
         )
         self.producer = Producer(settings.producer_config())
         self.applied = 0
+        #: Paused partitions and their commands waiting for another attempt, in order.
+        self.held: dict[Partition, list[Pending]] = {}
+        self.due: dict[Partition, float] = {}
+        self._paused: set[Partition] = set()
+        self._auth_failures = 0
+
+    # -- the loop ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Process batches until `stop` is set; commits what was fully processed."""
-        self.consumer.subscribe(list(self.commands))
+        """Process commands until `stop` is set; commits what was fully processed."""
+        self.consumer.subscribe(list(self.commands), on_revoke=self._revoked)
         try:
             while not stop.is_set():
+                timeout = self.options.linger_s
+                if self.due:
+                    timeout = max(0.0, min(timeout, min(self.due.values()) - time.monotonic()))
                 messages = await asyncio.to_thread(
-                    self.consumer.consume, self.options.batch_size, self.options.linger_s
+                    self.consumer.consume, self.options.batch_size, max(timeout, 0.01)
                 )
                 batch = [m for m in messages if m.error() is None]
                 if batch:
                     await self.process(batch, stop)
+                await self.retry_due(stop)
         finally:
             self.consumer.close()
             self.producer.flush(15)
 
+    def _revoked(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Partitions taken away in a rebalance: their held commands go with them (the new
+        owner consumes them again from the committed offset)."""
+        for tp in partitions:
+            key = (str(tp.topic), int(tp.partition))
+            self.held.pop(key, None)
+            self.due.pop(key, None)
+        metrics.SINK_HELD.labels(self.system).set(sum(len(v) for v in self.held.values()))
+
     async def process(self, batch: Sequence[Message], stop: asyncio.Event) -> None:
-        commands: list[Mapping[str, Any]] = []
-        sources: list[Message] = []
+        """Decode and apply freshly consumed commands (those of held partitions queue up)."""
+        fresh: list[Pending] = []
+        letters: list[tuple[Pending | None, DeadLetter]] = []
         for message in batch:
+            topic, partition = str(message.topic()), int(message.partition() or 0)
             try:
-                commands.append(self.commands[str(message.topic())].decode(message.value() or b""))
-                sources.append(message)
+                command = self.commands[topic].decode(message.value() or b"")
             except Exception as exc:
-                self._dead_letter_raw(message, exc)
-        applied = await self._apply_with_retries(commands, stop) if commands else []
-        if stop.is_set() and commands and not applied:
-            return  # stopping mid-retry: nothing committed, the batch is redelivered
-        for message, outcome in zip(sources, applied, strict=True):
-            self._publish(message, outcome)
+                letters.append((None, self._undecodable(message, exc)))
+                fresh.append(_placeholder(message))
+                continue
+            item = Pending(
+                (topic, partition),
+                int(message.offset() or 0),
+                message.key(),
+                message.value(),
+                command,
+            )
+            if item.partition in self.held:
+                self.held[item.partition].append(item)  # after the held ones, in order
+            else:
+                fresh.append(item)
+        decodable = [p for p in fresh if p.command]
+        done = [p for p in fresh if not p.command]
+        await self._round(decodable, done, letters, stop)
+
+    async def retry_due(self, stop: asyncio.Event) -> None:
+        """Apply again the held commands whose next attempt is due."""
+        now = time.monotonic()
+        due = [p for p, at in self.due.items() if at <= now]
+        if not due or stop.is_set():
+            return
+        pending: list[Pending] = []
+        for partition in due:
+            pending += self.held.pop(partition)
+            del self.due[partition]
+        metrics.SINK_RETRIES.labels(self.system).inc()
+        await self._round(pending, [], [], stop)
+
+    # -- one round ----------------------------------------------------------------------------
+
+    async def _round(
+        self,
+        pending: list[Pending],
+        done_already: list[Pending],
+        letters: list[tuple[Pending | None, DeadLetter]],
+        stop: asyncio.Event,
+    ) -> None:
+        applied: list[Applied] = []
+        if pending:
+            applied = await self._apply(pending)
+            killpoints.reached("sink.after_apply")
+        settled = settle(pending, applied, self.policy, uncounted=self._uncounted)
+        for item, outcome in settled.done:
+            letter = self._publish(item, outcome)
+            if letter is not None:
+                letters.append((item, letter))
+        for _item, letter in letters:
+            self.producer.produce(
+                self.settings.topic(t.DEADLETTER),
+                key=letter.message_key,
+                value=self.dead_letters.encode(letter.to_record()),
+            )
         if self.producer.flush(30) > 0:
             raise RuntimeError("results were not acknowledged by the broker; not committing")
-        self._commit(batch)
+        killpoints.reached("sink.after_results")
+        self._hold(settled.held, settled.wait)
+        done = [item for item, _ in settled.done] + done_already
+        self._commit(commit_offsets(done, self.held))
 
-    async def _apply_with_retries(
-        self, commands: Sequence[Mapping[str, Any]], stop: asyncio.Event
-    ) -> list[Applied]:
-        delay = self.options.backoff_initial_s
-        while True:
-            started = time.monotonic()
-            try:
-                applied = await self.target.apply(commands)
-                retriable = [a.error for a in applied if isinstance(a.error, RetriableError)]
-                if not retriable:
-                    metrics.SINK_BATCH_SECONDS.labels(self.system).observe(
-                        time.monotonic() - started
-                    )
-                    return applied
-                error: RetriableError = retriable[0]
-            except RetriableError as exc:
-                error = exc
-            metrics.SINK_RETRIES.labels(self.system).inc()
-            wait = error.retry_after if error.retry_after is not None else delay
-            wait = min(wait, self.options.backoff_max_s) * (1 + random.random() * 0.1)
-            log.warning("%s sink: %s; retrying the batch in %.1fs", self.system, error, wait)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=wait)
-                return []
-            except TimeoutError:
-                pass
-            delay = min(delay * 2, self.options.backoff_max_s)
+    async def _apply(self, pending: Sequence[Pending]) -> list[Applied]:
+        """Apply through the target; a failure of the whole call is every command's failure."""
+        commands = [p.command for p in pending]
+        started = time.monotonic()
+        try:
+            applied = await self.target.apply(commands)
+        except SyncError as exc:  # the targets report per command; this is a last resort
+            return [Applied(c, ok=False, target_id=c.get("target_id"), error=exc) for c in commands]
+        except Exception as exc:  # a bug must not crash-loop the sink: bounded, then dead letter
+            log.exception("%s sink: the target failed unexpectedly", self.system)
+            wrapped = RetriableError(f"the {self.system} sink failed: {type(exc).__name__}: {exc}")
+            return [Applied(c, ok=False, error=wrapped) for c in commands]
+        metrics.SINK_BATCH_SECONDS.labels(self.system).observe(time.monotonic() - started)
+        return applied
 
-    def _publish(self, message: Message, applied: Applied) -> None:
+    def _uncounted(self, error: SyncError) -> float | None:
+        """The wait for a failure that is not the command's fault, or None (it counts)."""
+        if getattr(error, "error_code", None) == "REQUEST_LIMIT_EXCEEDED":
+            said = getattr(error, "server_retry_after", None)  # what Salesforce said, if it did
+            wait = said if said is not None else self.options.limit_wait_s
+            log.warning("%s sink: %s; waiting %.0fs, not counting it", self.system, error, wait)
+            return float(wait)
+        if isinstance(error, CustompmsAuthError):
+            self._auth_failures += 1
+            wait = self.policy.delay(self._auth_failures)
+            log.error(
+                "%s sink: credentials refused (%s); retrying in %.1fs", self.system, error, wait
+            )
+            return wait
+        self._auth_failures = 0
+        return None
+
+    def _hold(
+        self, held: Mapping[Partition, list[Pending]], wait: Mapping[Partition, float]
+    ) -> None:
+        now = time.monotonic()
+        for partition, items in held.items():
+            queued = self.held.get(partition, [])  # consumed meanwhile: they come after
+            self.held[partition] = [*items, *queued]
+            self.due[partition] = now + wait.get(partition, self.options.backoff_initial_s)
+            head = items[0]
+            log.warning(
+                "%s sink: %s at %s:%d (attempt %d); %d command(s) wait %.1fs",
+                self.system,
+                head.last_error,
+                partition[0],
+                head.offset,
+                head.attempts,
+                len(self.held[partition]),
+                self.due[partition] - now,
+            )
+        paused = [TopicPartition(topic, part) for topic, part in held]
+        resumed = [TopicPartition(topic, part) for (topic, part) in self._paused - set(self.held)]
+        try:
+            if paused:
+                self.consumer.pause(paused)
+            if resumed:
+                self.consumer.resume(resumed)
+        except Exception as exc:  # a rebalance took them: nothing held for them any more
+            log.info("%s sink: pause/resume failed (%s)", self.system, exc)
+        self._paused = set(self.held)
+        metrics.SINK_HELD.labels(self.system).set(sum(len(v) for v in self.held.values()))
+
+    # -- results and dead letters ------------------------------------------------------------
+
+    def _publish(self, item: Pending, applied: Applied) -> DeadLetter | None:
+        """Produce the result of a finished command; its dead letter when it failed."""
         command = applied.command
         result = write_result(applied)
         self.producer.produce(
@@ -150,62 +284,55 @@ class SinkWorker:
             metrics.E2E_LATENCY.labels(command["flow"]).observe(max(latency, 0.0))
         if conflict:
             log.info("%s sink: %s", self.system, applied.error)
-        elif not applied.ok:
-            log.warning("%s sink: dead-lettering %s", self.system, applied.error)
-            metrics.DEAD_LETTERS.labels("sink", command["flow"]).inc()
-            record = dead_letter(
-                applied,
-                topic=self._unprefixed(message),
-                partition=message.partition(),
-                offset=message.offset(),
-                key=message.key(),
-                value=message.value(),
-            )
-            self.producer.produce(
-                self.settings.topic(t.DEADLETTER),
-                key=str(record["record"] or "").encode(),
-                value=self.dead_letters.encode(record),
-            )
-
-    def _dead_letter_raw(self, message: Message, exc: Exception) -> None:
-        log.warning("%s sink: undecodable command at %s: %s", self.system, message.topic(), exc)
-        metrics.DEAD_LETTERS.labels("sink", "").inc()
-        record = {
-            "stage": "sink",
-            "topic": self._unprefixed(message),
-            "partition": message.partition(),
-            "offset": message.offset(),
-            "key": message.key(),
-            "value": message.value(),
-            "error_class": type(exc).__name__,
-            "reason": f"undecodable write command: {exc}",
-            "flow": None,
-            "record": (message.key() or b"").decode(errors="replace"),
-            "field": None,
-            "attempts": 1,
-            "failed_at": datetime.now(UTC),
-        }
-        self.producer.produce(
-            self.settings.topic(t.DEADLETTER),
-            key=message.key(),
-            value=self.dead_letters.encode(record),
+            return None
+        if applied.ok:
+            return None
+        log.warning("%s sink: dead-lettering %s", self.system, applied.error)
+        metrics.DEAD_LETTERS.labels("sink", command["flow"]).inc()
+        return dead_letter(
+            applied,
+            topic=self._unprefixed(item.partition[0]),
+            partition=item.partition[1],
+            offset=item.offset,
+            key=item.key,
+            value=item.value,
+            attempts=max(item.attempts, 1),
         )
 
-    def _unprefixed(self, message: Message) -> str:
-        """Dead letters name catalogue topics without the deployment's prefix."""
-        return str(message.topic())[len(self.settings.topic_prefix) :]
+    def _undecodable(self, message: Message, exc: Exception) -> DeadLetter:
+        log.warning("%s sink: undecodable command at %s: %s", self.system, message.topic(), exc)
+        metrics.DEAD_LETTERS.labels("sink", "").inc()
+        return undecodable(
+            exc,
+            topic=self._unprefixed(str(message.topic())),
+            partition=message.partition(),
+            offset=message.offset(),
+            key=message.key(),
+            value=message.value(),
+        )
 
-    def _commit(self, batch: Sequence[Message]) -> None:
-        last: dict[tuple[str, int], int] = {}
-        for message in batch:
-            key = (str(message.topic()), int(message.partition() or 0))
-            last[key] = max(last.get(key, -1), int(message.offset() or 0))
-        offsets = [
-            TopicPartition(topic, part, offset + 1) for (topic, part), offset in last.items()
-        ]
+    def _unprefixed(self, topic: str) -> str:
+        """Dead letters name catalogue topics without the deployment's prefix."""
+        return topic[len(self.settings.topic_prefix) :]
+
+    def _commit(self, offsets: Mapping[Partition, int]) -> None:
+        if not offsets:
+            return
+        commits = [TopicPartition(topic, part, offset) for (topic, part), offset in offsets.items()]
         try:
-            self.consumer.commit(offsets=offsets, asynchronous=False)
+            self.consumer.commit(offsets=commits, asynchronous=False)
         except Exception as exc:  # e.g. a rebalance took the partitions: they are redelivered
             log.warning(
-                "%s sink: commit failed (%s); the batch will be redelivered", self.system, exc
+                "%s sink: commit failed (%s); those commands will be redelivered", self.system, exc
             )
+
+
+def _placeholder(message: Message) -> Pending:
+    """An undecodable message: done at once (its dead letter says why), committed in order."""
+    return Pending(
+        (str(message.topic()), int(message.partition() or 0)),
+        int(message.offset() or 0),
+        message.key(),
+        message.value(),
+        {},
+    )

@@ -75,6 +75,7 @@ def reconcile(
                         action="update",
                         target_id=link.pms_id,
                         fields=patch,
+                        if_match=link.version,  # skipped (conflict) if someone changed it since
                     )
                 )
     decision.problems.extend(

@@ -152,22 +152,31 @@ def _record_written(hub: Hub, flow: Flow, outcome: WriteOutcome) -> None:
     link: PmsLink | None = hub.linked(flow.name)
     if link is not None and outcome.target_id == link.pms_id:
         link.known.update(written)
-        link.version = outcome.version or link.version
+        # Never backwards: a person's later change may have been folded in already.
+        link.version = max(filter(None, (link.version, outcome.version)), default=None)
         link.modstamp = outcome.modstamp or link.modstamp
 
 
 def _write_conflict(
     hub: Hub, outcome: WriteOutcome, rules: Rules, now: int, decision: Decision
 ) -> None:
-    """The sink skipped a Salesforce write: a person changed the record after the decision.
-    The write's fields are no longer known, but the values they replaced stay stale: the
-    person's change still carries them for every field the person did not touch. Once that
-    change is folded in (now, or when it arrives) the write is decided again."""
-    if outcome.system != "salesforce" or outcome.target_id != hub.sf_id:
+    """The sink skipped a write (Salesforce, or Custompms on 412): someone changed the record
+    after the decision. The write's fields are no longer known, but the values they replaced
+    stay stale: the person's change still carries them for every field the person did not
+    touch. Once that change is folded in (now, or when it arrives) the write is decided again."""
+    if outcome.system == "custompms":
+        link = hub.linked(outcome.flow)
+        if link is None or link.pms_id != outcome.target_id:
+            return
+        for name in outcome.written:
+            link.known.pop(name, None)
+        seen = link.version is not None and link.version >= (outcome.version or 0)
+    elif outcome.target_id == hub.sf_id:
+        for name in outcome.written:
+            hub.sf_known.pop(name, None)
+        seen = hub.sf_modstamp is not None and hub.sf_modstamp >= (outcome.modstamp or 0)
+    else:
         return
-    for name in outcome.written:
-        hub.sf_known.pop(name, None)
-    seen = hub.sf_modstamp is not None and hub.sf_modstamp >= (outcome.modstamp or 0)
     if seen:
         reconcile(hub, rules, now, decision)
     else:
