@@ -30,10 +30,8 @@ def _envelope(record_id: str, subject: str) -> dict[str, Any]:
 
 
 def _letters(engine: Engine, key: bytes, value: bytes) -> tuple[list[Any], list[dict[str, Any]]]:
-    from streams.engine.processor import Origin
-
-    hubs, routes = engine.stores()
-    emits = engine.processor.dispatch(Origin(SF_TOPIC, 2, 17), key, value, {}, hubs, routes)
+    handled = engine.handle(SF_TOPIC, (2, 17), key, value, {})
+    emits = engine.processor.encode(handled)
     return emits, engine.dead_letters(emits)
 
 
