@@ -270,6 +270,18 @@ class Settings(BaseSettings):
         description="Test only: die with SIGKILL at this point (`name[@n]`, "
         "foundation/killpoints.py).",
     )
+    retention_writes_ms: int = Field(
+        90 * 24 * 3600 * 1000,
+        ge=-1,
+        description="retention.ms of the write-command topics (-1 = forever); longer than "
+        "any outage of a target system the sync must ride out",
+    )
+    retention_results_ms: int = Field(
+        90 * 24 * 3600 * 1000, ge=-1, description="retention.ms of sfpms.acks (-1 = forever)"
+    )
+    retention_deadletter_ms: int = Field(
+        -1, ge=-1, description="retention.ms of sfpms.deadletter (-1 = forever)"
+    )
 
     # -- sections ---------------------------------------------------------------------------
     capture: CaptureSettings = CaptureSettings()
@@ -367,6 +379,14 @@ class Settings(BaseSettings):
             user, secret = credentials
             conf["basic.auth.user.info"] = f"{user}:{secret.get_secret_value()}"
         return conf
+
+    def retention_ms_for(self, kind: str | None) -> int | None:
+        """The configured retention of a kind of topic (foundation/kafka/topics.py)."""
+        return {
+            "writes": self.retention_writes_ms,
+            "results": self.retention_results_ms,
+            "deadletter": self.retention_deadletter_ms,
+        }.get(kind or "")
 
     def topic(self, name: str) -> str:
         """A topic name with the configured prefix."""

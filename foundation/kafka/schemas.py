@@ -81,6 +81,7 @@ def schema_for_topic(topic: str) -> str:
         t.ACKS: "sfpms.WriteResult",
         t.ROUTES: "sfpms.LinkEvent",
         t.DEADLETTER: "sfpms.DeadLetter",
+        t.REDRIVEN: "sfpms.Redriven",
         t.SOURCE_POSITIONS: "sfpms.SourcePosition",
     }
     if topic in fixed:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from connectors.custompms.errors import (
+    CustompmsAuthError,
     CustompmsFatalError,
     CustompmsRetriableError,
     NotFoundError,
@@ -15,7 +16,6 @@ from connectors.custompms.errors import (
     error_from_status,
 )
 from connectors.custompms.retry import CUSTOMPMS_RETRY, parse_retry_after
-from connectors.custompms.errors import CustompmsAuthError
 from foundation.errors import FatalError, RetriableError
 
 

@@ -81,7 +81,7 @@ async def test_the_runner_retries_retriable_errors_honouring_retry_after_then_su
     assert [n for n, _ in seen] == [1, 2]
 
 
-async def test_the_runner_re_raises_the_last_error_when_it_gives_up_and_never_retries_fatal() -> None:
+async def test_the_runner_re_raises_the_last_error_on_giving_up_and_never_retries_fatal() -> None:
     async def sleep(_seconds: float) -> None:
         return None
 

@@ -229,7 +229,9 @@ def test_malformed_bytes_on_any_input_topic_become_dead_letters_naming_the_recor
 
 
 @pytest.mark.parametrize("topic", INPUTS)
-def test_a_huge_value_becomes_one_bounded_dead_letter_naming_where_it_is(engine: Engine, topic: str) -> None:
+def test_a_huge_value_becomes_one_bounded_dead_letter_naming_where_it_is(
+    engine: Engine, topic: str
+) -> None:
     huge = engine.valid[topic][:5] + random.Random(topic).randbytes(1_000_000)
     run(engine, topic, b"huge-record", huge, {FLOW_HEADER: b"task_project"})
 
