@@ -40,7 +40,7 @@ def test_it_gives_up_on_attempts_on_age_and_on_a_retry_after_too_long_to_sit_thr
 def test_invalid_policies_are_refused() -> None:
     for bad in ({"max_attempts": 0}, {"base_delay_s": -1}, {"multiplier": 0.5}):
         with pytest.raises(ValueError):
-            RetryPolicy(**bad)  # type: ignore[arg-type]
+            RetryPolicy(**bad)
 
 
 @pytest.mark.parametrize(
