@@ -62,7 +62,7 @@ class RetriesExhausted(FatalError):
 
 def gave_up(pending: Pending, policy: RetryPolicy, now: float) -> Applied:
     """The failed outcome of a command the sink stops retrying, with the reason."""
-    age = now - (pending.first_failed or now)
+    age = now - (pending.first_failed if pending.first_failed is not None else now)
     last = pending.last_error
     where = {
         "flow": (last.flow if last else None) or pending.command.get("flow"),
@@ -111,7 +111,8 @@ def settle(
         item.last_error = error
         if waited is None:
             item.attempts += 1
-            item.first_failed = item.first_failed or now
+            if item.first_failed is None:
+                item.first_failed = now
             age = now - item.first_failed
             if policy.exhausted(item.attempts, age):
                 out.done.append((item, gave_up(item, policy, now)))
