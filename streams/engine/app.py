@@ -22,6 +22,7 @@ from typing import Any
 
 import faust
 
+from foundation import killpoints
 from foundation.kafka import topics as t
 from foundation.settings import Settings
 from streams.core.rules import Rules
@@ -220,6 +221,7 @@ def create_app(
             # Outputs first, state second (see TableOverlay); offsets are committed later.
             output.send(outgoing)
             await output.flush()
+            killpoints.reached("engine.after_flush")
             store.apply()
 
     @app.agent(topic(*topology.HUB_INPUTS), name="hubs")
