@@ -65,8 +65,11 @@ integration: $(STAMP)  ## integration tests only (noida-db)
 smoke-tansu: $(STAMP)  ## smoke subset on the Tansu broker
 	SFPMS_TEST_BROKER=tansu $(BIN)/python scripts/pytest_gate.py -m smoke tests/integration
 
-faults-full: $(STAMP)  ## the full fault-injection suite (long)
-	SFPMS_FAULTS_FULL=1 $(BIN)/python scripts/pytest_gate.py tests/faults
+faults-full: $(STAMP)  ## the full fault suite, three runs in a row, each with a new seed (long)
+	@for run in 1 2 3; do \
+		echo "== faults-full: run $$run of 3 (a new seed; the header and summary print it)"; \
+		SFPMS_FAULTS_FULL=1 $(BIN)/python scripts/pytest_gate.py tests/faults || exit 1; \
+	done
 
 bench: $(STAMP)  ## run the benchmarks and print figures
 	$(BIN)/sfpms bench all
