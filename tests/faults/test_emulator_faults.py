@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from emulators.common.faults import FaultConfig
 from tests.faults.scale import scale
 from tests.faults.stack import FaultStack, Seen, fault_stack
 
@@ -20,13 +19,8 @@ from tests.faults.stack import FaultStack, Seen, fault_stack
 pytestmark = [pytest.mark.faults, pytest.mark.integration, pytest.mark.timeout(1200)]
 
 #: Faults that apply a request and then drop its response (the client cannot tell whether its
-#: write happened), and Salesforce's per-record UNABLE_TO_LOCK_ROW; used where the emulators
-#: offer them (emulators/common/faults.py).
-LATER_FAULTS = {
-    name: rate
-    for name, rate in (("drop_after_apply_rate", 0.03), ("record_lock_rate", 0.03))
-    if name in FaultConfig.model_fields
-}
+#: write happened), and Salesforce's per-record UNABLE_TO_LOCK_ROW (emulators/common/faults.py).
+LATER_FAULTS = {"drop_after_apply_rate": 0.03, "record_lock_rate": 0.03}
 
 #: Measured between the 429 leaving the server and the same request arriving again; the
 #: slack covers the clock reads on both ends, not a client that cut the wait short.
