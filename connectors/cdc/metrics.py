@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from foundation import metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -68,6 +70,10 @@ class CdcMetrics:
             ["source"],
             registry=registry,
         )
+
+        # Shared with the clients (foundation/metrics.py): a refused token shows on the CDC's
+        # /metrics too, where the dashboard and `sfpms status` read it.
+        self.registry.register(metrics.CREDENTIALS_REFUSED)
 
     def published(self, source: str, entity: str, op: str, modstamp: datetime | None) -> None:
         self.changes.labels(source, entity, op).inc()

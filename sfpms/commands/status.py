@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from foundation.settings import get_settings
+from foundation.settings import Settings, get_settings
 from sfpms.stack import components, read_state
 
 
@@ -40,12 +40,32 @@ def status(as_json: bool) -> None:
                 "state": state,
             }
         )
+    refused = _credentials_refused(settings)
     if as_json:
-        click.echo(json.dumps({"components": rows}, indent=2))
+        click.echo(json.dumps({"components": rows, "credentials_refused": refused}, indent=2))
         return
     table = Table("component", "state", "url", "pid")
     for row in rows:
         table.add_row(str(row["name"]), str(row["state"]), str(row["url"]), str(row["pid"] or "-"))
     Console().print(table)
-    if any(row["state"] != "up" for row in rows):
+    for system in refused:
+        fix = "SFPMS_CUSTOMPMS_TOKEN" if system == "custompms" else "the SFPMS_SALESFORCE_* login"
+        click.echo(
+            f"{system} refuses the sync's credentials (HTTP 401): check {fix}; capture and "
+            "sinks keep retrying and go on by themselves once it is fixed",
+            err=True,
+        )
+    if refused or any(row["state"] != "up" for row in rows):
         raise SystemExit(1)
+
+
+def _credentials_refused(settings: Settings) -> list[str]:
+    """Systems whose API refuses the sync's credentials, as the CDC and sinks report it."""
+    from sfpms.observe.scrape import scrape
+
+    refused: set[str] = set()
+    for port in (settings.cdc_metrics_port, settings.sink_metrics_port):
+        for name, labels, value in scrape(f"http://127.0.0.1:{port}/metrics").api:
+            if name == "sfpms_api_credentials_refused" and value >= 1:
+                refused.add(dict(labels).get("system", "?"))
+    return sorted(refused)

@@ -208,7 +208,10 @@
     }
     for (const row of rows) {
       const labels = Object.entries(row.labels).map(([k, v]) => `${k}=${v}`).join(", ");
-      if (row.name === "share_of_limit") {
+      if (row.name === "sfpms_api_credentials_refused" && row.value >= 1) {
+        box.append(el("div", { class: "alert" },
+          `${row.labels.system} refuses the sync's credentials (HTTP 401): check the token; the sync keeps retrying`));
+      } else if (row.name === "share_of_limit") {
         const pct = Math.min(100, row.value * 100);
         box.append(el("div", {}, `${labels}: ${pct.toFixed(1)} % of the API limit`),
           el("div", { class: "meter" }, el("span", { style: `width:${pct}%` })));
