@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.integration, pytest.mark.timeout(1
 
 #: Faults that apply a request and then drop its response (the client cannot tell whether its
 #: write happened), and Salesforce's per-record UNABLE_TO_LOCK_ROW (emulators/common/faults.py).
-LATER_FAULTS = {"drop_after_apply_rate": 0.03, "record_lock_rate": 0.03}
+LATER_FAULTS = {"drop_after_apply_rate": 0.03, "record_lock_rate": 0.2}
 
 #: Measured between the 429 leaving the server and the same request arriving again; the
 #: slack covers the clock reads on both ends, not a client that cut the wait short.
