@@ -97,6 +97,7 @@ class SinkWorker:
         self.due: dict[Partition, float] = {}
         self._paused: set[Partition] = set()
         self._auth_failures = 0
+        self._said: dict[str, float] = {}
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -218,18 +219,23 @@ class SinkWorker:
         """The wait for a failure that is not the command's fault, or None (it counts)."""
         if getattr(error, "error_code", None) == "REQUEST_LIMIT_EXCEEDED":
             said = getattr(error, "server_retry_after", None)  # what Salesforce said, if it did
-            wait = said if said is not None else self.options.limit_wait_s
-            log.warning("%s sink: %s; waiting %.0fs, not counting it", self.system, error, wait)
-            return float(wait)
+            wait = float(said if said is not None else self.options.limit_wait_s)
+            self._say(logging.WARNING, f"{error}; waiting {wait:.0f}s, not counting it")
+            return wait
         if isinstance(error, CustompmsAuthError):
             self._auth_failures += 1
-            wait = self.policy.delay(self._auth_failures)
-            log.error(
-                "%s sink: credentials refused (%s); retrying in %.1fs", self.system, error, wait
-            )
+            wait = self.policy.delay(min(self._auth_failures, 64))
+            self._say(logging.ERROR, f"credentials refused ({error}); retrying with backoff")
             return wait
         self._auth_failures = 0
         return None
+
+    def _say(self, level: int, text: str, every_s: float = 60.0) -> None:
+        """Log `text` at most once a minute (it holds for every command of a batch)."""
+        now = time.monotonic()
+        if now - self._said.get(text, -every_s) >= every_s:
+            self._said[text] = now
+            log.log(level, "%s sink: %s", self.system, text)
 
     def _hold(
         self, held: Mapping[Partition, list[Pending]], wait: Mapping[Partition, float]
