@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from confluent_kafka import Consumer, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
 from connectors.custompms.errors import CustompmsAuthError
 from connectors.sinks.holds import Partition, Pending, commit_offsets, settle
@@ -183,18 +183,16 @@ class SinkWorker:
             applied = await self._apply(pending)
             killpoints.reached("sink.after_apply")
         settled = settle(pending, applied, self.policy, uncounted=self._uncounted)
+        outgoing: list[tuple[str, bytes, bytes]] = []
         for item, outcome in settled.done:
-            letter = self._publish(item, outcome)
+            outgoing.append(self._result(outcome))
+            letter = self._finished(item, outcome)
             if letter is not None:
                 letters.append((item, letter))
         for _item, letter in letters:
-            self.producer.produce(
-                self.settings.topic(t.DEADLETTER),
-                key=letter.message_key,
-                value=self.dead_letters.encode(letter.to_record()),
-            )
-        if self.producer.flush(30) > 0:
-            raise RuntimeError("results were not acknowledged by the broker; not committing")
+            value = self.dead_letters.encode(letter.to_record())
+            outgoing.append((self.settings.topic(t.DEADLETTER), letter.message_key, value))
+        await self._deliver(outgoing)
         killpoints.reached("sink.after_results")
         self._hold(settled.held, settled.wait)
         done = [item for item, _ in settled.done] + done_already
@@ -270,15 +268,53 @@ class SinkWorker:
 
     # -- results and dead letters ------------------------------------------------------------
 
-    def _publish(self, item: Pending, applied: Applied) -> DeadLetter | None:
-        """Produce the result of a finished command; its dead letter when it failed."""
-        command = applied.command
+    async def _deliver(self, records: Sequence[tuple[str, bytes, bytes]]) -> None:
+        """Produce `records` and wait for the broker's acknowledgement. A producer that hit a
+        fatal error (librdkafka's idempotent producer after a broker lost acknowledged
+        writes: OUT_OF_ORDER_SEQUENCE_NUMBER) is replaced and the records sent again
+        (results are idempotent for the engine); nothing is committed until they are in."""
+        for attempt in range(1, 6):
+            refused: list[str] = []
+
+            def delivered(err: Any, _msg: Any, refused: list[str] = refused) -> None:
+                if err is not None:
+                    refused.append(str(err))
+
+            try:
+                for topic, key, value in records:
+                    self.producer.produce(topic, key=key, value=value, on_delivery=delivered)
+                left = await asyncio.to_thread(self.producer.flush, 30)
+                if left == 0 and not refused:
+                    return
+                problem = f"{left} unacknowledged, refused: {'; '.join(refused[:3]) or 'none'}"
+            except (KafkaException, BufferError, SystemError) as exc:
+                problem = f"the producer failed ({exc})"
+            log.warning(
+                "%s sink: results not delivered (%s); new producer, sending again (%d/5)",
+                self.system,
+                problem,
+                attempt,
+            )
+            self._renew_producer()
+            await asyncio.sleep(min(2.0**attempt, 10.0))
+        raise RuntimeError(f"{self.system} sink: results not acknowledged; not committing")
+
+    def _renew_producer(self) -> None:
+        old, self.producer = self.producer, Producer(self.settings.producer_config())
+        try:
+            old.purge()
+            old.flush(0)
+        except (KafkaException, RuntimeError, SystemError):
+            log.debug("discarding the old producer failed", exc_info=True)
+
+    def _result(self, applied: Applied) -> tuple[str, bytes, bytes]:
+        """The WriteResult record of a finished command, ready to produce."""
         result = write_result(applied)
-        self.producer.produce(
-            self.settings.topic(t.ACKS),
-            key=result_key(result).encode(),
-            value=self.results.encode(result),
-        )
+        return self.settings.topic(t.ACKS), result_key(result).encode(), self.results.encode(result)
+
+    def _finished(self, item: Pending, applied: Applied) -> DeadLetter | None:
+        """Count and log a finished command; its dead letter when it failed."""
+        command = applied.command
         conflict = applied.conflict
         outcome = "ok" if applied.ok else "conflict" if conflict else "failed"
         metrics.SINK_WRITES.labels(self.system, command["entity"], command["action"], outcome).inc()
