@@ -228,7 +228,11 @@ def test_a_record_that_fails_conversion_is_dead_lettered_and_later_records_still
     letters = [r for r in reader.records if r.topic == stack.settings.topic(t.DEADLETTER)]
     assert len(letters) == 1
     letter = letters[0].value
-    assert (letter["stage"], letter["topic"], letter["record"]) == ("cdc", None, bad)
+    assert (letter["stage"], letter["topic"], letter["record"]) == (
+        "cdc",
+        t.changes_topic("salesforce", "division"),
+        bad,
+    )
     assert letter["field"] == "SortOrder"
     assert "salesforce" in letter["reason"] and "Division" in letter["reason"]
     assert bad in letter["reason"] and "SortOrder" in letter["reason"]
