@@ -1,12 +1,24 @@
 """Prometheus metrics of the product (names `sfpms_*`), in one place.
 
-Each process (CDC, engine worker, sink worker) updates the ones it owns and can serve them
-on 127.0.0.1 with `serve(port)`; the dashboard adds the kafka-lag-exporter style lag metrics.
+Each process (CDC, engine worker, sink worker) updates the ones it owns and serves them with
+`serve(port, host)` beside its `/healthz` and `/readyz` (foundation/health.py); the host is
+`SFPMS_METRICS_HOST` (127.0.0.1 unless a container must be reached from outside). The
+dashboard adds the kafka-lag-exporter style lag metrics.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import make_wsgi_app as _metrics_wsgi_app
+from prometheus_client.registry import Collector
+
+from foundation.health import Readiness, alive, json_body
 
 SINK_WRITES = Counter(
     "sfpms_sink_writes",
@@ -69,6 +81,83 @@ ENGINE_EVENTS = Counter(
 )
 
 
-def serve(port: int) -> None:
-    """Serve /metrics on 127.0.0.1:port from a background thread."""
-    start_http_server(port, addr="127.0.0.1")
+def declare_system(system: str) -> None:
+    """Export the API budget series of `system` from the start (paused 0, reserve 0 until the
+    budget sets them), so alert rules and dashboards see a series, not an absence."""
+    API_BUDGET_PAUSED.labels(system)
+    API_BUDGET_RESERVE.labels(system)
+
+
+class _Merged(Collector):
+    """Several registries exposed as one (the CDC's own and the product's default)."""
+
+    def __init__(self, registries: Iterable[CollectorRegistry]) -> None:
+        self.registries = tuple(registries)
+
+    def collect(self) -> Iterator[Any]:
+        for registry in self.registries:
+            yield from registry.collect()
+
+
+def merged(*registries: CollectorRegistry) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Merged(registries))
+    return registry
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Probes every few seconds must not write a log line each."""
+
+
+def health_app(registry: CollectorRegistry, readiness: Readiness | None) -> Callable[..., Any]:
+    """WSGI app: /metrics from `registry`, /healthz, /readyz from `readiness`."""
+    metrics_app = _metrics_wsgi_app(registry)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path in ("/healthz", "/readyz"):
+            if path == "/healthz":
+                status, body = alive()
+            elif readiness is None:
+                status, body = 200, {"ready": True, "checks": {}}
+            else:
+                status, body = readiness.report()
+            start_response(
+                f"{status} {'OK' if status == 200 else 'Service Unavailable'}",
+                [("Content-Type", "application/json")],
+            )
+            return [json_body(body)]
+        result: Iterable[bytes] = metrics_app(environ, start_response)
+        return result
+
+    return app
+
+
+def serve(
+    port: int,
+    host: str = "127.0.0.1",
+    *,
+    registry: CollectorRegistry = REGISTRY,
+    readiness: Readiness | None = None,
+) -> Callable[[], None]:
+    """Serve /metrics, /healthz and /readyz on host:port from a background thread.
+
+    Returns a function that stops the server.
+    """
+    server = make_server(
+        host, port, health_app(registry, readiness), _Server, handler_class=_QuietHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, name=f"metrics-{port}", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return stop

@@ -237,6 +237,22 @@ class Settings(BaseSettings):
         "salesforce", description="Which system wins a conflict whose timestamps tie."
     )
     dashboard_port: int = 18080
+    metrics_host: str = Field(
+        "127.0.0.1",
+        description="Address the /metrics, /healthz and /readyz servers (CDC, sinks, engine "
+        "web, dashboard) bind to; 0.0.0.0 inside a container so Prometheus and probes reach it.",
+    )
+    cdc_metrics_url: str | None = Field(
+        None, description="Where the dashboard reads the CDC /metrics (default 127.0.0.1)."
+    )
+    sink_metrics_url: str | None = Field(
+        None, description="Where the dashboard reads the sinks' /metrics (default 127.0.0.1)."
+    )
+    prometheus_url: str | None = Field(
+        None,
+        description="Prometheus that scrapes the dashboard; when set, the dashboard reads its "
+        "lag history back from it after a restart.",
+    )
     cdc_metrics_port: int = 18091
     sink_metrics_port: int = 18092
     dashboard_token: SecretStr | None = Field(

@@ -1,6 +1,8 @@
 """Prometheus metrics of the CDC producers, in a registry of their own.
 
-Served on 127.0.0.1 by `sfpms cdc run --metrics-port N` at `/metrics`.
+Served by `sfpms cdc run --metrics-port N` at `/metrics` (with the product's shared metrics,
+such as the Salesforce API limit gauges its client sets), beside `/healthz` and `/readyz`,
+on `SFPMS_METRICS_HOST`.
 """
 
 from __future__ import annotations
@@ -9,7 +11,10 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+
+from foundation import metrics as shared
+from foundation.health import Readiness
 
 from foundation import metrics
 
@@ -81,14 +86,12 @@ class CdcMetrics:
             lag = (datetime.now(UTC) - modstamp).total_seconds()
             self.lag_seconds.labels(source, entity).set(max(lag, 0.0))
 
-    def serve(self, port: int) -> Callable[[], None]:
-        """Serve /metrics on 127.0.0.1:port; returns a function that stops the server."""
-        server, thread = start_http_server(port, addr="127.0.0.1", registry=self.registry)
-        log.info("CDC metrics on http://127.0.0.1:%d/metrics", port)
-
-        def stop() -> None:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
-
+    def serve(
+        self, port: int, host: str = "127.0.0.1", readiness: Readiness | None = None
+    ) -> Callable[[], None]:
+        """Serve /metrics, /healthz, /readyz on host:port; returns a function that stops it."""
+        stop = shared.serve(
+            port, host, registry=shared.merged(self.registry, REGISTRY), readiness=readiness
+        )
+        log.info("CDC metrics on http://%s:%d/metrics", host, port)
         return stop

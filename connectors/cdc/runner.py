@@ -19,6 +19,7 @@ from connectors.cdc.publisher import Publisher
 from connectors.custompms import CustompmsClient
 from connectors.salesforce import SalesforceClient
 from foundation.errors import ConfigError, RetriableError
+from foundation.health import Readiness, dependency_checks
 from foundation.kafka import topics as t
 from foundation.kafka.admin import ensure_topics
 from foundation.kafka.serde import TopicCodec, registry_client
@@ -125,7 +126,15 @@ async def run_cdc(
     log.info("CDC starting (%s) with stored positions: %s", ", ".join(sources), sorted(positions))
     async with AsyncExitStack() as stack:
         if metrics_port is not None:
-            stack.callback(metrics.serve(metrics_port))
+            readiness = Readiness(
+                dependency_checks(
+                    settings,
+                    registry=True,
+                    salesforce="salesforce" in sources,
+                    custompms="custompms" in sources,
+                )
+            )
+            stack.callback(metrics.serve(metrics_port, settings.metrics_host, readiness))
         loops: list[Coroutine[Any, Any, None]] = []
         if "salesforce" in sources:
             sf = await stack.enter_async_context(SalesforceClient(settings))

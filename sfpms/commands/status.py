@@ -1,4 +1,4 @@
-"""`sfpms status [--json]`: the health of each component of a running stack."""
+"""`sfpms status [--json]`: the health of each component of a running stack (its /readyz)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from foundation.settings import Settings, get_settings
-from sfpms.stack import components, read_state
+from sfpms.stack import components, not_ready_because, read_state
 
 
 @click.command()
@@ -27,10 +27,13 @@ def status(as_json: bool) -> None:
             healthy = part.probe()
         except Exception:
             healthy = False
+        why = ""
         if entry is None and not healthy:
             state = "not running"
         else:
             state = "up" if healthy else "down"
+            if not healthy and part.ready_url:
+                why = not_ready_because(part.ready_url)
         rows.append(
             {
                 "name": part.name,
@@ -38,15 +41,24 @@ def status(as_json: bool) -> None:
                 "port": part.port,
                 "pid": entry.get("pid") if entry else None,
                 "state": state,
+                "why": why,
             }
         )
     refused = _credentials_refused(settings)
     if as_json:
         click.echo(json.dumps({"components": rows, "credentials_refused": refused}, indent=2))
+        if refused or any(row["state"] != "up" for row in rows):
+            raise SystemExit(1)
         return
-    table = Table("component", "state", "url", "pid")
+    table = Table("component", "state", "url", "pid", "why not ready")
     for row in rows:
-        table.add_row(str(row["name"]), str(row["state"]), str(row["url"]), str(row["pid"] or "-"))
+        table.add_row(
+            str(row["name"]),
+            str(row["state"]),
+            str(row["url"]),
+            str(row["pid"] or "-"),
+            str(row["why"]),
+        )
     Console().print(table)
     for system in refused:
         fix = "SFPMS_CUSTOMPMS_TOKEN" if system == "custompms" else "the SFPMS_SALESFORCE_* login"

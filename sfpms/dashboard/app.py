@@ -1,8 +1,10 @@
 """The dashboard's routes. Everything is read-only (GET) and served from the sampler's memory.
 
-Routes: `/` (the page), `/healthz`, `/metrics` (Prometheus), and the JSON API behind the page:
-`/api/overview`, `/api/flows`, `/api/groups`, `/api/groups/{group}`, `/api/history`,
-`/api/deadletters`. Settings are never rendered; secrets never leave the process.
+Routes: `/` (the page), `/healthz`, `/readyz` (the last poll of the broker succeeded
+recently), `/metrics` (Prometheus), `/links/{id}` (one link's story), and the JSON API
+behind the pages: `/api/overview`, `/api/flows`, `/api/groups`, `/api/groups/{group}`,
+`/api/history`, `/api/deadletters`, `/api/links/{id}`. Settings are never rendered;
+secrets never leave the process.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from foundation.settings import Settings
 from sfpms.dashboard.auth import install_access_control
@@ -89,6 +91,12 @@ def create_app(
             "sampled": sampler.report is not None,
             "last_poll_at": sampler.last_poll_at,
         }
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        """Ready while the sampler's polls of the broker succeed (the page has data)."""
+        status, body = readiness_of(sampler)
+        return JSONResponse(body, status_code=status)
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> HTMLResponse:
@@ -172,6 +180,19 @@ def _require(sampler: Sampler) -> Any:
     if report is None:
         raise HTTPException(503, "no sample yet: the first poll of the broker has not finished")
     return report
+
+
+def readiness_of(sampler: Sampler) -> tuple[int, dict[str, Any]]:
+    """200 when a poll succeeded within three intervals (at least 15 s), else 503 and why."""
+    last = sampler.last_poll_at
+    horizon = max(15.0, 3 * sampler.options.interval_s)
+    if last is not None and time.time() - last <= horizon:
+        return 200, {"ready": True, "checks": {"broker": "ok"}}
+    cluster = sampler.cluster
+    why = f"no broker at {cluster}" if sampler.last_error else f"no poll of {cluster} yet"
+    if last is not None:
+        why = f"no successful poll of {cluster} for {time.time() - last:.0f} s"
+    return 503, {"ready": False, "checks": {"broker": why}}
 
 
 def _sampler_state(sampler: Sampler) -> dict[str, Any]:

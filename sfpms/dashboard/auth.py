@@ -4,9 +4,10 @@
   the bind address or a name in `SFPMS_DASHBOARD_ALLOWED_HOSTS`. A page on another site that
   re-points its own name at 127.0.0.1 (DNS rebinding) sends its own name as Host, and is
   answered 400.
-- **Token** (`SFPMS_DASHBOARD_TOKEN`; blank counts as unset), on every route but `/healthz`
-  and the login form. Scripts and Prometheus send `Authorization: Bearer <token>`. A
-  browser posts the token once to the login form (`POST /login`), which sets an HttpOnly,
+- **Token** (`SFPMS_DASHBOARD_TOKEN`; blank counts as unset), on every route but the probes
+  (`/healthz`, `/readyz`: compose, Kubernetes and `sfpms status` carry no token, and they
+  reveal no data) and the login form. Scripts and Prometheus send
+  `Authorization: Bearer <token>`. A browser posts the token once to the login form (`POST /login`), which sets an HttpOnly,
   SameSite=Strict session cookie: an HMAC of an expiry time keyed by the token, so the
   cookie is not the token and every session ends when the token changes. A token in the
   URL (`?token=`) is never accepted: URLs end up in history, logs and Referer headers.
@@ -30,7 +31,8 @@ from foundation.errors import ConfigError
 from foundation.settings import Settings
 from sfpms.registry.auth import is_loopback
 
-OPEN_PATHS = frozenset({"/healthz", "/login", "/logout"})
+#: Probes carry no token (they reveal no data); the login form must be reachable without one.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/login", "/logout"})
 SESSION_COOKIE = "sfpms_dashboard_session"
 SESSION_S = 12 * 3600
 MIN_TOKEN_LENGTH = 16

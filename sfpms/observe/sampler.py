@@ -56,8 +56,9 @@ class HistoryPoint:
 def metrics_urls(settings: Settings) -> dict[str, str]:
     """The other processes' /metrics endpoints the dashboard reads."""
     return {
-        "sinks": f"http://127.0.0.1:{settings.sink_metrics_port}/metrics",
-        "cdc": f"http://127.0.0.1:{settings.cdc_metrics_port}/metrics",
+        "sinks": settings.sink_metrics_url
+        or f"http://127.0.0.1:{settings.sink_metrics_port}/metrics",
+        "cdc": settings.cdc_metrics_url or f"http://127.0.0.1:{settings.cdc_metrics_port}/metrics",
     }
 
 

@@ -29,6 +29,7 @@ from streams.core.rules import Rules
 from streams.core.step import State
 from streams.engine import topology
 from streams.engine.codecs import EngineCodecs
+from streams.engine.health import add_health_pages
 from streams.engine.output import OutputProducer
 from streams.engine.processor import (
     Processor,
@@ -166,7 +167,7 @@ def create_app(
         # (streams/engine/state_guard.py).
         recovery_consistency_check=False,
         web_enabled=True,
-        web_bind="127.0.0.1",
+        web_bind=settings.metrics_host,
         web_port=web_port or settings.worker_web_port,
         consumer_group_instance_id=instance_id,
         key_serializer="raw",
@@ -177,6 +178,7 @@ def create_app(
         # for its wrong end offsets, which Faust's table recovery reads (docs/brokers.md).
         app.conf.producer_max_batch_size = 1
     Path(app.conf.datadir).mkdir(parents=True, exist_ok=True)
+    add_health_pages(app, settings)
     processor = Processor(codecs or EngineCodecs(settings), rules)
     app.conf.sfpms_processor = processor  # reachable for metrics
 

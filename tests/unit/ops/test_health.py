@@ -1,0 +1,71 @@
+"""The health server every component runs: /healthz, /readyz with named checks, /metrics."""
+
+from __future__ import annotations
+
+import httpx
+from prometheus_client import CollectorRegistry, Counter
+
+from foundation import metrics
+from foundation.health import NotReady, Readiness, broker_check, http_check
+from sfpms.embedded.broker import free_port
+
+
+def _serve(readiness: Readiness | None) -> tuple[str, object]:
+    registry = CollectorRegistry()
+    Counter("sfpms_probe_test", "a counter", registry=registry).inc()
+    port = free_port()
+    stop = metrics.serve(port, "127.0.0.1", registry=registry, readiness=readiness)
+    return f"http://127.0.0.1:{port}", stop
+
+
+def test_healthz_answers_while_readyz_names_the_dependency_that_is_missing() -> None:
+    def broken() -> None:
+        raise NotReady("no broker at 127.0.0.1:1")
+
+    url, stop = _serve(Readiness({"broker": broken, "registry": lambda: None}))
+    try:
+        assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
+        ready = httpx.get(f"{url}/readyz")
+        assert ready.status_code == 503
+        assert ready.json() == {
+            "ready": False,
+            "checks": {"broker": "no broker at 127.0.0.1:1", "registry": "ok"},
+        }
+        assert "sfpms_probe_test_total 1.0" in httpx.get(f"{url}/metrics").text
+    finally:
+        stop()  # type: ignore[operator]
+
+
+def test_readyz_is_200_when_every_check_passes() -> None:
+    url, stop = _serve(Readiness({"registry": lambda: None}))
+    try:
+        response = httpx.get(f"{url}/readyz")
+        assert response.status_code == 200
+        assert response.json() == {"ready": True, "checks": {"registry": "ok"}}
+    finally:
+        stop()  # type: ignore[operator]
+
+
+def test_verdicts_are_cached_so_probes_do_not_hammer_dependencies() -> None:
+    calls: list[int] = []
+    readiness = Readiness({"api": lambda: calls.append(1)}, cache_s=60)
+    for _ in range(5):
+        readiness.report()
+    assert len(calls) == 1
+    fresh = Readiness({"api": lambda: calls.append(1)}, cache_s=0)
+    fresh.report()
+    fresh.report()
+    assert len(calls) == 3
+
+
+def test_a_missing_broker_and_a_missing_api_are_named_with_their_address() -> None:
+    port = free_port()
+    readiness = Readiness(
+        {
+            "broker": broker_check({"bootstrap.servers": f"127.0.0.1:{port}"}, timeout=0.5),
+            "custompms": http_check("Custompms API", f"http://127.0.0.1:{port}/openapi.json"),
+        }
+    )
+    verdicts = readiness.verdicts()
+    assert verdicts["broker"] == f"no broker at 127.0.0.1:{port}"
+    assert verdicts["custompms"] == f"no Custompms API at http://127.0.0.1:{port} (ConnectError)"
