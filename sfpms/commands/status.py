@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from foundation.settings import Settings, get_settings
-from sfpms.stack import components, not_ready_because, read_state
+from sfpms.stack import components, not_ready_because, read_state, state_file
 
 
 @click.command()
@@ -43,6 +43,11 @@ def status(as_json: bool) -> None:
                 "state": state,
                 "why": why,
             }
+        )
+    if not as_json and not recorded["components"] and all(r["state"] != "up" for r in rows):
+        raise click.ClickException(
+            f"no stack runs here: nothing answers on 127.0.0.1 and {state_file(settings)} does "
+            "not exist; start it with `sfpms up`"
         )
     refused = _credentials_refused(settings)
     if as_json:
