@@ -74,12 +74,16 @@ RULES: dict[str, Rule] = {
     "dlq redrive": lambda s, a: AVRO,
     "replay": lambda s, a: AVRO,
     "cdc positions": lambda s, a: AVRO,
-    "cdc run": lambda s, a: AVRO
-    + _apis(a.get("source") in ("salesforce", "all"), a.get("source") in ("custompms", "all")),
+    "cdc run": lambda s, a: (
+        AVRO
+        + _apis(a.get("source") in ("salesforce", "all"), a.get("source") in ("custompms", "all"))
+    ),
     "cdc snapshot": _cdc_snapshot,
     "worker": lambda s, a: AVRO + (_apis(True, True) if a.get("check_schemas") else ()),
-    "sink run": lambda s, a: AVRO
-    + _apis(a.get("system") in ("salesforce", "all"), a.get("system") in ("custompms", "all")),
+    "sink run": lambda s, a: (
+        AVRO
+        + _apis(a.get("system") in ("salesforce", "all"), a.get("system") in ("custompms", "all"))
+    ),
     "flows": lambda s, a: _apis(True, True) if a.get("validate") else (),
 }
 
@@ -110,9 +114,7 @@ def _broker(settings: Settings) -> None:
         AdminClient(conf).list_topics(timeout=TIMEOUT_S)
     except Exception as exc:
         hint = UP_HINT if settings.kafka_bootstrap is None else "check the brokers"
-        raise Unreachable(
-            f"no broker at {bootstrap}: {hint} or set SFPMS_KAFKA_BOOTSTRAP"
-        ) from exc
+        raise Unreachable(f"no broker at {bootstrap}: {hint} or set SFPMS_KAFKA_BOOTSTRAP") from exc
 
 
 def _accepts(address: str) -> bool:
