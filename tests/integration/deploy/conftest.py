@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.integration.deploy.compose_stack import ComposeStack
+from tests.integration.deploy.compose_stack import compose_stack as compose_stack_running
 from tests.support.debian import require_binary
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -31,3 +34,12 @@ def kubectl() -> Path:
     # The machines carry a current kubectl; Debian's own package (kubernetes-client) is
     # the fallback on a machine without one.
     return require_binary("kubectl", "kubectl", "kubernetes-client", why="the Kubernetes tests")
+
+
+@pytest.fixture(scope="session")
+def compose_stack(
+    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ComposeStack]:
+    """docker-compose.yml's sfpms services, running and healthy (see compose_stack.py)."""
+    with compose_stack_running(kafka_bootstrap, tmp_path_factory.mktemp("compose")) as stack:
+        yield stack

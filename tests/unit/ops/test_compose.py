@@ -72,7 +72,7 @@ def test_environment_names_are_settings_the_product_reads(name: str) -> None:
     for variable in env:
         assert variable.startswith("SFPMS_"), variable
         assert variable.removeprefix("SFPMS_").lower() in fields, f"{variable} is not a setting"
-    Settings(**{k.removeprefix("SFPMS_").lower(): v for k, v in env.items()})  # values parse
+    Settings.model_validate({k.removeprefix("SFPMS_").lower(): v for k, v in env.items()})
 
 
 @pytest.mark.parametrize("name", sorted(LONG_RUNNING))
