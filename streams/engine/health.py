@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import REGISTRY, generate_latest
 
 from foundation.health import Readiness, alive, dependency_checks
 from foundation.settings import Settings
@@ -32,6 +32,7 @@ def add_health_pages(app: Any, settings: Settings) -> Readiness:
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
-        return web.bytes(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+        # aiohttp refuses a charset inside content_type; the text format is UTF-8 anyway.
+        return web.bytes(generate_latest(REGISTRY), content_type="text/plain; version=0.0.4")
 
     return readiness

@@ -48,6 +48,7 @@ class ComposeService:
     env: dict[str, str]
     healthcheck: list[str] | None
     port: int | None  # the local port its /metrics, /healthz, /readyz answer on
+    compose_port: int | None  # the port docker-compose.yml gives it
     process: ManagedProcess | None = None
 
     def healthy(self) -> tuple[bool, str]:
@@ -99,7 +100,7 @@ def build_services(
             env["SFPMS_METRICS_HOST"] = "127.0.0.1"
         env["SFPMS_REPLICATION_FACTOR"] = "1"
         health = service.get("healthcheck", {}).get("test")
-        port = None
+        port = remote_port = None
         if health:
             found = _HEALTH_PORT.search(" ".join(health))
             assert found, f"{name}: the healthcheck probes no 127.0.0.1 port"
@@ -116,6 +117,7 @@ def build_services(
             {**{k: v for k, v in os.environ.items() if not k.startswith("SFPMS_")}, **env, **extra},
             health,
             port,
+            int(remote_port) if remote_port else None,
         )
     # Addresses of services defined after the one that names them (the dashboard reads the
     # CDC and sink metrics): rewrite again now that every port is known.

@@ -11,9 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from streams.engine.replay import load_link_table
 from tests.integration.deploy.compose_stack import SERVICES, ComposeStack
-from tests.support.live import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -37,31 +35,6 @@ def test_each_service_is_healthy_by_its_own_healthcheck(
     }[name]
     assert set(ready["checks"]) == expected
     assert set(ready["checks"].values()) == {"ok"}
-
-
-def _linked(stack: ComposeStack, sf_id: str, flow: str) -> str | None:
-    hubs, _routes = load_link_table(stack.settings)
-    hub = hubs.get(sf_id)
-    link = hub.linked(flow) if hub is not None else None
-    return link.pms_id if link is not None else None
-
-
-@pytest.fixture(scope="module")
-def synced_task(compose_stack: ComposeStack) -> dict[str, Any]:
-    """A Task a person created in Salesforce, synced to a Custompms project."""
-    sf = compose_stack.live.sf_person()
-    task_id = sf.Task.create(
-        {
-            "Subject": "Compose smoke",
-            "Status": "In Progress",
-            "Priority": "High",
-            "ActivityDate": "2026-12-01",
-        }
-    )["id"]
-    project_id = eventually(
-        lambda: _linked(compose_stack, task_id, "task_project"), timeout=120, what="project link"
-    )
-    return {"task_id": task_id, "project_id": project_id}
 
 
 def test_the_stack_syncs_a_salesforce_task_into_a_custompms_project(
