@@ -220,7 +220,7 @@ def link_story(
     if hubs is None:
         from streams.engine.replay import load_link_table
 
-        hubs = load_link_table(settings)[0].data
+        hubs = load_link_table(settings).hubs
     hub = find_hub(hubs, record_id)
     since = since_ms if since_ms is not None else int(time.time() * 1000) - 7 * DAY_MS
     events = history(settings, hub, since)

@@ -50,8 +50,7 @@ def compose_stack(
 def _linked(stack: ComposeStack, sf_id: str, flow: str) -> str | None:
     from streams.engine.replay import load_link_table
 
-    hubs, _routes = load_link_table(stack.settings)
-    hub = hubs.get(sf_id)
+    hub = load_link_table(stack.settings).hubs.get(sf_id)
     link = hub.linked(flow) if hub is not None else None
     return link.pms_id if link is not None else None
 
