@@ -38,7 +38,9 @@ E2E_LATENCY = Histogram(
     "sfpms_e2e_latency_seconds",
     "Source commit time to target write acknowledged, per flow",
     ["flow"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+    # Fine enough between 1 s and 1 min that flows with different latencies land in
+    # different buckets (the dashboard and Grafana interpolate inside a bucket).
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 120, 300),
 )
 DEAD_LETTERS = Counter(
     "sfpms_dead_letters", "Records sent to the dead-letter topic", ["stage", "flow"]

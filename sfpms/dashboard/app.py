@@ -33,6 +33,16 @@ REFRESH_MS = 3000
 
 
 @cache
+def link_page() -> str:
+    """link.html with the shared stylesheet and its script inlined."""
+    static = files("sfpms.dashboard") / "static"
+    html = (static / "link.html").read_text(encoding="utf-8")
+    css = (static / "style.css").read_text(encoding="utf-8")
+    js = (static / "link.js").read_text(encoding="utf-8")
+    return html.replace("/*STYLE*/", css).replace("//SCRIPT", js)
+
+
+@cache
 def page() -> str:
     """index.html with its stylesheet and script inlined (one authenticated request)."""
     static = files("sfpms.dashboard") / "static"
@@ -102,6 +112,24 @@ def create_app(
     def index() -> HTMLResponse:
         return HTMLResponse(page())
 
+    @app.get("/links/{record_id}", response_class=HTMLResponse)
+    def link(record_id: str) -> HTMLResponse:
+        """One link's story: the page fetches /api/links/{id} (same token)."""
+        return HTMLResponse(link_page())
+
+    @app.get("/api/links/{record_id}")
+    async def link_story_api(
+        record_id: str, hours: float = Query(168.0, gt=0, le=24 * 90)
+    ) -> dict[str, Any]:
+        """Both records, per-field provenance and the link's history from the topics."""
+        from sfpms.observe.linkstory import NoSuchLink, link_story
+
+        since_ms = int((time.time() - hours * 3600) * 1000)
+        try:
+            return await asyncio.to_thread(link_story, settings, record_id, since_ms)
+        except NoSuchLink as exc:
+            raise HTTPException(404, str(exc)) from exc
+
     @app.get("/metrics")
     def metrics() -> Response:
         return Response(render(lambda: sampler.report), media_type=CONTENT_TYPE)
@@ -115,6 +143,7 @@ def create_app(
             "prefix": prefix,
             "sampler": _sampler_state(sampler),
             "api_usage": sampler.api,
+            "api_budget": sampler.budgets,
             "metrics_targets": {
                 name: {"url": s.url, "up": s.error is None} for name, s in sampler.scrapes.items()
             },
@@ -202,4 +231,5 @@ def _sampler_state(sampler: Sampler) -> dict[str, Any]:
         "last_error": sampler.last_error,
         "interval_s": sampler.options.interval_s,
         "history_s": sampler.options.history_s,
+        "history_from": sampler.history_source,
     }
