@@ -140,11 +140,19 @@ class Page:
             await asyncio.sleep(0.1)
         raise TimeoutError(f"the page never satisfied {expression!r} (last value {value!r})")
 
-    async def screenshot(self, path: Path) -> None:
-        """A PNG of the whole page."""
-        metrics = await self.send("Page.getLayoutMetrics")
-        size = metrics.get("cssContentSize") or metrics["contentSize"]
-        clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+    async def screenshot(self, path: Path, selector: str | None = None) -> None:
+        """A PNG of the whole page, or of the element `selector` names."""
+        if selector is None:
+            metrics = await self.send("Page.getLayoutMetrics")
+            size = metrics.get("cssContentSize") or metrics["contentSize"]
+            clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+        else:
+            box = await self.evaluate(
+                f"(() => {{ const r = document.querySelector({selector!r})"
+                ".getBoundingClientRect(); return {x: r.x + scrollX, y: r.y + scrollY, "
+                "width: r.width, height: r.height}; })()"
+            )
+            clip = {**box, "scale": 1}
         shot = await self.send(
             "Page.captureScreenshot", format="png", captureBeyondViewport=True, clip=clip
         )
