@@ -78,3 +78,8 @@ def alertmanager_binary() -> Path:
     return require_binary(
         "prometheus-alertmanager", "prometheus-alertmanager", why="the Prometheus scrape test"
     )
+
+
+@pytest.fixture(scope="session")
+def chromium_binary() -> Path:
+    return require_binary("chromium", "chromium", why="the link page browser test")

@@ -202,3 +202,20 @@ def test_the_alert_rules_load_and_evaluate_without_errors(prometheus: str) -> No
     rules = eventually(evaluated, timeout=30, what="rules evaluated")
     assert {r["health"] for r in rules} == {"ok"}, [r for r in rules if r["health"] != "ok"]
     assert len(rules) == 7
+
+
+def test_a_restarted_dashboard_reads_its_lag_history_back_from_prometheus(prometheus: str) -> None:
+    from sfpms.observe.history_store import load_history
+
+    def flows() -> dict[str, Any] | None:
+        points, source = load_history(Path("/nonexistent"), prometheus, 600, 1.0)
+        assert source == prometheus
+        found = {k: v for k, v in points.items() if k.startswith("flow:")}
+        return found if found and all(len(v) >= 2 for v in found.values()) else None
+
+    series = eventually(flows, timeout=60, what="flow lag series in Prometheus")
+    assert {"flow:task_project", "flow:task_task"} <= set(series)
+    at, lag, _seconds = series["flow:task_project"][-1]
+    assert lag >= 0 and at <= time.time() + 1
+    groups = load_history(Path("/nonexistent"), prometheus, 600, 1.0)[0]
+    assert any(k.startswith("group:") and k.endswith("sfpms-engine") for k in groups)
