@@ -124,32 +124,57 @@ def _cause(cause: Mapping[str, Any] | None) -> str:
     return f" (because of {system} {cause.get('entity')} {cause.get('id')} by {who(cause)})"
 
 
-def write_event(topic: str, partition: int, offset: int, command: Mapping[str, Any]) -> Event:
-    system = str(command["system"])
-    target = command.get("target_id") or command.get("external_id") or "a new record"
-    fields = dict(command.get("fields") or {})
+def parts(record: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """The ops of a WriteCommand (`key="ops"`) or outcomes of a WriteResult ("outcomes"),
+    each with the record's own fields as defaults; a single-op record is its own one part.
+    (Commands are becoming multi-op: docs/architecture.md; both shapes read the same.)"""
+    nested = record.get(key)
+    if not nested:
+        return [record]
+    return [{**record, **part} for part in nested]
+
+
+def targets(record: Mapping[str, Any]) -> set[str]:
+    """Every target id a command or result names (across its ops or outcomes)."""
+    found = set()
+    for part in [*parts(record, "ops"), *parts(record, "outcomes")]:
+        for name in ("target_id", "external_id"):
+            if part.get(name):
+                found.add(str(part[name]))
+    return found
+
+
+def _write_words(op: Mapping[str, Any]) -> str:
+    system = str(op["system"])
+    target = op.get("target_id") or op.get("external_id") or "a new record"
+    fields = dict(op.get("fields") or {})
     shown = ", ".join(f"{k}={_show(v)}" for k, v in sorted(fields.items()))
-    summary = (
-        f"write issued: {command['action']} {SYSTEM_NAMES.get(system, system)} "
-        f"{command['entity']} {target}"
-        + (f" set {shown}" if shown else "")
-        + _cause(command.get("cause"))
+    return f"{op['action']} {SYSTEM_NAMES.get(system, system)} {op['entity']} {target}" + (
+        f" set {shown}" if shown else ""
+    )
+
+
+def write_event(topic: str, partition: int, offset: int, command: Mapping[str, Any]) -> Event:
+    ops = parts(command, "ops")
+    summary = ("write issued: " + "; then ".join(_write_words(op) for op in ops)) + _cause(
+        command.get("cause")
     )
     return Event(
         millis(command["issued_at"]),
         "write",
-        system,
+        str(command["system"]),
         summary,
         topic,
         partition,
         offset,
         {
             "command_id": command["command_id"],
-            "flow": command["flow"],
-            "action": command["action"],
-            "target_id": command.get("target_id"),
-            "fields": fields,
-            "if_match": command.get("if_match"),
+            "flow": ops[0].get("flow"),
+            "action": ops[0].get("action"),
+            "target_id": ops[0].get("target_id"),
+            "fields": dict(ops[0].get("fields") or {}),
+            "if_match": ops[0].get("if_match"),
+            "ops": len(ops),
         },
     )
 
@@ -162,32 +187,38 @@ RESULT_WORDS = {
 }
 
 
-def result_event(topic: str, partition: int, offset: int, result: Mapping[str, Any]) -> Event:
+def _result_words(result: Mapping[str, Any]) -> str:
     system = str(result["system"])
     outcome = str(result["outcome"])
-    target = result.get("target_id") or "?"
-    summary = (
+    text = (
         f"write {RESULT_WORDS.get(outcome, outcome)}: {result['action']} "
-        f"{SYSTEM_NAMES.get(system, system)} {result['entity']} {target}"
+        f"{SYSTEM_NAMES.get(system, system)} {result['entity']} {result.get('target_id') or '?'}"
     )
     if result.get("created"):
-        summary += " (created)"
+        text += " (created)"
     if result.get("error"):
-        summary += f": {result['error']}"
+        text += f": {result['error']}"
+    return text
+
+
+def result_event(topic: str, partition: int, offset: int, result: Mapping[str, Any]) -> Event:
+    outcomes = parts(result, "outcomes")
+    first = outcomes[0]
     return Event(
         millis(result["acked_at"]),
         "result",
-        system,
-        summary,
+        str(result["system"]),
+        "; ".join(_result_words(o) for o in outcomes),
         topic,
         partition,
         offset,
         {
             "command_id": result["command_id"],
-            "outcome": outcome,
-            "target_id": result.get("target_id"),
-            "error": result.get("error"),
-            "written": dict(result.get("written") or {}),
+            "outcome": first.get("outcome"),
+            "target_id": first.get("target_id"),
+            "error": first.get("error"),
+            "written": dict(first.get("written") or {}),
+            "outcomes": [o.get("outcome") for o in outcomes],
         },
     )
 

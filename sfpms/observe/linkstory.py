@@ -25,6 +25,7 @@ from sfpms.observe.linkevents import (
     change_event,
     dead_letter_event,
     result_event,
+    targets,
     who,
     write_event,
 )
@@ -131,14 +132,14 @@ def history(settings: Settings, hub: Hub, since_ms: int) -> list[Event]:
             t.writes_topic("salesforce", sf_entity),
             ids | link_keys,
             write_event,
-            lambda r: r["link_key"] in link_keys or r.get("target_id") in ids,
+            lambda r: r["link_key"] in link_keys or bool(targets(r) & ids),
             False,
         ),
         (
             t.ACKS,
             link_keys | ids,
             result_event,
-            lambda r: r["link_key"] in link_keys or r.get("target_id") in ids,
+            lambda r: r["link_key"] in link_keys or bool(targets(r) & ids),
             False,
         ),
         (
@@ -165,7 +166,7 @@ def history(settings: Settings, hub: Hub, since_ms: int) -> list[Event]:
                 t.writes_topic("custompms", entity),
                 ids | link_keys,
                 write_event,
-                lambda r: r["link_key"] in link_keys or r.get("target_id") in ids,
+                lambda r: r["link_key"] in link_keys or bool(targets(r) & ids),
                 False,
             ),
         ]
