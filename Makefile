@@ -7,7 +7,7 @@ LOCK   := requirements/dev.lock
 TOOLS  := .venv-tools
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck unit integration smoke-tansu faults-full bench docs proto clean venv lock lock-upgrade
+.PHONY: help run test lint typecheck unit integration smoke-tansu faults-full bench docs proto clean venv lock lock-upgrade system-deps
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ proto: $(STAMP)  ## regenerate the Salesforce Pub/Sub API gRPC modules from $(PR
 	  sed -i 's/^import pubsub_api_pb2 as/from . import pubsub_api_pb2 as/' $$out/pubsub_api_pb2_grpc.py \
 	    || exit 1; \
 	done
+
+system-deps:  ## install the Debian tools the deployment and browser tests use (they also do it on demand)
+	apt-get update -q && apt-get install -y -q --no-install-recommends prometheus prometheus-alertmanager chromium
 
 clean:  ## remove the virtualenv and local state
 	rm -rf $(VENV) $(TOOLS) .sfpms .pytest_cache .mypy_cache .ruff_cache

@@ -52,6 +52,7 @@ def _container(workload: dict[str, Any]) -> dict[str, Any]:
     return container
 
 
+@pytest.mark.timeout(900)  # a machine without kubectl installs Debian's first
 def test_every_rendered_resource_is_valid_kubernetes(rendered: list[dict[str, Any]]) -> None:
     version = kubernetes_validate.latest_version()
     for doc in rendered:
