@@ -21,7 +21,9 @@ no credentials, and the probes reveal no schema.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import Body, FastAPI, Request
@@ -152,9 +154,28 @@ def create_registry_app(
     registry: Registry, readiness: Readiness | None = None, *, auth: BasicAuth | None = None
 ) -> FastAPI:
     """The ASGI app serving `registry`, with `/healthz` and `/readyz` (its broker answers);
-    with `auth`, only to clients presenting it, the probes excepted (PROBE_PATHS)."""
+    with `auth`, only to clients presenting it, the probes excepted (PROBE_PATHS).
+
+    When the server shuts down, the log lets go of its Kafka producer: FastAPI keeps the
+    app's routes (and so the registry) alive for the process's life, and a producer left
+    alive past its broker logs a reconnect error every second until the process exits.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            close = getattr(registry.log, "close", None)
+            if close is not None:
+                close()
+
     app = FastAPI(
-        title="sfpms embedded schema registry", docs_url=None, redoc_url=None, openapi_url=None
+        title="sfpms embedded schema registry",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
     )
     if auth is not None:
         app.middleware("http")(basic_auth_middleware(auth, open_paths=PROBE_PATHS))
