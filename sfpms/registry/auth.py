@@ -3,10 +3,10 @@ it (`authentication.method=BASIC`).
 
 Every registry route needs credentials, `/` included (Confluent's `authentication.skip.paths`
 is empty by default); only sfpms's own probes `/healthz` and `/readyz` are skipped, the way
-that setting would skip them (sfpms/registry/app.py). Without them, or with wrong ones, the answer is Confluent's: 401 with
-`{"error_code": 401, "message": "Unauthorized"}` and a `WWW-Authenticate: Basic realm=...`
-challenge. Clients pass the credentials as confluent-kafka's `basic.auth.user.info`
-(`Settings.registry_client_config`).
+that setting would skip them (sfpms/registry/app.py). Without them, or with wrong ones,
+the answer is Confluent's: 401 with `{"error_code": 401, "message": "Unauthorized"}` and a
+`WWW-Authenticate: Basic realm=...` challenge. Clients pass the credentials as
+confluent-kafka's `basic.auth.user.info` (`Settings.registry_client_config`).
 
 One user, full access. Confluent's open registry has no read-only role either: its
 `authentication.roles` only says which roles may log in at all; a read/write split takes

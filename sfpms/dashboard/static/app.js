@@ -202,7 +202,7 @@
       el("tr", {},
         el("td", {}, d.failed_at ? d.failed_at.replace("T", " ").slice(0, 19) : "–"),
         el("td", {}, d.stage), el("td", {}, d.flow || "–"),
-        el("td", {}, d.record ? el("a", { href: "/links/" + encodeURIComponent(d.record) + (token ? "?token=" + encodeURIComponent(token) : ""), title: "why is this record in this state" }, d.record) : "–"),
+        el("td", {}, d.record ? el("a", { href: "/links/" + encodeURIComponent(d.record), title: "why is this record in this state" }, d.record) : "–"),
         el("td", {}, d.field || "–"), el("td", {}, d.reason)));
   }
 

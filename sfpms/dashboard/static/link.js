@@ -3,14 +3,8 @@
 // the DOM through textContent, never as HTML.
 
 (function () {
-  const params = new URLSearchParams(location.search);
-  let token = params.get("token") || sessionStorage.getItem("sfpms-dashboard-token") || "";
-  if (params.has("token")) {
-    sessionStorage.setItem("sfpms-dashboard-token", token);
-    params.delete("token");
-    const rest = params.toString();
-    history.replaceState(null, "", location.pathname + (rest ? "?" + rest : ""));
-  }
+  // -- auth: as on the main page, the HttpOnly session cookie from the login form goes with
+  // every request by itself; no token in the URL or in script-readable storage.
   const id = decodeURIComponent(location.pathname.split("/").pop());
 
   function el(tag, attrs, ...children) {
@@ -63,14 +57,16 @@
       el("tr", { class: "event " + e.kind, "data-kind": e.kind },
         el("td", {}, when(e.at)), el("td", {}, el("span", { class: "status " + e.kind }, e.kind.replace("_", " "))),
         el("td", { class: "summary" }, e.summary), el("td", { class: "muted" }, e.where))));
-    document.getElementById("home").href = "/" + (token ? "?token=" + encodeURIComponent(token) : "");
   }
 
   async function load() {
     const banner = document.getElementById("banner");
     try {
-      const headers = token ? { Authorization: "Bearer " + token } : {};
-      const response = await fetch("/api/links/" + encodeURIComponent(id), { headers, cache: "no-store" });
+      const response = await fetch("/api/links/" + encodeURIComponent(id), { credentials: "same-origin", cache: "no-store" });
+      if (response.status === 401) {
+        location.assign("/login"); // the session ended
+        return;
+      }
       const body = await response.json();
       if (!response.ok) throw new Error(body.detail || `HTTP ${response.status}`);
       render(body);

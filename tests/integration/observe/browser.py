@@ -117,6 +117,17 @@ class Page:
     async def navigate(self, url: str) -> None:
         await self.send("Page.navigate", url=url)
 
+    async def log_in(self, base_url: str, token: str) -> None:
+        """What a person does: open the dashboard, get the login form, type the token,
+        submit; the answer sets the session cookie and leads back to the overview."""
+        await self.navigate(f"{base_url}/")
+        await self.wait_for("!!document.querySelector('form[action=\"/login\"] input[name=token]')")
+        await self.evaluate(
+            "(() => { const form = document.querySelector('form');"
+            f" form.token.value = {json.dumps(token)}; form.submit(); return true; }})()"
+        )
+        await self.wait_for("!document.querySelector('form[action=\"/login\"]')", timeout=30)
+
     async def evaluate(self, expression: str) -> Any:
         result = await self.send(
             "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True

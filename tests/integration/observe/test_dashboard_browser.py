@@ -6,7 +6,6 @@ Saves screenshots to artifacts/ (git-ignored) for people to look at: the whole p
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -55,16 +54,6 @@ document.body.dataset.ready === '1'
 """
 
 
-async def log_in(page: Page, dash: RunningDashboard) -> None:
-    """What a person does: open the dashboard, get the login form, type the token, submit."""
-    await page.navigate(f"{dash.url}/")
-    await page.wait_for("!!document.querySelector('form[action=\"/login\"] input[name=token]')")
-    await page.evaluate(
-        "(() => { const form = document.querySelector('form');"
-        f" form.token.value = {json.dumps(dash.token)}; form.submit(); return true; }})()"
-    )
-
-
 @pytest.mark.timeout(900)  # the first run on a fresh machine installs Chromium
 async def test_the_page_shows_flow_cards_partition_lag_and_dead_letters(
     chromium_binary: Path, running_dashboard: RunningDashboard, tmp_path: Path
@@ -74,7 +63,7 @@ async def test_the_page_shows_flow_cards_partition_lag_and_dead_letters(
     page: Page | None = None
     try:
         page = await Page.open(browser.start())
-        await log_in(page, dash)
+        await page.log_in(dash.url, dash.token)
         await page.wait_for(SETTLED, timeout=30)
         cards: list[dict[str, Any]] = await page.evaluate(CARDS)
         rows: list[dict[str, Any]] = await page.evaluate(ROWS)
