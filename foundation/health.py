@@ -53,18 +53,35 @@ def broker_check(client_config: Mapping[str, Any], timeout: float = TIMEOUT_S) -
     return check
 
 
+Login = Callable[[], tuple[str, str] | None]
+
+
 def http_check(
-    what: str, url: str, *, verify: str | bool = True, timeout: float = TIMEOUT_S
+    what: str,
+    url: str,
+    *,
+    verify: str | bool = True,
+    timeout: float = TIMEOUT_S,
+    login: Login | None = None,
 ) -> Check:
-    """Any HTTP answer from `url` (below 500) counts: the server is there and serving."""
+    """Any HTTP answer from `url` (below 500) counts: the server is there and serving.
+
+    With `login` (called at each check, so credentials written after start-up count), the
+    request carries HTTP basic credentials and a 401/403 is not ready: the component could
+    reach the server but not use it.
+    """
 
     def check() -> None:
+        credentials = login() if login is not None else None
         try:
-            status = httpx.get(url, timeout=timeout, verify=verify).status_code
+            status = httpx.get(url, timeout=timeout, verify=verify, auth=credentials).status_code
         except httpx.HTTPError as exc:
             raise NotReady(f"no {what} at {_origin(url)} ({type(exc).__name__})") from exc
         if status >= 500:
             raise NotReady(f"{what} at {_origin(url)} answers HTTP {status}")
+        if login is not None and status in (401, 403):
+            given = "refuses the configured credentials" if credentials else "needs credentials"
+            raise NotReady(f"{what} at {_origin(url)} {given} (HTTP {status})")
 
     return check
 
@@ -125,6 +142,14 @@ def json_body(body: Mapping[str, Any]) -> bytes:
     return json.dumps(body, sort_keys=True).encode()
 
 
+def _basic(credentials: Any) -> tuple[str, str] | None:
+    """(user, password) for httpx from Settings.registry_credentials() (a SecretStr pair)."""
+    if credentials is None:
+        return None
+    user, secret = credentials
+    return str(user), secret.get_secret_value()
+
+
 def dependency_checks(
     settings: Any,
     *,
@@ -138,7 +163,11 @@ def dependency_checks(
     if broker:
         checks["broker"] = broker_check(settings.kafka_client_config())
     if registry:
-        checks["registry"] = http_check("schema registry", f"{settings.registry_url()}/subjects")
+        checks["registry"] = http_check(
+            "schema registry",
+            f"{settings.registry_url()}/subjects",
+            login=lambda: _basic(settings.registry_credentials()),
+        )
     if salesforce:
         checks["salesforce"] = http_check(
             "Salesforce",

@@ -3,9 +3,10 @@
 Each sub-command lives in its own module under `sfpms/commands/` and is imported only when it
 is used, so `sfpms --help` stays fast and a broken optional part cannot break the others.
 
-Every verb is guarded (`_guard`): before it runs, what it needs (sfpms/preflight.py) must
-answer, and a broker or API that is not there ends the verb with one line naming the
-address and what to do, and a non-zero exit, instead of pages of client retries.
+Every verb is guarded (`_guard`): before it runs, its configuration must be one it accepts
+and what it needs (sfpms/preflight.py) must answer; a refused setting (ConfigError) or a
+broker or API that is not there ends the verb with one line naming the setting or address
+and what to do, and a non-zero exit, instead of a traceback or pages of client retries.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ def _guard(command: click.Command, path: str) -> None:
 def _guarded(path: str, callback: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
+        from foundation.errors import ConfigError
         from foundation.settings import get_settings
         from sfpms import preflight
 
@@ -98,6 +100,8 @@ def _guarded(path: str, callback: Callable[..., Any]) -> Callable[..., Any]:
             return callback(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except ConfigError as exc:  # its message says what to set
+            raise click.ClickException(str(exc)) from None
         except Exception as exc:
             line = preflight.explain(exc, settings)
             if line is None:

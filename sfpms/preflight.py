@@ -93,8 +93,32 @@ def needs(verb: str, settings: Settings, args: Mapping[str, Any]) -> tuple[Need,
     return rule(settings, args) if rule else ()
 
 
+def _registry_bind(settings: Settings, args: Mapping[str, Any]) -> None:
+    from sfpms.registry.auth import check_bind
+
+    check_bind(str(args.get("host") or "127.0.0.1"), configured=bool(settings.schema_registry_user))
+
+
+def _dashboard_bind(settings: Settings, args: Mapping[str, Any]) -> None:
+    from sfpms.dashboard.auth import check_bind
+
+    check_bind(str(args.get("host") or settings.metrics_host), settings)
+
+
+#: Verb -> a check of its own configuration, run before anything is reached: a server that
+#: would refuse to listen says so first, not "no broker" (each verb checks again itself).
+CONFIGURATION: dict[str, Callable[[Settings, Mapping[str, Any]], None]] = {
+    "registry": _registry_bind,
+    "dashboard": _dashboard_bind,
+}
+
+
 def check(verb: str, settings: Settings, args: Mapping[str, Any]) -> None:
-    """Raise Unreachable for the first thing `verb` needs that does not answer."""
+    """Raise ConfigError for a configuration the verb would refuse, then Unreachable for the
+    first thing `verb` needs that does not answer."""
+    configuration = CONFIGURATION.get(verb)
+    if configuration is not None:
+        configuration(settings, args)
     for need in needs(verb, settings, args):
         CHECKS[need](settings)
 
@@ -127,14 +151,42 @@ def _accepts(address: str) -> bool:
         return False
 
 
-def _http(what: str, url: str, variable: str, embedded: bool) -> None:
+def _http(
+    what: str, url: str, variable: str, embedded: bool, auth: tuple[str, str] | None = None
+) -> httpx.Response:
     try:
         # Reachability only: certificate trust is the real client's business (and its
         # error says so), so a missing emulator certificate is not reported as "no server".
-        httpx.get(url, timeout=TIMEOUT_S, verify=False)  # noqa: S501 - nothing is sent
+        # Only the registry check sends anything: its basic-auth login.
+        return httpx.get(url, timeout=TIMEOUT_S, verify=False, auth=auth)  # noqa: S501
     except httpx.HTTPError as exc:
         hint = UP_HINT if embedded else f"check that {what} runs there"
         raise Unreachable(f"no {what} at {_origin(url)}: {hint} or set {variable}") from exc
+
+
+def _registry(settings: Settings) -> None:
+    """The registry answers, and to the login the verb's clients will use (HTTP basic)."""
+    credentials = settings.registry_credentials()
+    auth = None if credentials is None else (credentials[0], credentials[1].get_secret_value())
+    embedded = settings.schema_registry_url is None
+    url = settings.registry_url()
+    response = _http(
+        "schema registry", f"{url}/subjects", "SFPMS_SCHEMA_REGISTRY_URL", embedded, auth
+    )
+    if response.status_code not in (401, 403):
+        return
+    if embedded:
+        from foundation.local_credentials import credentials_path
+
+        where = credentials_path(settings.data_dir)
+        fix = (
+            f"its login is in {where}, written when it starts: run the command with the "
+            "same SFPMS_DATA_DIR as `sfpms up`"
+        )
+    else:
+        fix = "set SFPMS_SCHEMA_REGISTRY_USER and SFPMS_SCHEMA_REGISTRY_PASSWORD to its login"
+    state = "refuses the configured login" if auth else "needs a login"
+    raise Unreachable(f"the schema registry at {_origin(url)} {state}: {fix}")
 
 
 def _origin(url: str) -> str:
@@ -142,14 +194,9 @@ def _origin(url: str) -> str:
     return f"{parsed.scheme}://{parsed.host}" + (f":{parsed.port}" if parsed.port else "")
 
 
-CHECKS: dict[Need, Callable[[Settings], None]] = {
+CHECKS: dict[Need, Callable[[Settings], object]] = {
     "broker": _broker,
-    "registry": lambda s: _http(
-        "schema registry",
-        f"{s.registry_url()}/subjects",
-        "SFPMS_SCHEMA_REGISTRY_URL",
-        s.schema_registry_url is None,
-    ),
+    "registry": _registry,
     "salesforce": lambda s: _http(
         "Salesforce",
         f"{s.salesforce_base_url()}/services/data/",

@@ -148,3 +148,53 @@ def test_a_missing_api_is_named_with_the_setting_that_points_at_it(
         preflight.CHECKS[need](settings)
     assert f"127.0.0.1:{port}" in str(caught.value)
     assert str(caught.value).endswith(f"or set {variable}")
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        (None, "needs a login: set SFPMS_SCHEMA_REGISTRY_USER and SFPMS_SCHEMA_REGISTRY_PASSWORD"),
+        ("sync", "refuses the configured login: set SFPMS_SCHEMA_REGISTRY_USER"),
+    ],
+)
+def test_a_registry_that_refuses_the_login_is_named_with_the_settings_to_fix(
+    user: str | None, expected: str
+) -> None:
+    from pydantic import SecretStr
+
+    from foundation.settings import Settings
+    from sfpms.registry.app import Registry, create_registry_app
+    from sfpms.registry.auth import BasicAuth
+    from sfpms.registry.log import MemoryLog
+    from tests.support.servers import serve_in_thread
+
+    auth = BasicAuth("sync", SecretStr("the-registry-password"))
+    with serve_in_thread(create_registry_app(Registry(MemoryLog()), auth=auth)) as server:
+        wrong = SecretStr("not-the-password") if user else None
+        settings = Settings(
+            schema_registry_url=server.url,
+            schema_registry_user=user,
+            schema_registry_password=wrong,
+        )
+        with pytest.raises(preflight.Unreachable) as caught:
+            preflight.CHECKS["registry"](settings)
+        assert expected in str(caught.value)
+        assert "not-the-password" not in str(caught.value)
+        right = settings.model_copy(update={"schema_registry_password": auth.password})
+        if user:
+            preflight.CHECKS["registry"](right)  # the right login passes
+
+
+def test_a_server_that_would_refuse_to_listen_says_so_before_looking_for_a_broker(
+    tmp_path: Path,
+) -> None:
+    env, _ = _dead_env(tmp_path)
+    env["SFPMS_DASHBOARD_TOKEN"] = ""
+    for argv, setting in (
+        (["registry", "--host", "0.0.0.0"], "SFPMS_SCHEMA_REGISTRY_PASSWORD"),
+        (["dashboard", "--host", "0.0.0.0"], "SFPMS_DASHBOARD_TOKEN"),
+    ):
+        code, output, _seconds = _run(argv, env)
+        assert code == 1, output
+        assert setting in output and "no broker" not in output, output
+        assert len(output.strip().splitlines()) == 1, output

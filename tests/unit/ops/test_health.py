@@ -69,3 +69,31 @@ def test_a_missing_broker_and_a_missing_api_are_named_with_their_address() -> No
     verdicts = readiness.verdicts()
     assert verdicts["broker"] == f"no broker at 127.0.0.1:{port}"
     assert verdicts["custompms"] == f"no Custompms API at http://127.0.0.1:{port} (ConnectError)"
+
+
+def test_the_registry_check_logs_in_and_is_not_ready_when_the_login_is_refused() -> None:
+    from pydantic import SecretStr
+
+    from sfpms.registry.app import Registry, create_registry_app
+    from sfpms.registry.auth import BasicAuth
+    from sfpms.registry.log import MemoryLog
+    from tests.support.servers import serve_in_thread
+
+    auth = BasicAuth("sync", SecretStr("the-registry-password"))
+    with serve_in_thread(create_registry_app(Registry(MemoryLog()), auth=auth)) as server:
+        url = f"{server.url}/subjects"
+        good = http_check("schema registry", url, login=lambda: ("sync", "the-registry-password"))
+        good()
+        for login, words in (
+            (lambda: ("sync", "wrong-password"), "refuses the configured credentials"),
+            (lambda: None, "needs credentials"),
+        ):
+            check = http_check("schema registry", url, login=login)
+            try:
+                check()
+            except NotReady as exc:
+                assert words in str(exc) and "HTTP 401" in str(exc)
+                assert "wrong-password" not in str(exc)
+            else:
+                raise AssertionError(f"a refused login counted as ready ({words})")
+        http_check("schema registry", url)()  # without a login, any answer means "serving"
