@@ -73,10 +73,17 @@ def _ready(url: str) -> Callable[[], bool]:
     return probe
 
 
-def not_ready_because(url: str) -> str:
-    """What a component's /readyz says is missing, in one line ("" when ready)."""
+#: A /readyz runs its checks (each bounded by 2 s, foundation/health.py) when its cached
+#: verdicts expire, so one answer can take seconds on a loaded machine: a verdict from it
+#: waits for that, not for the 1 s the start-up polls use.
+READY_TIMEOUT_S = 8.0
+
+
+def not_ready_because(url: str, timeout: float = READY_TIMEOUT_S) -> str:
+    """What a component's /readyz says is missing, in one line ("" when ready): the verdict
+    and the reason come from the same answer."""
     try:
-        response = httpx.get(url, timeout=2.0)
+        response = httpx.get(url, timeout=timeout)
     except httpx.HTTPError as exc:
         return f"no answer at {url} ({type(exc).__name__})"
     if response.status_code == 200:
@@ -85,7 +92,8 @@ def not_ready_because(url: str) -> str:
         checks = response.json().get("checks", {})
     except ValueError:
         return f"HTTP {response.status_code} from {url}"
-    return "; ".join(f"{name}: {why}" for name, why in checks.items() if why != "ok")
+    why = "; ".join(f"{name}: {why}" for name, why in checks.items() if why != "ok")
+    return why or f"HTTP {response.status_code} from {url}"
 
 
 def _cli(*args: str) -> list[str]:

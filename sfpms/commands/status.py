@@ -23,17 +23,22 @@ def status(as_json: bool) -> None:
     rows = []
     for part in components(settings):
         entry = recorded["components"].get(part.name)
-        try:
-            healthy = part.probe()
-        except Exception:
-            healthy = False
         why = ""
+        if part.ready_url:
+            # One answer gives both the verdict and the reason (a second request could tell
+            # another story), waited for as long as the component's checks may take.
+            why = not_ready_because(part.ready_url)
+            healthy = why == ""
+        else:
+            try:
+                healthy = part.probe()
+            except Exception:
+                healthy = False
         if entry is None and not healthy:
             state = "not running"
+            why = ""
         else:
             state = "up" if healthy else "down"
-            if not healthy and part.ready_url:
-                why = not_ready_because(part.ready_url)
         rows.append(
             {
                 "name": part.name,
