@@ -154,6 +154,11 @@ def compose_stack(kafka_bootstrap: str, tmp: Path) -> Iterator[ComposeStack]:
             else "",
             "SFPMS_CUSTOMPMS_URL": pms.url,
             "SFPMS_CUSTOMPMS_TOKEN": defaults.custompms_token.get_secret_value(),
+            # the test registry's basic-auth login, which compose gives every service
+            "SFPMS_SCHEMA_REGISTRY_USER": str(registry.schema_registry_user),
+            "SFPMS_SCHEMA_REGISTRY_PASSWORD": registry.schema_registry_password.get_secret_value()
+            if registry.schema_registry_password
+            else "",
             "SFPMS_DASHBOARD_TOKEN": DASHBOARD_TOKEN,
             "GRAFANA_ADMIN_PASSWORD": "unused-here",
         }

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from foundation.settings import Settings
+from sfpms.dashboard.auth import allowed_hosts, host_name
 from tests.integration.deploy.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -122,6 +123,21 @@ def test_probes_hit_the_health_endpoints_on_the_port_each_command_serves(
             assert ports[port] == _served_port(container), f"{name} {probe}"
 
 
+def test_the_dashboard_answers_its_probes_and_its_service_name_past_the_host_check(
+    rendered: list[dict[str, Any]],
+) -> None:
+    dashboard = _by(rendered, "Deployment", "sfpms-dashboard")
+    container = _container(dashboard)
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    settings = Settings(dashboard_allowed_hosts=env["SFPMS_DASHBOARD_ALLOWED_HOSTS"])
+    hosts = allowed_hosts(settings, "0.0.0.0")
+    service = _by(rendered, "Service", "sfpms-dashboard")["metadata"]["name"]
+    assert service in hosts  # in-cluster clients (Prometheus) use the Service name
+    for probe in ("readinessProbe", "livenessProbe"):
+        headers = {h["name"]: h["value"] for h in container[probe]["httpGet"]["httpHeaders"]}
+        assert host_name(headers["Host"]) in hosts, probe  # not the pod IP the kubelet sends
+
+
 def test_the_mapping_is_mounted_where_the_mapping_setting_points(
     rendered: list[dict[str, Any]],
 ) -> None:
@@ -156,6 +172,8 @@ def test_credentials_come_from_a_secret_and_settings_are_ones_the_product_reads(
         "SALESFORCE_CLIENT_SECRET",
         "SALESFORCE_PASSWORD",
         "CUSTOMPMS_TOKEN",
+        "SCHEMA_REGISTRY_USER",
+        "SCHEMA_REGISTRY_PASSWORD",
         "DASHBOARD_TOKEN",
     ):
         assert f"SFPMS_{required}" in names

@@ -7,7 +7,9 @@ controller), listeners with controller.listener.names among them, and a CLUSTER_
 by all nodes that is a Kafka UUID: 16 bytes, base64url without padding (22 characters, what
 `kafka-storage.sh random-uuid` prints). Its data directory, owned by the image's user, is
 /var/lib/kafka/data, so log.dirs must be the volume mounted there. Confluent's registry
-image needs SCHEMA_REGISTRY_HOST_NAME and SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS.
+image needs SCHEMA_REGISTRY_HOST_NAME and SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS;
+with HTTP basic auth on, its entrypoint writes the login file its JAAS config names and the
+curl config its healthcheck logs in with (run here with sh and curl against a real server).
 """
 
 from __future__ import annotations
@@ -15,13 +17,20 @@ from __future__ import annotations
 import base64
 import json
 import re
+import stat
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
+from pydantic import SecretStr
 
+from sfpms.registry.app import Registry, create_registry_app
+from sfpms.registry.auth import BasicAuth
+from sfpms.registry.log import MemoryLog
 from tests.support.compose import EXAMPLE_ENV, ROOT, environment_of, load_compose, volume_targets
+from tests.support.servers import serve_in_thread
 
 COMPOSE = load_compose(EXAMPLE_ENV)
 SERVICES: dict[str, Any] = COMPOSE["services"]
@@ -170,3 +179,56 @@ def test_grafana_reads_prometheus_and_the_dashboards_directory_it_mounts() -> No
         panels = json.loads(dashboard.read_text())["panels"]
         uids = {p["datasource"]["uid"] for p in panels if "targets" in p}
         assert uids == {source["datasources"][0]["uid"]}, dashboard.name
+
+
+def _run_registry_entrypoint(tmp_path: Path, env: dict[str, str]) -> str:
+    """The registry's entrypoint as its container runs it (Compose turns `$$` into `$`),
+    writing into tmp_path instead of /tmp and exiting where it would start the registry."""
+    script = SERVICES["schema-registry"]["entrypoint"][2].replace("$$", "$")
+    assert script.count("exec /etc/confluent/docker/run") == 1
+    script = script.replace("/tmp/", f"{tmp_path}/").replace(
+        "exec /etc/confluent/docker/run", "exit 0"
+    )
+    done = subprocess.run(
+        ["sh", "-c", script], env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, timeout=10
+    )
+    assert done.returncode == 0, done.stderr
+    return script
+
+
+def test_the_registry_entrypoint_writes_the_login_the_jaas_file_names_privately(
+    tmp_path: Path,
+) -> None:
+    env = environment_of(SERVICES["schema-registry"])
+    assert env["SCHEMA_REGISTRY_AUTHENTICATION_METHOD"] == "BASIC"
+    user, password = env["REGISTRY_USER"], env["REGISTRY_PASSWORD"]
+    assert (user, password) == (
+        EXAMPLE_ENV["SFPMS_SCHEMA_REGISTRY_USER"],
+        EXAMPLE_ENV["SFPMS_SCHEMA_REGISTRY_PASSWORD"],
+    )  # the login the sfpms services are given
+    _run_registry_entrypoint(tmp_path, {"REGISTRY_USER": user, "REGISTRY_PASSWORD": password})
+    jaas = (ROOT / "deploy" / "schema-registry" / "jaas.conf").read_text()
+    login_file = re.search(r'file="/tmp/([^"]+)"', jaas)
+    assert login_file is not None
+    written = tmp_path / login_file[1]
+    assert written.read_text() == f"{user}: {password},admin\n"  # Jetty's user: password,role
+    for path in tmp_path.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def test_the_registry_healthcheck_logs_in_and_keeps_the_password_off_its_command_line(
+    tmp_path: Path,
+) -> None:
+    env = environment_of(SERVICES["schema-registry"])
+    user, password = env["REGISTRY_USER"], env["REGISTRY_PASSWORD"]
+    test = [str(a) for a in SERVICES["schema-registry"]["healthcheck"]["test"]]
+    assert test[0] == "CMD" and password not in " ".join(test)
+    _run_registry_entrypoint(tmp_path, {"REGISTRY_USER": user, "REGISTRY_PASSWORD": password})
+    argv = [a.replace("/tmp/", f"{tmp_path}/") for a in test[1:]]
+    port = httpx.URL(env["SCHEMA_REGISTRY_LISTENERS"]).port
+    for login, healthy in ((password, True), ("another-password", False)):
+        auth = BasicAuth(user, SecretStr(login))
+        with serve_in_thread(create_registry_app(Registry(MemoryLog()), auth=auth)) as server:
+            command = [a.replace(f"http://localhost:{port}", server.url) for a in argv]
+            done = subprocess.run(command, capture_output=True, timeout=20)
+        assert (done.returncode == 0) is healthy, (login, done.stderr)
