@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from foundation.errors import ConfigError
 from foundation.settings import Settings
 from sfpms.dashboard import create_app
-from sfpms.dashboard.app import page
+from sfpms.dashboard.app import link_page, page
 from sfpms.dashboard.auth import SESSION_COOKIE, check_bind, configured_token
 from sfpms.observe.sampler import Sampler
 
@@ -150,10 +150,11 @@ def test_the_dashboards_own_form_posts_with_origin_null_under_no_referrer(
     assert response.status_code == 303
 
 
-def test_the_page_script_takes_no_token_from_the_url_or_storage() -> None:
-    script = page()
+@pytest.mark.parametrize("render", [page, link_page])
+def test_the_page_scripts_take_no_token_from_the_url_or_storage(render: Any) -> None:
+    script = render()
     assert "?token=" not in script and 'params.get("token")' not in script
-    assert "sessionStorage.setItem" not in script
+    assert "sessionStorage.setItem" not in script and "Authorization" not in script
 
 
 @pytest.mark.parametrize("value", [None, "", "   "])
