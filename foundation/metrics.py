@@ -91,14 +91,22 @@ def declare_system(system: str) -> None:
 
 
 class _Merged(Collector):
-    """Several registries exposed as one (the CDC's own and the product's default)."""
+    """Several registries exposed as one (the CDC's own and the product's default).
+
+    A metric registered in more than one of them (the CDC registers the shared
+    sfpms_api_credentials_refused in its own, for a process serving only that) is exposed
+    once, from the first: Prometheus refuses a scrape that names a family twice."""
 
     def __init__(self, registries: Iterable[CollectorRegistry]) -> None:
         self.registries = tuple(registries)
 
     def collect(self) -> Iterator[Any]:
+        seen: set[str] = set()
         for registry in self.registries:
-            yield from registry.collect()
+            for family in registry.collect():
+                if family.name not in seen:
+                    seen.add(family.name)
+                    yield family
 
 
 def merged(*registries: CollectorRegistry) -> CollectorRegistry:

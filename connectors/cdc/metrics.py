@@ -13,10 +13,8 @@ from datetime import UTC, datetime
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
-from foundation import metrics as shared
-from foundation.health import Readiness
-
 from foundation import metrics
+from foundation.health import Readiness
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +88,8 @@ class CdcMetrics:
         self, port: int, host: str = "127.0.0.1", readiness: Readiness | None = None
     ) -> Callable[[], None]:
         """Serve /metrics, /healthz, /readyz on host:port; returns a function that stops it."""
-        stop = shared.serve(
-            port, host, registry=shared.merged(self.registry, REGISTRY), readiness=readiness
+        stop = metrics.serve(
+            port, host, registry=metrics.merged(self.registry, REGISTRY), readiness=readiness
         )
         log.info("CDC metrics on http://%s:%d/metrics", host, port)
         return stop

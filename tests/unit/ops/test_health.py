@@ -97,3 +97,19 @@ def test_the_registry_check_logs_in_and_is_not_ready_when_the_login_is_refused()
             else:
                 raise AssertionError(f"a refused login counted as ready ({words})")
         http_check("schema registry", url)()  # without a login, any answer means "serving"
+
+
+def test_the_cdc_metrics_name_each_family_once_though_it_is_in_two_registries() -> None:
+    from connectors.cdc.metrics import CdcMetrics
+
+    port = free_port()
+    stop = CdcMetrics().serve(port, "127.0.0.1")
+    try:
+        metrics.CREDENTIALS_REFUSED.labels("custompms").set(1)
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        types = [line for line in text.splitlines() if line.startswith("# TYPE ")]
+        assert len(types) == len(set(types)), "a family exposed twice fails Prometheus's scrape"
+        assert 'sfpms_api_credentials_refused{system="custompms"} 1.0' in text
+    finally:
+        metrics.CREDENTIALS_REFUSED.labels("custompms").set(0)
+        stop()
