@@ -19,6 +19,7 @@ from typing import Any
 from connectors.cdc.changes import (
     ENTITY_RESOURCE,
     RESOURCE_ENTITY,
+    custompms_origin,
     feed_emission,
     polled_emission,
     raw_bytes,
@@ -145,6 +146,13 @@ class CustompmsSource:
     # -- feed -----------------------------------------------------------------------------
 
     def _emit_change(self, change: Change) -> None:
+        if custompms_origin(change.actor, self.client_name) == "sync":
+            # The sync's own write: its result already told the engine what the record now
+            # holds (version and values), so the echo would carry nothing new. Not published,
+            # counted (docs/cdc.md, "Echoes").
+            entity = RESOURCE_ENTITY.get(change.resource, change.resource)
+            self.metrics.echoes_skipped.labels(SOURCE, entity).inc()
+            return
         try:
             emission = feed_emission(change, client_name=self.client_name, now=datetime.now(UTC))
             self.publisher.publish(emission)

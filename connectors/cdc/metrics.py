@@ -31,6 +31,13 @@ class CdcMetrics:
             ["source", "entity", "op"],
             registry=registry,
         )
+        self.echoes_skipped = Counter(
+            "sfpms_cdc_echoes_skipped",
+            "Custompms changes made by the sync itself, not published (their write results "
+            "carry what they wrote)",
+            ["source", "entity"],
+            registry=registry,
+        )
         self.dead_letters = Counter(
             "sfpms_cdc_dead_letters",
             "Records sent to the dead-letter topic instead of their change topic",

@@ -2,7 +2,8 @@
 
 - create: `idempotency_key` from the command, so a redelivered command returns the record
   the first try made. With `match` (onboarding), an existing record with the same
-  normalised name is updated and linked instead of creating a duplicate. A key Custompms
+  normalised name is reported instead, nothing written: the engine claims it and writes to
+  it once the claim is accepted. A key Custompms
   says was used already for another body (422 `idempotency_key_reused`: the engine decided
   the create again after losing its state, with newer values) means the record exists: it
   is adopted (updated to the command's fields and reported as created, with its id), never
@@ -15,6 +16,12 @@
   decided before the result of the sync's previous write of that record arrived carries the
   version from before it, which this target maps forward.
 - delete: a record already gone counts as deleted (a redelivery after success).
+- refs: an op whose field takes the id of a record another op of its command creates (a
+  Task in the Project created with it) goes in a later round, once that id is known; if
+  that create failed, so does the op, naming why.
+Each outcome carries the record as Custompms returned it (server defaults and the new
+version included; on a conflict, as it is now), so the engine knows what the target holds
+without an echo.
 
 A call that fails for a transient reason makes its commands retriable; a batch Custompms
 refuses as a whole is split until the refused operations are alone.
@@ -53,10 +60,31 @@ class CustompmsTarget:
         self._ours: OrderedDict[str, dict[int, int]] = OrderedDict()
 
     async def apply(self, commands: Sequence[Mapping[str, Any]]) -> list[Applied]:
-        """One `Applied` per command, in order; failures are reported per command."""
+        """One `Applied` per op, in order; failures are reported per op."""
+        results: dict[int, Applied] = {}
+        waiting = list(range(len(commands)))
+        while waiting:
+            ready = [i for i in waiting if all(r in results for r in _refs(commands[i]))]
+            if not ready:  # refs only point back, so this is a malformed command
+                error = FatalError("write ops refer to each other in a cycle")
+                results.update({i: Applied(commands[i], ok=False, error=error) for i in waiting})
+                break
+            waiting = [i for i in waiting if i not in ready]
+            resolved: dict[int, Mapping[str, Any]] = {}
+            for i in ready:
+                filled = _with_refs(commands[i], results)
+                if isinstance(filled, Applied):
+                    results[i] = filled
+                else:
+                    resolved[i] = filled
+            results.update(await self._wave(resolved))
+        return [results[i] for i in range(len(commands))]
+
+    async def _wave(self, commands: Mapping[int, Mapping[str, Any]]) -> dict[int, Applied]:
+        """Apply ops whose references are known, per resource."""
         results: dict[int, Applied] = {}
         by_resource: dict[str, list[int]] = {}
-        for index, command in enumerate(commands):
+        for index, command in commands.items():
             resource = _PLURAL.get(str(command["entity"]))
             if resource is None:
                 error = FatalError(
@@ -74,10 +102,10 @@ class CustompmsTarget:
                     results[i] = Applied(
                         commands[i], ok=False, target_id=commands[i].get("target_id"), error=exc
                     )
-        return [results[i] for i in range(len(commands))]
+        return results
 
     async def _resource(
-        self, resource: str, commands: Sequence[Mapping[str, Any]], indexes: Sequence[int]
+        self, resource: str, commands: Mapping[int, Mapping[str, Any]], indexes: Sequence[int]
     ) -> dict[int, Applied]:
         """The n-th command of a record goes in the n-th batch call, so each conditional
         update is sent with the version the previous one left."""
@@ -98,15 +126,18 @@ class CustompmsTarget:
     async def _round(
         self,
         resource: str,
-        commands: Sequence[Mapping[str, Any]],
+        commands: Mapping[int, Mapping[str, Any]],
         indexes: Sequence[int],
         matched: Mapping[int, Mapping[str, Any]],
     ) -> dict[int, Applied]:
         results: dict[int, Applied] = {}
         operations: list[tuple[int, BatchOperation]] = []
         for i in indexes:
+            if i in matched:
+                results[i] = _adopted(commands[i], matched[i])
+                continue
             try:
-                operations.append((i, self._operation(commands[i], matched.get(i))))
+                operations.append((i, self._operation(commands[i])))
             except FatalError as exc:
                 results[i] = Applied(commands[i], ok=False, error=exc)
         items = await self._isolated(resource, [op for _i, op in operations])
@@ -118,7 +149,7 @@ class CustompmsTarget:
                     command, ok=False, target_id=command.get("target_id"), error=item
                 )
             else:
-                results[index] = await self._applied(resource, command, item, index in matched)
+                results[index] = await self._applied(resource, command, item)
         return results
 
     async def _isolated(
@@ -182,13 +213,9 @@ class CustompmsTarget:
         while len(self._ours) > _REMEMBERED:
             self._ours.popitem(last=False)
 
-    def _operation(
-        self, command: Mapping[str, Any], matched: Mapping[str, Any] | None
-    ) -> BatchOperation:
+    def _operation(self, command: Mapping[str, Any]) -> BatchOperation:
         fields = nest(dict(command.get("fields") or {}))
         action = command["action"]
-        if action == "create" and matched is not None:
-            return BatchOperation.update(str(matched["id"]), fields)
         if action == "create":
             return BatchOperation.create(fields, command.get("idempotency_key"))
         if action == "update":
@@ -204,7 +231,7 @@ class CustompmsTarget:
     # -- outcomes ---------------------------------------------------------------------------
 
     async def _applied(
-        self, resource: str, command: Mapping[str, Any], item: BatchItemResult, matched: bool
+        self, resource: str, command: Mapping[str, Any], item: BatchItemResult
     ) -> Applied:
         record = item.record or {}
         action = command["action"]
@@ -227,8 +254,8 @@ class CustompmsTarget:
         return _done(
             command,
             record,
-            created=action == "create" and not matched and item.status == 201,
-            matched=matched,
+            created=action == "create" and item.status == 201,
+            matched=False,
         )
 
     async def _conflict(self, resource: str, command: Mapping[str, Any]) -> Applied:
@@ -254,6 +281,7 @@ class CustompmsTarget:
             version=current.get("version"),
             modstamp=parse_timestamp(updated_at) if isinstance(updated_at, str) else None,
             error=error,
+            record=flat(current) if current else None,
         )
 
     async def _adopt(self, resource: str, command: Mapping[str, Any], record_id: str) -> Applied:
@@ -281,7 +309,62 @@ def _done(
         version=record.get("version"),
         modstamp=parse_timestamp(updated_at) if isinstance(updated_at, str) else None,
         written=dict(command.get("fields") or {}),
+        record=flat(record) if record else None,
     )
+
+
+def _adopted(command: Mapping[str, Any], record: Mapping[str, Any]) -> Applied:
+    """An existing record the onboarding match found: reported, not written. The engine
+    claims it and writes only once the claim is accepted (no other link owns it)."""
+    updated_at = record.get("updated_at")
+    return Applied(
+        command,
+        ok=True,
+        target_id=str(record["id"]),
+        matched=True,
+        version=record.get("version"),
+        modstamp=parse_timestamp(updated_at) if isinstance(updated_at, str) else None,
+        record=flat(record),
+    )
+
+
+def _refs(command: Mapping[str, Any]) -> list[int]:
+    return list((command.get("refs") or {}).values())
+
+
+def _with_refs(
+    command: Mapping[str, Any], results: Mapping[int, Applied]
+) -> Mapping[str, Any] | Applied:
+    """The op with its references filled in, or its failure when a referenced create
+    failed."""
+    refs = command.get("refs") or {}
+    if not refs:
+        return command
+    fields = dict(command.get("fields") or {})
+    for name, index in refs.items():
+        referenced = results[index]
+        if not referenced.ok or referenced.target_id is None:
+            error = FatalError(
+                f"{command['entity']} not created: the {referenced.command['entity']} its "
+                f"{name} refers to could not be created ({referenced.error})",
+                flow=command.get("flow"),
+                record=command.get("link_key"),
+                field=name,
+            )
+            return Applied(command, ok=False, error=error)
+        fields[name] = referenced.target_id
+    return {**command, "fields": fields}
+
+
+def flat(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A Custompms record as dotted paths (`address.city`), the form mapping rows use."""
+    values: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, Mapping):
+            values.update(flat(value, f"{prefix}{key}."))
+        else:
+            values[f"{prefix}{key}"] = value
+    return values
 
 
 def _code(item: BatchItemResult) -> str | None:

@@ -22,11 +22,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from connectors.sinks.model import Applied
+from connectors.sinks.model import Applied, CommandApplied, flatten
 from foundation.errors import FatalError, RetriableError, SyncError
 from foundation.retry import RetryPolicy
+from foundation.wire import WriteCommand
 
 Partition = tuple[str, int]
 
@@ -39,7 +39,7 @@ class Pending:
     offset: int
     key: bytes | None
     value: bytes | None
-    command: Mapping[str, Any]
+    command: WriteCommand | None  # None: undecodable (its dead letter says why)
     attempts: int = 0
     first_failed: float | None = None
     last_error: SyncError | None = None
@@ -49,7 +49,7 @@ class Pending:
 class Settled:
     """What one apply round decided for a list of pending commands."""
 
-    done: list[tuple[Pending, Applied]] = field(default_factory=list)
+    done: list[tuple[Pending, CommandApplied]] = field(default_factory=list)
     held: dict[Partition, list[Pending]] = field(default_factory=dict)
     #: Seconds until each held partition's next attempt.
     wait: dict[Partition, float] = field(default_factory=dict)
@@ -60,12 +60,13 @@ class RetriesExhausted(FatalError):
     """A transient failure that lasted longer than the sink's limits: dead-lettered."""
 
 
-def gave_up(pending: Pending, policy: RetryPolicy, now: float) -> Applied:
+def gave_up(pending: Pending, policy: RetryPolicy, now: float) -> CommandApplied:
     """The failed outcome of a command the sink stops retrying, with the reason."""
+    assert pending.command is not None
     age = now - (pending.first_failed if pending.first_failed is not None else now)
     last = pending.last_error
     where = {
-        "flow": (last.flow if last else None) or pending.command.get("flow"),
+        "flow": (last.flow if last else None) or pending.command.ops[0].flow,
         "record": last.record if last else None,
         "field": last.field if last else None,
     }
@@ -76,14 +77,16 @@ def gave_up(pending: Pending, policy: RetryPolicy, now: float) -> Applied:
         "re-drive it with `sfpms dlq redrive`",
         **{k: str(v) for k, v in where.items() if v},
     )
-    return Applied(
-        pending.command, ok=False, target_id=pending.command.get("target_id"), error=error
+    ops = tuple(
+        Applied(op, ok=False, target_id=op.get("target_id"), error=error)
+        for op in flatten([pending.command])
     )
+    return CommandApplied(pending.command, ops)
 
 
 def settle(
     pending: Sequence[Pending],
-    applied: Sequence[Applied],
+    applied: Sequence[CommandApplied],
     policy: RetryPolicy,
     *,
     uncounted: Callable[[SyncError], float | None],

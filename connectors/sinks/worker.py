@@ -25,7 +25,15 @@ from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPa
 
 from connectors.custompms.errors import CustompmsAuthError
 from connectors.sinks.holds import Partition, Pending, commit_offsets, settle
-from connectors.sinks.model import Applied, dead_letter, undecodable, write_result
+from connectors.sinks.model import (
+    Applied,
+    CommandApplied,
+    dead_letter,
+    flatten,
+    regroup,
+    result_for,
+    undecodable,
+)
 from foundation import killpoints, metrics
 from foundation.deadletters import DeadLetter
 from foundation.errors import RetriableError, SyncError
@@ -33,11 +41,9 @@ from foundation.kafka import topics as t
 from foundation.kafka.serde import TopicCodec, registry_client
 from foundation.retry import RetryPolicy
 from foundation.settings import Settings, SinkSystemSettings
-from streams.core.envelopes import result_key
+from foundation.wire import WriteCommand
 
 log = logging.getLogger(__name__)
-
-ENTITIES = {"salesforce": t.SALESFORCE_OBJECTS, "custompms": t.CUSTOMPMS_RESOURCES}
 
 
 class Target(Protocol):
@@ -75,11 +81,11 @@ class SinkWorker:
         self.options = options or settings.sinks.for_system(system)
         self.policy = sink_policy(self.options)
         client = registry_client(settings)
-        self.topics = [t.writes_topic(system, e) for e in ENTITIES[system]]
+        self.topics = [t.writes_topic(system)]
         self.commands = {
             settings.topic(name): TopicCodec(settings, client, name) for name in self.topics
         }
-        self.results = TopicCodec(settings, client, t.ACKS)
+        self.results = TopicCodec(settings, client, t.RESULTS)
         self.dead_letters = TopicCodec(settings, client, t.DEADLETTER)
         extra: dict[str, Any] = {
             "max.poll.interval.ms": int(self.options.max_poll_interval_s * 1000)
@@ -136,7 +142,8 @@ class SinkWorker:
         for message in batch:
             topic, partition = str(message.topic()), int(message.partition() or 0)
             try:
-                command = self.commands[topic].decode(message.value() or b"")
+                decoded = self.commands[topic].decode(message.value() or b"")
+                command = WriteCommand.from_avro(decoded)
             except Exception as exc:
                 letters.append((None, self._undecodable(message, exc)))
                 fresh.append(_placeholder(message))
@@ -152,8 +159,8 @@ class SinkWorker:
                 self.held[item.partition].append(item)  # after the held ones, in order
             else:
                 fresh.append(item)
-        decodable = [p for p in fresh if p.command]
-        done = [p for p in fresh if not p.command]
+        decodable = [p for p in fresh if p.command is not None]
+        done = [p for p in fresh if p.command is None]
         await self._round(decodable, done, letters, stop)
 
     async def retry_due(self, stop: asyncio.Event) -> None:
@@ -178,7 +185,7 @@ class SinkWorker:
         letters: list[tuple[Pending | None, DeadLetter]],
         stop: asyncio.Event,
     ) -> None:
-        applied: list[Applied] = []
+        applied: list[CommandApplied] = []
         if pending:
             applied = await self._apply(pending)
             killpoints.reached("sink.after_apply")
@@ -186,9 +193,7 @@ class SinkWorker:
         outgoing: list[tuple[str, bytes, bytes]] = []
         for item, outcome in settled.done:
             outgoing.append(self._result(outcome))
-            letter = self._finished(item, outcome)
-            if letter is not None:
-                letters.append((item, letter))
+            letters += [(item, letter) for letter in self._finished(item, outcome)]
         for _item, letter in letters:
             value = self.dead_letters.encode(letter.to_record())
             outgoing.append((self.settings.topic(t.DEADLETTER), letter.message_key, value))
@@ -198,20 +203,23 @@ class SinkWorker:
         done = [item for item, _ in settled.done] + done_already
         self._commit(commit_offsets(done, self.held))
 
-    async def _apply(self, pending: Sequence[Pending]) -> list[Applied]:
-        """Apply through the target; a failure of the whole call is every command's failure."""
-        commands = [p.command for p in pending]
+    async def _apply(self, pending: Sequence[Pending]) -> list[CommandApplied]:
+        """Apply the commands' ops, flattened, through the target; a failure of the whole
+        call is every op's failure."""
+        commands = [p.command for p in pending if p.command is not None]
+        ops = flatten(commands)
         started = time.monotonic()
         try:
-            applied = await self.target.apply(commands)
-        except SyncError as exc:  # the targets report per command; this is a last resort
-            return [Applied(c, ok=False, target_id=c.get("target_id"), error=exc) for c in commands]
+            applied = await self.target.apply(ops)
+        except SyncError as exc:  # the targets report per op; this is a last resort
+            applied = [Applied(o, ok=False, target_id=o.get("target_id"), error=exc) for o in ops]
         except Exception as exc:  # a bug must not crash-loop the sink: bounded, then dead letter
             log.exception("%s sink: the target failed unexpectedly", self.system)
             wrapped = RetriableError(f"the {self.system} sink failed: {type(exc).__name__}: {exc}")
-            return [Applied(c, ok=False, error=wrapped) for c in commands]
-        metrics.SINK_BATCH_SECONDS.labels(self.system).observe(time.monotonic() - started)
-        return applied
+            applied = [Applied(o, ok=False, error=wrapped) for o in ops]
+        else:
+            metrics.SINK_BATCH_SECONDS.labels(self.system).observe(time.monotonic() - started)
+        return regroup(commands, applied)
 
     def _uncounted(self, error: SyncError) -> float | None:
         """The wait for a failure that is not the command's fault, or None (it counts)."""
@@ -307,39 +315,46 @@ class SinkWorker:
         except (KafkaException, RuntimeError, SystemError):
             log.debug("discarding the old producer failed", exc_info=True)
 
-    def _result(self, applied: Applied) -> tuple[str, bytes, bytes]:
+    def _result(self, done: CommandApplied) -> tuple[str, bytes, bytes]:
         """The WriteResult record of a finished command, ready to produce."""
-        result = write_result(applied)
-        return self.settings.topic(t.ACKS), result_key(result).encode(), self.results.encode(result)
+        now = int(datetime.now(UTC).timestamp() * 1000)
+        result = result_for(done.command, done.ops, now)
+        value = self.results.encode(result.to_avro())
+        return self.settings.topic(t.RESULTS), result.hub_key.encode(), value
 
-    def _finished(self, item: Pending, applied: Applied) -> DeadLetter | None:
-        """Count and log a finished command; its dead letter when it failed."""
-        command = applied.command
-        conflict = applied.conflict
-        outcome = "ok" if applied.ok else "conflict" if conflict else "failed"
-        metrics.SINK_WRITES.labels(self.system, command["entity"], command["action"], outcome).inc()
-        self.applied += 1
-        cause = command.get("cause") or {}
-        committed = cause.get("commit_ts") or cause.get("modstamp")
-        if applied.ok and isinstance(committed, datetime):
-            latency = (datetime.now(UTC) - committed).total_seconds()
-            metrics.E2E_LATENCY.labels(command["flow"]).observe(max(latency, 0.0))
-        if conflict:
-            log.info("%s sink: %s", self.system, applied.error)
-            return None
-        if applied.ok:
-            return None
-        log.warning("%s sink: dead-lettering %s", self.system, applied.error)
-        metrics.DEAD_LETTERS.labels("sink", command["flow"]).inc()
-        return dead_letter(
-            applied,
-            topic=self._unprefixed(item.partition[0]),
-            partition=item.partition[1],
-            offset=item.offset,
-            key=item.key,
-            value=item.value,
-            attempts=max(item.attempts, 1),
-        )
+    def _finished(self, item: Pending, done: CommandApplied) -> list[DeadLetter]:
+        """Count and log a finished command's ops; the dead letters of those that failed."""
+        letters: list[DeadLetter] = []
+        cause = done.command.cause
+        committed = (cause.commit_ts or cause.modstamp) if cause is not None else None
+        for applied in done.ops:
+            op = applied.command
+            conflict = applied.conflict
+            outcome = "ok" if applied.ok else "conflict" if conflict else "failed"
+            metrics.SINK_WRITES.labels(self.system, op["entity"], op["action"], outcome).inc()
+            self.applied += 1
+            if applied.ok and committed is not None:
+                latency = time.time() - committed / 1000
+                metrics.E2E_LATENCY.labels(op["flow"]).observe(max(latency, 0.0))
+            if conflict:
+                log.info("%s sink: %s", self.system, applied.error)
+                continue
+            if applied.ok:
+                continue
+            log.warning("%s sink: dead-lettering %s", self.system, applied.error)
+            metrics.DEAD_LETTERS.labels("sink", op["flow"]).inc()
+            letters.append(
+                dead_letter(
+                    applied,
+                    topic=self._unprefixed(item.partition[0]),
+                    partition=item.partition[1],
+                    offset=item.offset,
+                    key=item.key,
+                    value=item.value,
+                    attempts=max(item.attempts, 1),
+                )
+            )
+        return letters
 
     def _undecodable(self, message: Message, exc: Exception) -> DeadLetter:
         log.warning("%s sink: undecodable command at %s: %s", self.system, message.topic(), exc)
@@ -376,5 +391,5 @@ def _placeholder(message: Message) -> Pending:
         int(message.offset() or 0),
         message.key(),
         message.value(),
-        {},
+        None,
     )

@@ -48,12 +48,13 @@ def changes_topic(system: str, entity: str) -> str:
     return f"{system}.{entity}.changes"
 
 
-def writes_topic(system: str, entity: str) -> str:
-    """Write commands for a sink worker, e.g. `custompms.project.writes`."""
-    return f"{system}.{entity}.writes"
+def writes_topic(system: str) -> str:
+    """Write commands for one system's sink workers, e.g. `custompms.writes`; keyed by link,
+    so one link's writes stay in order."""
+    return f"{system}.writes"
 
 
-ACKS = "sfpms.acks"
+RESULTS = "sfpms.results"
 ROUTES = "sfpms.routes"
 INBOX = "sfpms.inbox"
 DEADLETTER = "sfpms.deadletter"
@@ -78,28 +79,27 @@ def catalogue() -> list[TopicSpec]:
                     purpose=f"CDC change envelopes from {system} {entity}, kept for replay",
                 )
             )
-    for system, entities in (
-        ("salesforce", SALESFORCE_OBJECTS),
-        ("custompms", CUSTOMPMS_RESOURCES),
-    ):
-        for entity in entities:
-            specs.append(
-                TopicSpec(
-                    writes_topic(system, entity),
-                    retention_ms=90 * DAY_MS,
-                    retention="writes",
-                    purpose=f"write commands for {system} {entity}",
-                )
+    for system in ("salesforce", "custompms"):
+        specs.append(
+            TopicSpec(
+                writes_topic(system),
+                retention_ms=90 * DAY_MS,
+                retention="writes",
+                purpose=f"write commands for {system}",
             )
+        )
     specs += [
         TopicSpec(
-            ACKS,
+            RESULTS,
             retention_ms=90 * DAY_MS,
             retention="results",
             purpose="sink results: links established, state written, failures",
         ),
         TopicSpec(ROUTES, compacted=True, purpose="Custompms id -> link key routing events"),
-        TopicSpec(INBOX, purpose="Custompms changes re-keyed to their link key"),
+        TopicSpec(
+            INBOX,
+            purpose="Custompms changes re-keyed to their link key, and answers to link claims",
+        ),
         TopicSpec(
             DEADLETTER,
             retention_ms=FOREVER,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from streams.core.creation import maybe_create
+from streams.core.creation import creation_order, maybe_create
 from streams.core.desired import Problems, baseline_winners, pms_desired, sf_desired
 from streams.core.hub import SF, Hub, PmsLink
 from streams.core.known import MISSING, issue
@@ -58,7 +58,7 @@ def reconcile(
                 if_match=hub.sf_modstamp,
             )
         )
-    for flow in rules.for_sf_object(hub.sf_object):
+    for flow in creation_order(rules.for_sf_object(hub.sf_object)):
         link = hub.links.get(flow.name)
         if link is None:
             maybe_create(hub, flow, sf_wanted, now, decision, problems)
@@ -78,6 +78,10 @@ def reconcile(
                         if_match=link.version,  # skipped (conflict) if someone changed it since
                     )
                 )
+                if link.version is not None:
+                    # The version this write will make (every change adds one), so the
+                    # next write decided before this one's result conditions on it too.
+                    link.version += 1
     decision.problems.extend(
         p for (source, name), p in problems.items() if name in fresh or source == "create"
     )

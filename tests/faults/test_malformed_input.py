@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
 SF_TOPIC = t.changes_topic("salesforce", "task")
 PMS_TOPIC = t.changes_topic("custompms", "project")
-WRITES_TOPIC = t.writes_topic("custompms", "project")
+WRITES_TOPIC = t.writes_topic("custompms")
 #: Just under the broker's and the producers' 1 MB message limit: its dead letter keeps a
 #: bounded copy (a whole copy plus the dead letter's own fields would be over the limit).
 HUGE = 999_000

@@ -22,7 +22,7 @@ from tests.support.stack import with_registry
 pytestmark = pytest.mark.integration
 
 CHANGES = t.changes_topic("salesforce", "task")
-WRITES = t.writes_topic("custompms", "project")
+WRITES = t.writes_topic("custompms")
 
 
 @pytest.fixture

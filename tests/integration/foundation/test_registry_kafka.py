@@ -114,7 +114,7 @@ def test_our_codec_and_confluents_serializers_read_each_other(
 
     configured = settings.model_copy(update={"schema_registry_url": registry_url})
     client = SchemaRegistryClient({"url": registry_url})
-    topic_name = topics.writes_topic("custompms", "project")
+    topic_name = topics.writes_topic("custompms")
     ours = TopicCodec(configured, client, topic_name)
     ctx = SerializationContext(configured.topic(topic_name), MessageField.VALUE)
     now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

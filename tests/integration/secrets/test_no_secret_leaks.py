@@ -248,9 +248,7 @@ def _through_failures(
     producer.produce(
         settings.topic(t.changes_topic("salesforce", "task")), key=b"junk", value=b"junk"
     )
-    producer.produce(
-        settings.topic(t.writes_topic("custompms", "task")), key=b"junk-w", value=b"\x00"
-    )
+    producer.produce(settings.topic(t.writes_topic("custompms")), key=b"junk-w", value=b"\x00")
     assert producer.flush(15) == 0
     eventually(
         lambda: sf.query(f"SELECT Id FROM Division WHERE Custompms_Id__c = '{customer}'"),  # noqa: S608

@@ -44,7 +44,7 @@ def run_until(
     during: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run one sink worker until `done(results so far)`; its results."""
-    results = TopicReader(settings, t.ACKS)
+    results = TopicReader(settings, t.RESULTS)
     failure: list[BaseException] = []
 
     async def main() -> None:
@@ -82,7 +82,7 @@ def run_until(
 def test_a_command_near_the_message_limit_is_dead_lettered_bounded_and_the_partition_moves_on(
     wired: Settings, pms: RunningEmulator
 ) -> None:
-    topic = t.writes_topic("custompms", "project")
+    topic = t.writes_topic("custompms")
     producer = Producer(wired.producer_config())
     garbage = b"\x00\x00\x00\x00\x07" + os.urandom(999_000)
     producer.produce(wired.topic(topic), key=b"00T1", value=garbage)
@@ -107,12 +107,12 @@ def test_a_resource_that_keeps_failing_does_not_block_the_others_and_ends_in_a_d
     pms.set_faults(error_rate=1.0, error_status=503, path_prefixes=["/api/v1/projects"])
     produce(
         wired,
-        t.writes_topic("custompms", "project"),
+        t.writes_topic("custompms"),
         [("00T1", command(idempotency_key="kp", fields={"name": "Never makes it"}))],
     )
     produce(
         wired,
-        t.writes_topic("custompms", "customer"),
+        t.writes_topic("custompms"),
         [
             (
                 "02d1",
@@ -159,7 +159,7 @@ def test_custompms_update_never_overwrites_a_persons_newer_edit(
         command(action="update", target_id=p["id"], if_match=1, fields={"name": "Sync write"})
         for p in (project, edited)
     ]
-    produce(wired, t.writes_topic("custompms", "project"), [(c["target_id"], c) for c in decided])
+    produce(wired, t.writes_topic("custompms"), [(c["ops"][0]["target_id"], c) for c in decided])
     dead = TopicReader(wired, t.DEADLETTER)
     results = {r["target_id"]: r for r in run_until(wired, "custompms", lambda rs: len(rs) >= 2)}
     assert results[project["id"]]["outcome"] == "ok"
@@ -183,7 +183,7 @@ def test_the_sinks_own_earlier_write_is_not_taken_for_a_persons_edit(
         command(action="update", target_id=project["id"], if_match=1, fields={"name": n})
         for n in ("first", "second")
     ]
-    produce(wired, t.writes_topic("custompms", "project"), [(project["id"], c) for c in decided])
+    produce(wired, t.writes_topic("custompms"), [(project["id"], c) for c in decided])
     results = run_until(wired, "custompms", lambda rs: len(rs) >= 2)
     assert [r["outcome"] for r in results] == ["ok", "ok"]
     with pms.http() as api:
@@ -196,7 +196,7 @@ def test_a_create_decided_again_with_newer_values_adopts_the_record_its_key_made
     key = "task_project:00T1:create:0"
     first = command(idempotency_key=key, fields={"name": "First decision"})
     again = command(idempotency_key=key, fields={"name": "Decided again after state loss"})
-    produce(wired, t.writes_topic("custompms", "project"), [("00T1", first), ("00T1", again)])
+    produce(wired, t.writes_topic("custompms"), [("00T1", first), ("00T1", again)])
     results = run_until(wired, "custompms", lambda rs: len(rs) >= 2)
     assert [(r["outcome"], r["created"]) for r in results] == [("ok", True), ("ok", True)]
     assert results[0]["target_id"] == results[1]["target_id"]
@@ -217,7 +217,7 @@ def test_salesforce_request_limit_waits_without_dead_lettering_then_applies(
         target_id=task_id,
         fields={"Subject": "After the limit"},
     )
-    produce(wired, t.writes_topic("salesforce", "task"), [(task_id, update)])
+    produce(wired, t.writes_topic("salesforce"), [(task_id, update)])
     sf.admin("POST", "/limits", json={"used": 1_000_000, "limit": 1_000_000})
     lifted = threading.Timer(5.0, lambda: sf.admin("POST", "/limits", json={"used": 0}))
     lifted.start()
@@ -266,8 +266,8 @@ def test_one_failing_sobject_does_not_block_the_others(
         target_id=task_id,
         fields={"Subject": "Task after"},
     )
-    produce(wired, t.writes_topic("salesforce", "division"), [("cus_000009", division)])
-    produce(wired, t.writes_topic("salesforce", "task"), [(task_id, task)])
+    produce(wired, t.writes_topic("salesforce"), [("cus_000009", division)])
+    produce(wired, t.writes_topic("salesforce"), [(task_id, task)])
     results = run_until(wired, "salesforce", lambda rs: len(rs) >= 2, timeout=120)
     sf.admin("DELETE", "/faults")
     assert [(r["entity"], r["outcome"]) for r in results] == [

@@ -26,6 +26,7 @@ from connectors.custompms.types import Change
 from foundation.kafka import topics as t
 from foundation.kafka.serde import TopicCodec
 from foundation.settings import Settings
+from foundation.wire import ChangeEnvelope
 from streams.core.envelopes import change_from_envelope
 
 T0 = datetime(2026, 11, 25, 23, 0, tzinfo=UTC)
@@ -250,13 +251,15 @@ def test_envelopes_round_trip_through_the_registered_schemas_and_read_as_engine_
     for emission in emissions:
         codec = TopicCodec(settings, registry, emission.topic)
         decoded = codec.decode(codec.encode(emission.value))
-        change = change_from_envelope(decoded)
+        change = change_from_envelope(ChangeEnvelope.from_avro(decoded))
         assert change.id == emission.key.decode()
         assert change.op == emission.op
         assert change.ts == int(emission.value["source"]["modstamp"].timestamp() * 1000)
     deleted = change_from_envelope(
-        TopicCodec(settings, registry, emissions[1].topic).decode(
-            TopicCodec(settings, registry, emissions[1].topic).encode(emissions[1].value)
+        ChangeEnvelope.from_avro(
+            TopicCodec(settings, registry, emissions[1].topic).decode(
+                TopicCodec(settings, registry, emissions[1].topic).encode(emissions[1].value)
+            )
         )
     )
     assert deleted.origin == "sync" and deleted.version == 3

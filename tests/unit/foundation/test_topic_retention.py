@@ -20,11 +20,10 @@ def _retention(settings: Settings) -> dict[str, str | None]:
 def test_dead_letters_are_kept_forever_and_commands_and_results_far_longer_than_7_days() -> None:
     kept = _retention(Settings())
     assert kept[t.DEADLETTER] == "-1"
-    assert kept[t.ACKS] == str(90 * DAY_MS)
-    for entity in t.SALESFORCE_OBJECTS:
-        assert kept[t.writes_topic("salesforce", entity)] == str(90 * DAY_MS)
+    assert kept[t.RESULTS] == str(90 * DAY_MS)
+    for system in ("salesforce", "custompms"):
+        assert kept[t.writes_topic(system)] == str(90 * DAY_MS)
     for entity in t.CUSTOMPMS_RESOURCES:
-        assert kept[t.writes_topic("custompms", entity)] == str(90 * DAY_MS)
         assert kept[t.changes_topic("custompms", entity)] == "-1"
 
 
@@ -33,8 +32,8 @@ def test_each_retention_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SFPMS_RETENTION_RESULTS_MS", str(400 * DAY_MS))
     monkeypatch.setenv("SFPMS_RETENTION_DEADLETTER_MS", str(3650 * DAY_MS))
     kept = _retention(Settings())
-    assert kept[t.writes_topic("custompms", "task")] == "-1"
-    assert kept[t.ACKS] == str(400 * DAY_MS)
+    assert kept[t.writes_topic("custompms")] == "-1"
+    assert kept[t.RESULTS] == str(400 * DAY_MS)
     assert kept[t.DEADLETTER] == str(3650 * DAY_MS)
 
 

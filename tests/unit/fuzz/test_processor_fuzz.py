@@ -28,9 +28,8 @@ from foundation.deadletters import MAX_VALUE_BYTES
 from foundation.kafka import topics as t
 from foundation.kafka.serde import TopicCodec
 from foundation.settings import Settings
-from streams.core.envelopes import link_event, rejection_result
+from foundation.wire import LinkEvent, OpOutcome, WriteResult
 from streams.core.hub import Hub, PmsLink
-from streams.core.model import LinkChange
 from streams.core.rules import Rules
 from streams.engine.codecs import EngineCodecs
 from streams.engine.processor import Handled, MemoryTables, Processor, Stores
@@ -48,7 +47,7 @@ LINKED_SF = "00T5e00000LiNkEAAA"
 LINKED_PMS = "prj_000042"
 SF_TOPICS = [t.changes_topic("salesforce", e) for e in t.SALESFORCE_OBJECTS]
 PMS_TOPICS = [t.changes_topic("custompms", e) for e in t.CUSTOMPMS_RESOURCES]
-INPUTS = [*SF_TOPICS, *PMS_TOPICS, t.INBOX, t.ACKS, t.ROUTES]
+INPUTS = [*SF_TOPICS, *PMS_TOPICS, t.INBOX, t.RESULTS, t.ROUTES]
 SETTINGS = Settings(kafka_bootstrap="127.0.0.1:9", topic_prefix="fuzz.")
 
 
@@ -141,9 +140,11 @@ def _samples() -> dict[str, dict[str, Any]]:
             "source": _source("custompms", entity, record["id"]),
             "ts_ms": NOW,
         }
-    link = LinkChange(LINKED_PMS, "project", LINKED_SF, "task_project", "linked")
-    samples[t.ROUTES] = link_event(link, 1_780_000_000_000)
-    samples[t.ACKS] = rejection_result(link, "already linked", 1_780_000_000_000)
+    at = int(NOW.timestamp() * 1000)
+    link = LinkEvent(LINKED_PMS, "project", LINKED_SF, "task_project", "linked", at)
+    samples[t.ROUTES] = link.to_avro()
+    outcome = OpOutcome("task_project", "project", "update", "ok", LINKED_PMS, version=2)
+    samples[t.RESULTS] = WriteResult("c1", LINKED_SF, "custompms", (outcome,), at).to_avro()
     return samples
 
 

@@ -9,25 +9,33 @@ from typing import Any
 from connectors.salesforce.errors import SalesforceApiError, SalesforceRetriableError
 from connectors.salesforce.types import RecordIssue, RecordResult
 from connectors.sinks.holds import Pending, commit_offsets, settle
-from connectors.sinks.model import Applied
+from connectors.sinks.model import Applied, CommandApplied, flatten
 from connectors.sinks.salesforce_target import SalesforceTarget
 from foundation.errors import FatalError, RetriableError
 from foundation.retry import RetryPolicy
+from foundation.wire import WriteCommand, WriteOp
 
 POLICY = RetryPolicy(max_attempts=3, max_age_s=60, base_delay_s=1.0, jitter="none")
 P0, P1 = ("t.writes", 0), ("t.writes", 1)
 
 
 def _pending(partition: tuple[str, int], offset: int) -> Pending:
-    return Pending(partition, offset, b"k", b"v", {"flow": "f", "target_id": f"id{offset}"})
+    op = WriteOp("f", "project", "update", f"id{offset}")
+    return Pending(partition, offset, b"k", b"v", WriteCommand("c", "00T1", "custompms", (op,), 1))
 
 
-def _ok(item: Pending) -> Applied:
-    return Applied(item.command, ok=True)
+def _outcome(item: Pending, **applied: Any) -> CommandApplied:
+    assert item.command is not None
+    (op,) = flatten([item.command])
+    return CommandApplied(item.command, (Applied(op, **applied),))
 
 
-def _busy(item: Pending) -> Applied:
-    return Applied(item.command, ok=False, error=RetriableError("busy"))
+def _ok(item: Pending) -> CommandApplied:
+    return _outcome(item, ok=True)
+
+
+def _busy(item: Pending) -> CommandApplied:
+    return _outcome(item, ok=False, error=RetriableError("busy"))
 
 
 def _never(_error: Any) -> None:
@@ -52,9 +60,10 @@ def test_a_command_is_given_up_after_its_bounded_attempts_and_the_partition_move
     settled = settle([item], [_busy(item)], POLICY, uncounted=_never, now=103.0)
     assert settled.gave_up == 1 and not settled.held
     ((_item, outcome),) = settled.done
-    assert isinstance(outcome.error, FatalError)
-    assert "gave up after 3 attempt(s)" in outcome.error.describe()
-    assert "busy" in outcome.error.describe()
+    (op,) = outcome.ops
+    assert isinstance(op.error, FatalError)
+    assert "gave up after 3 attempt(s)" in op.error.describe()
+    assert "busy" in op.error.describe()
 
 
 def test_a_command_is_given_up_when_too_old_whatever_its_attempts() -> None:
