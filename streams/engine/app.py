@@ -22,12 +22,12 @@ from typing import Any
 
 import faust
 
-from foundation import killpoints
 from foundation.kafka import topics as t
 from foundation.settings import Settings
 from streams.core.rules import Rules
 from streams.core.step import State
 from streams.engine import topology
+from streams.engine.checkpoint import Checkpoint
 from streams.engine.codecs import EngineCodecs
 from streams.engine.health import add_health_pages
 from streams.engine.output import OutputProducer
@@ -88,6 +88,10 @@ class TableOverlay:
                     del self.table[key]
             else:
                 self.table[key] = value
+        self.changes.clear()
+
+    def discard(self) -> None:
+        """Forget the batch's changes (its outputs were not produced)."""
         self.changes.clear()
 
 
@@ -185,7 +189,7 @@ def create_app(
     def topic(*names: str) -> Any:
         return app.topic(*(settings.topic(n) for n in names), key_type=bytes, value_type=bytes)
 
-    output = OutputProducer(settings)
+    checkpoint = Checkpoint(OutputProducer(settings))
 
     hubs_table = app.Table(
         "hubs",
@@ -220,11 +224,7 @@ def create_app(
                     _headers(message.headers),
                 )
                 outgoing += processor.dispatch(record, stores)
-            # Outputs first, state second (see TableOverlay); offsets are committed later.
-            output.send(outgoing)
-            await output.flush()
-            killpoints.reached("engine.after_flush")
-            store.apply()
+            await checkpoint.commit(outgoing, store)
 
     @app.agent(topic(*topology.HUB_INPUTS), name="hubs")
     async def hub_agent(stream: Any) -> None:
