@@ -30,7 +30,13 @@ def stack_settings(settings: Settings) -> Iterator[Settings]:
 
 def task_change(task_id: str) -> dict[str, object]:
     now = datetime.now(UTC)
-    record = {"Id": task_id, "Subject": "Kept", "Status": "Not Started", "SystemModstamp": now}
+    record = {
+        "Id": task_id,
+        "Subject": "Kept",
+        "Status": "Not Started",
+        "Priority": "Normal",
+        "SystemModstamp": now,
+    }
     source = {"system": "salesforce", "entity": "Task", "id": task_id, "modstamp": now}
     return {"op": "c", "before": None, "after": record, "source": source, "ts_ms": now}
 

@@ -79,7 +79,7 @@ class Lagging:
     task_changes: str
     project_writes: str
     task_lag: dict[int, int]  # engine lag per partition of salesforce.task.changes
-    project_lag: dict[int, int]  # sink lag per partition of custompms.project.writes
+    project_lag: dict[int, int]  # sink lag per partition of custompms.writes
     flow_lag: dict[str, int]
     dlq: int
 
@@ -93,7 +93,7 @@ def lagging_deployment(settings: Settings) -> Iterator[Lagging]:
     engine = settings.topic("sfpms-engine")
     sink = settings.topic("sfpms-sink-custompms")
     task_changes = settings.topic("salesforce.task.changes")
-    project_writes = settings.topic("custompms.project.writes")
+    project_writes = settings.topic("custompms.writes")
 
     produce(settings, task_changes, {0: 5, 1: 2, 2: 0, 3: 1})
     consume_and_commit(settings, engine, task_changes, {0: 3, 1: 2, 2: 0, 3: 0})

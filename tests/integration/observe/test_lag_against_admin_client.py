@@ -42,9 +42,9 @@ def independent_lag(settings: Settings, group: str, topic: str) -> dict[int, tup
 
 
 def setup_group(settings: Settings) -> tuple[str, str]:
-    topic = settings.topic("custompms.project.writes")
+    topic = settings.topic("custompms.writes")
     group = settings.topic("sfpms-sink-custompms")
-    ensure_topics(settings, [s for s in catalogue() if s.name == "custompms.project.writes"])
+    ensure_topics(settings, [s for s in catalogue() if s.name == "custompms.writes"])
     produce(settings, topic, PRODUCED)
     consume_and_commit(settings, group, topic, CONSUMED)
     return group, topic

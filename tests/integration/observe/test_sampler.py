@@ -18,9 +18,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_with_sampled_end_offsets_the_lag_seconds_are_interpolated(settings: Settings) -> None:
-    topic = settings.topic("salesforce.task.writes")
+    topic = settings.topic("salesforce.writes")
     group = settings.topic("sfpms-sink-salesforce")
-    ensure_topics(settings, [s for s in catalogue() if s.name == "salesforce.task.writes"])
+    ensure_topics(settings, [s for s in catalogue() if s.name == "salesforce.writes"])
     sampler = Sampler(settings, SamplerOptions(groups=(group,)))
     try:
         produce(settings, topic, {0: 2})
