@@ -32,10 +32,16 @@ log = logging.getLogger(__name__)
 EXIT_OUTPUT_FAILED = 75
 
 
+#: Attempts at producing one batch's outputs, each with a fresh producer after the first.
+ATTEMPTS = 3
+
+
 class Output(Protocol):
     def send(self, records: Sequence[Outgoing]) -> None: ...
 
     async def flush(self) -> None: ...
+
+    def renew(self) -> None: ...
 
 
 class Overlay(Protocol):
@@ -66,13 +72,26 @@ class Checkpoint:
         self.stop = stop
 
     async def commit(self, records: Sequence[Outgoing], overlay: Overlay) -> None:
-        """Produce `records` and wait for the broker, then store the batch's state."""
-        try:
-            self.output.send(records)
-            await self.output.flush()
-        except Exception as exc:
-            overlay.discard()
-            self.stop(exc)
+        """Produce `records` and wait for the broker, then store the batch's state. A failed
+        attempt is repeated with a fresh producer (outputs are idempotent); after the last,
+        the state is discarded and the worker stops."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                self.output.send(records)
+                await self.output.flush()
+                break
+            except Exception as exc:
+                if attempt == ATTEMPTS:
+                    overlay.discard()
+                    self.stop(exc)
+                log.warning(
+                    "engine outputs not produced (%s: %s); new producer, sending again (%d/%d)",
+                    type(exc).__name__,
+                    exc,
+                    attempt,
+                    ATTEMPTS,
+                )
+                self.output.renew()
         killpoints.reached("engine.after_flush")
         overlay.apply()
         killpoints.reached("engine.after_store")

@@ -30,6 +30,9 @@ class Steps:
     async def flush(self) -> None:
         self._step("flush")
 
+    def renew(self) -> None:
+        self.done.append("renew")
+
     # the overlay
     def apply(self) -> None:
         self.done.append("apply")
@@ -54,9 +57,26 @@ async def test_state_is_stored_only_after_the_outputs_are_acknowledged() -> None
 
 
 @pytest.mark.parametrize("failing", ["send", "flush"])
-async def test_outputs_that_fail_discard_the_state_and_stop_the_worker(failing: str) -> None:
+async def test_outputs_that_keep_failing_discard_the_state_and_stop_the_worker(
+    failing: str,
+) -> None:
     steps = Steps(fail_at=failing)
     with pytest.raises(Stopped):
         await Checkpoint(steps, steps.stop).commit([RECORD], steps)
     assert "apply" not in steps.done
+    assert steps.done.count("renew") == 2, "each failed attempt but the last gets a new producer"
     assert steps.done[-2:] == ["discard", f"stop: {failing} failed"]
+
+
+async def test_a_producer_that_fails_once_is_replaced_and_the_batch_sent_again() -> None:
+    steps = Steps(fail_at="flush")
+    original = steps._step
+
+    def once(name: str) -> None:
+        if name == "flush" and "renew" in steps.done:
+            steps.fail_at = None
+        original(name)
+
+    steps._step = once  # type: ignore[method-assign]
+    await Checkpoint(steps, steps.stop).commit([RECORD], steps)
+    assert steps.done == ["send", "renew", "send", "flush", "apply"]
