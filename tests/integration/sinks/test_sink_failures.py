@@ -76,7 +76,11 @@ def run_until(
     results.close()
     if failure:
         raise AssertionError(f"the sink worker failed: {failure[0]!r}") from failure[0]
-    return results.records
+    return [  # one dict per op outcome, with its command's id, link key and system
+        {**outcome, **{k: result[k] for k in ("command_id", "link_key", "system")}}
+        for result in results.records
+        for outcome in result["outcomes"]
+    ]
 
 
 def test_a_command_near_the_message_limit_is_dead_lettered_bounded_and_the_partition_moves_on(
