@@ -293,7 +293,7 @@ class Settings(BaseSettings):
         "any outage of a target system the sync must ride out",
     )
     retention_results_ms: int = Field(
-        90 * 24 * 3600 * 1000, ge=-1, description="retention.ms of sfpms.acks (-1 = forever)"
+        90 * 24 * 3600 * 1000, ge=-1, description="retention.ms of sfpms.results (-1 = forever)"
     )
     retention_deadletter_ms: int = Field(
         -1, ge=-1, description="retention.ms of sfpms.deadletter (-1 = forever)"

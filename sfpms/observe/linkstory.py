@@ -129,14 +129,21 @@ def history(settings: Settings, hub: Hub, since_ms: int) -> list[Event]:
             False,
         ),
         (
-            t.writes_topic("salesforce", sf_entity),
+            t.writes_topic("salesforce"),
             ids | link_keys,
             write_event,
             lambda r: r["link_key"] in link_keys or bool(targets(r) & ids),
             False,
         ),
         (
-            t.ACKS,
+            t.writes_topic("custompms"),
+            ids | link_keys,
+            write_event,
+            lambda r: r["link_key"] in link_keys or bool(targets(r) & ids),
+            False,
+        ),
+        (
+            t.RESULTS,
             link_keys | ids,
             result_event,
             lambda r: r["link_key"] in link_keys or bool(targets(r) & ids),
@@ -160,13 +167,6 @@ def history(settings: Settings, hub: Hub, since_ms: int) -> list[Event]:
                 pms_ids,
                 change_event,
                 lambda r: r["source"]["id"] in ids,
-                False,
-            ),
-            (
-                t.writes_topic("custompms", entity),
-                ids | link_keys,
-                write_event,
-                lambda r: r["link_key"] in link_keys or bool(targets(r) & ids),
                 False,
             ),
         ]

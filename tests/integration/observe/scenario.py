@@ -87,8 +87,10 @@ class Lagging:
 @contextmanager
 def lagging_deployment(settings: Settings) -> Iterator[Lagging]:
     """Engine behind on Task changes (nobody consumes: it will STOP), the Custompms sink
-    behind on project writes with a live member that does not commit (STALL), and three
-    dead letters. The live member stays in the group until the block ends."""
+    behind on its write topic with a live member that does not commit (STALL), and three
+    dead letters. The live member stays in the group until the block ends. Every flow
+    writes to Custompms through the one write topic, so every flow shares the sink's lag;
+    only the two Task flows read the Task changes."""
     ensure_topics(settings, t.catalogue())
     engine = settings.topic("sfpms-engine")
     sink = settings.topic("sfpms-sink-custompms")
@@ -130,9 +132,9 @@ def lagging_deployment(settings: Settings) -> Iterator[Lagging]:
             project_lag={0: 0, 1: 3, 2: 0, 3: 0},
             flow_lag={
                 "task_project": 3 + 3,
-                "task_task": 3,
-                "division_customer": 0,
-                "organization_customer": 0,
+                "task_task": 3 + 3,
+                "division_customer": 3,
+                "organization_customer": 3,
             },
             dlq=len(letters),
         )

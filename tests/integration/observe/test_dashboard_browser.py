@@ -47,7 +47,8 @@ ROWS = """
 # the sampler's statuses have settled and the lag charts have at least two points
 SETTLED = """
 document.body.dataset.ready === '1'
-&& document.querySelector('article[data-flow="task_task"]')?.dataset.status === 'STOP'
+&& document.querySelector('article[data-flow="task_task"]')?.dataset.status === 'STALL'
+&& [...document.querySelectorAll('td')].some(cell => cell.textContent.trim() === 'STOP')
 && document.querySelector('article[data-flow="task_project"]')?.dataset.status === 'STALL'
 && document.getElementById('dlq-count').textContent === '3'
 && !!document.querySelector('article[data-flow="task_project"] svg.chart polyline')
@@ -84,10 +85,10 @@ async def test_the_page_shows_flow_cards_partition_lag_and_dead_letters(
         assert by_flow[flow]["chart"], flow
     assert by_flow["task_project"]["health"] == "error"
     assert by_flow["task_project"]["dlq"] == "2"
-    assert by_flow["division_customer"]["health"] == "warn"
+    assert by_flow["division_customer"]["health"] == "error"
     assert by_flow["organization_customer"] | {"chart": True, "latency": ""} == {
-        "flow": "organization_customer", "status": "OK", "health": "ok",
-        "lag": "0", "dlq": "0", "chart": True, "latency": "",
+        "flow": "organization_customer", "status": "STALL", "health": "error",
+        "lag": "3", "dlq": "0", "chart": True, "latency": "",
     }  # fmt: skip
 
     def shown(group: str, topic: str) -> dict[int, tuple[str, str]]:

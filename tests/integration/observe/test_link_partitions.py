@@ -15,8 +15,8 @@ pytestmark = pytest.mark.integration
 
 
 def test_partition_of_a_key_is_where_the_product_producer_puts_it(settings: Settings) -> None:
-    ensure_topics(settings, [s for s in catalogue() if s.name == "sfpms.acks"])
-    topic = settings.topic("sfpms.acks")
+    ensure_topics(settings, [s for s in catalogue() if s.name == "sfpms.results"])
+    topic = settings.topic("sfpms.results")
     placed: dict[str, int] = {}
 
     def delivered(err: object, msg: object) -> None:
