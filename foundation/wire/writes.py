@@ -9,7 +9,7 @@ from typing import Any, Literal
 from foundation.wire.changes import Source
 from foundation.wire.values import Action, Scalar, System, millis, millis_required
 
-OpStatus = Literal["ok", "failed", "conflict"]
+OpStatus = Literal["ok", "failed", "conflict", "gone"]
 
 #: Prefix of the link key of a Custompms record whose Salesforce twin does not exist yet.
 PMS_LINK_PREFIX = "pms:"

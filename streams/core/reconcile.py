@@ -62,7 +62,10 @@ def reconcile(
         link = hub.links.get(flow.name)
         if link is None:
             maybe_create(hub, flow, sf_wanted, now, decision, problems)
-        elif link.state == "linked":
+        elif link.state == "linked" and link.version is not None:
+            # Custompms writes are conditional on the version this hub saw (If-Match); a link
+            # whose version is not known yet (a Custompms record's new Salesforce twin, until
+            # its parked changes arrive) waits, rather than risk overwriting a person's edit.
             patch = _pms_patch(hub, flow, link, sf_wanted, problems)
             if patch:
                 issue(link.known, link.stale, patch)
@@ -78,10 +81,6 @@ def reconcile(
                         if_match=link.version,  # skipped (conflict) if someone changed it since
                     )
                 )
-                if link.version is not None:
-                    # The version this write will make (every change adds one), so the
-                    # next write decided before this one's result conditions on it too.
-                    link.version += 1
     decision.problems.extend(
         p for (source, name), p in problems.items() if name in fresh or source == "create"
     )

@@ -12,9 +12,8 @@ from foundation.errors import SyncError
 from foundation.wire import OpOutcome, WriteResult
 from streams.core import lifecycle
 from streams.core.deletes import apply_sf_delete_rule
-from streams.core.fold import fold_pms_record
 from streams.core.hub import Hub, PmsLink
-from streams.core.model import Change, Decision, LinkEvent, Problem
+from streams.core.model import Decision, LinkEvent, Problem
 from streams.core.reconcile import reconcile
 from streams.core.rules import Rules
 from streams.core.values import Scalar, canonical
@@ -145,10 +144,17 @@ def sf_created(
     """A Salesforce record was upserted for a Custompms record a person made."""
     pms_id = result.external_id
     assert pms_id is not None, "an upsert's link key names the Custompms id it was keyed by"
-    if not outcome.ok or outcome.target_id is None:
+    if outcome.outcome == "gone":
+        # Its twin was made before and a person deleted it: the record is detached, never
+        # re-created (a replayed or redelivered create would otherwise make a second twin).
         decision.links.append(
             LinkEvent(pms_id, flow.pms_resource, result.link_key, flow.name, "unlinked", now)
         )
+        decision.skipped = f"twin deleted in Salesforce: {outcome.error}"
+        return hub
+    if not outcome.ok or outcome.target_id is None:
+        # Dead-lettered by the sink; the record's changes stay parked until a re-drive of
+        # the create succeeds.
         decision.skipped = f"create failed: {outcome.error}"
         return hub
     if hub is None:
@@ -243,26 +249,14 @@ def _write_conflict(
         return
     for key in outcome.written:
         link.known.pop(key, None)
-    if outcome.record is None or outcome.version is None:
-        # No current record reported: decide again once the change that moved the version
-        # is folded in (now, if it already was).
-        if link.version is not None and link.version >= (outcome.version or 0):
-            reconcile(hub, rules, now, decision)
-        else:
-            decision.skipped = "write conflict: waiting for the change that caused it"
-        return
-    # The sink read the record as it is now: fold it as the person's change it carries.
-    change = Change(
-        system="custompms",
-        entity=flow.pms_resource,
-        id=link.pms_id,
-        op="u",
-        record=nest(dict(outcome.record)),
-        ts=outcome.target_modstamp or now,
-        origin="person",
-        version=outcome.version,
-    )
-    fold_pms_record(hub, flow, link, change, rules, now, decision)
+    # Who moved the version is not known here (the sink maps its own writes forward, so
+    # usually a person, but after a sink restart possibly the sync itself): the record is
+    # not folded as a person's change. A person's change reaches the engine through CDC;
+    # once it is folded (now, if it already was) the write is decided again.
+    if link.version is not None and link.version >= (outcome.version or 0):
+        reconcile(hub, rules, now, decision)
+    else:
+        decision.skipped = "write conflict: waiting for the change that caused it"
 
 
 def _forget_written(hub: Hub, flow: Flow, result: WriteResult, outcome: OpOutcome) -> None:

@@ -167,8 +167,10 @@ def on_link_change(route: Route | None, event: LinkEvent, now: int) -> RouteDeci
         linked = Route("linked", event.link_key, event.flow)
         return RouteDecision(linked, forward, [], [], answers=answers)
     if route is not None and route.state == "creating":
-        # The Salesforce create failed: forget, so the next change tries again.
-        return RouteDecision(None, [], [], [], skipped="create failed")
+        # Its Salesforce twin was deleted before this table knew it was made: detached.
+        return RouteDecision(
+            Route("detached", event.link_key, event.flow), [], [], [], skipped="twin deleted"
+        )
     if route is not None and route.state == "linked" and route.link_key != event.link_key:
         # Only the owner of a link can remove it (a refused claimant's unlink is stale).
         return RouteDecision(

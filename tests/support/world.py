@@ -62,6 +62,9 @@ class World:
     last: dict[tuple[str, str], Any] = field(default_factory=dict)
     tables: MemoryTables = field(default_factory=MemoryTables)
     problems: list[Problem] = field(default_factory=list)
+    own_versions: dict[str, dict[int, int]] = field(default_factory=dict)
+    uncommitted: list[tuple[tuple[str, str], Any]] = field(default_factory=list)
+    stored: tuple[dict[str, Hub], dict[str, Route]] = field(default_factory=lambda: ({}, {}))
     writes_applied: int = 0
     sequence: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -235,7 +238,28 @@ class World:
         if key[0] == "writes":
             self._sink(item)
         else:
+            if not redeliver:
+                self.uncommitted.append((key, item))
             self._engine(key[0], item)
+
+    # -- an engine worker's crash -------------------------------------------------------------
+    def commit(self) -> None:
+        """The engine stores its state and commits its offsets (a batch boundary)."""
+        self.stored = copy.deepcopy((self.tables.hubs, self.tables.routes))
+        self.uncommitted.clear()
+
+    def crash(self) -> None:
+        """The engine dies after producing its outputs and before storing its state: the
+        tables go back to what was stored, and every record consumed since is delivered
+        again (its outputs, already produced, stay produced)."""
+        hubs, routes = copy.deepcopy(self.stored)
+        self.tables.hubs.clear()
+        self.tables.hubs.update(hubs)
+        self.tables.routes.clear()
+        self.tables.routes.update(routes)
+        for key, item in reversed(self.uncommitted):
+            self.queues[key].appendleft(item)
+        self.uncommitted.clear()
 
     def drain(self, limit: int = 20_000) -> int:
         """Deliver everything in a fixed order; returns the steps taken (bounded)."""
@@ -326,7 +350,8 @@ class World:
             self._pms_delete(target, SYNC_CLIENT)
             return _ok(op, target, {}, None)
         current = self.pms[target]
-        if op.get("if_match") is not None and op["if_match"] != current["version"]:
+        if_match = self._forward(target, op.get("if_match"))
+        if if_match is not None and if_match != current["version"]:
             # what connectors/sinks/custompms_target.py does on 412: report the record as it
             # is, so the engine folds the change that made it move and decides again
             return {
@@ -342,10 +367,22 @@ class World:
         self, op: dict[str, Any], target: str, fields: Mapping[str, Any]
     ) -> dict[str, Any]:
         record = copy.deepcopy(self.pms[target])
+        before = record["version"]
         for path, value in fields.items():
             set_path(record, path, value)
         self._pms_store(record["_type"], target, record, SYNC_CLIENT)
+        after = self.pms[target]["version"]
+        if after != before:
+            self.own_versions.setdefault(target, {})[before] = after
         return self._pms_ok(op, target, fields)
+
+    def _forward(self, target: str, version: int | None) -> int | None:
+        """What connectors/sinks/custompms_target.py does: a version from before the sink's
+        own later writes of the record is moved past them (they are not someone's change)."""
+        moves = self.own_versions.get(target, {})
+        while version in moves:
+            version = moves[version]
+        return version
 
     def _pms_ok(self, op: dict[str, Any], target: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         current = self.pms[target]
@@ -372,6 +409,11 @@ class World:
         sf_object = command["entity"]
         if command["action"] == "upsert":
             ext = command["external_id"]
+            if any(
+                rec.get(EXTERNAL_ID_FIELD) == ext and rid in self.sf_deleted
+                for rid, rec in self.sf.items()
+            ):  # what the Salesforce sink does: a deleted twin is not made again
+                return {**_failed(op, None, "twin deleted"), "outcome": "gone"}
             found = [
                 rid
                 for rid, rec in self.sf.items()
