@@ -13,6 +13,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from connectors.cdc.changes import ENTITY_RESOURCE, RESOURCE_ENTITY
 from connectors.cdc.metrics import CdcMetrics
+from connectors.cdc.pacing import failure_policy, log_failure, wait_or_stop
 from connectors.cdc.positions import (
     FIRST_START_KEY,
     Position,
@@ -23,7 +24,8 @@ from connectors.cdc.publisher import Publisher
 from connectors.cdc.scope import Condition, conditions_of
 from connectors.custompms import CustompmsClient
 from connectors.salesforce import SalesforceClient
-from foundation.errors import ConfigError
+from foundation.errors import ConfigError, RetriableError
+from foundation.health import Readiness, dependency_checks
 from foundation.kafka import topics as t
 from foundation.kafka.admin import ensure_topics
 from foundation.kafka.serde import TopicCodec, registry_client
@@ -145,13 +147,21 @@ async def run_cdc(
     log.info("CDC starting (%s) with stored positions: %s", ", ".join(sources), sorted(positions))
     async with AsyncExitStack() as stack:
         if metrics_port is not None:
-            stack.callback(metrics.serve(metrics_port))
+            readiness = Readiness(
+                dependency_checks(
+                    settings,
+                    registry=True,
+                    salesforce="salesforce" in sources,
+                    custompms="custompms" in sources,
+                )
+            )
+            stack.callback(metrics.serve(metrics_port, settings.metrics_host, readiness))
         loops: list[Coroutine[Any, Any, None]] = []
         if "salesforce" in sources:
             sf = await stack.enter_async_context(SalesforceClient(settings))
             publisher = await _publisher(stack, settings, registry, metrics, options, "salesforce")
             sf_source = SalesforceSource(sf, publisher, metrics, options, positions, scope)
-            await sf_source.prepare()
+            await _prepare(sf_source.prepare, "Salesforce CDC start", options, stop)
             loops.append(sf_source.run(stop))
         if "custompms" in sources:
             pms = await stack.enter_async_context(CustompmsClient(settings))
@@ -159,10 +169,29 @@ async def run_cdc(
             pms_source = CustompmsSource(
                 pms, publisher, metrics, options, positions, settings.client_name
             )
-            await pms_source.prepare()
+            await _prepare(pms_source.prepare, "Custompms CDC start", options, stop)
             loops.append(pms_source.run(stop))
         await _run_all(loops, stop)
     log.info("CDC stopped; every published envelope was acknowledged")
+
+
+async def _prepare(
+    prepare: Callable[[], Awaitable[None]], what: str, options: CaptureSettings, stop: asyncio.Event
+) -> None:
+    """Run a source's start-up, retrying transient failures (an API that is down, a token
+    refused) with the capture's backoff: the process stays up, says what is wrong, and goes
+    on by itself once it is fixed. A ConfigError (a setting to change) still stops it."""
+    policy = failure_policy(options.poll_interval_s, options.max_backoff_s)
+    failures = 0
+    while not stop.is_set():
+        try:
+            await prepare()
+            return
+        except RetriableError as exc:
+            failures += 1
+            delay = policy.delay(failures, exc.retry_after)
+            log_failure(log, what, exc, delay)
+            await wait_or_stop(stop, delay)
 
 
 async def _run_all(loops: Sequence[Awaitable[None]], stop: asyncio.Event) -> None:

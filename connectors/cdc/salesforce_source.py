@@ -19,7 +19,7 @@ from typing import Any
 from connectors.cdc.changes import raw_bytes, salesforce_emission
 from connectors.cdc.convert import ConversionError
 from connectors.cdc.metrics import CdcMetrics
-from connectors.cdc.pacing import paced_interval, retry_delay, wait_or_stop
+from connectors.cdc.pacing import failure_policy, log_failure, paced_interval, wait_or_stop
 from connectors.cdc.positions import Position, salesforce_key
 from connectors.cdc.publisher import Publisher
 from connectors.cdc.reader import capture_fields
@@ -82,6 +82,7 @@ class SalesforceSource:
         self.options = options
         # the flows' Salesforce scope conditions; each page of records is tagged with them
         self.scope = ScopeTagger(client, scope or {})
+        self.backoff = failure_policy(options.poll_interval_s, options.max_backoff_s)
         self.sync_user_id = ""
         self.fields: dict[str, tuple[str, ...]] = {}
         self.snapshot_done: dict[str, bool] = {}
@@ -302,11 +303,9 @@ class SalesforceSource:
             except (RetriableError, FatalError) as exc:
                 failures += 1
                 retry_after = exc.retry_after if isinstance(exc, RetriableError) else None
-                delay = retry_delay(
-                    self.options.poll_interval_s, failures, retry_after, self.options.max_backoff_s
-                )
+                delay = self.backoff.delay(failures, retry_after)
                 self.metrics.poll_errors.labels(SOURCE).inc()
-                log.warning("Salesforce CDC poll failed (%s); retrying in %.1fs", exc, delay)
+                log_failure(log, "Salesforce CDC poll", exc, delay)
                 self.trackers[current].rollback()
                 self.publisher.reset()
             await wait_or_stop(stop, delay)

@@ -11,24 +11,32 @@
   redelivered command finds the record it made. With `match`, an unlinked record with the
   same normalised values (picked by `streams.mapping.matching`) is adopted first (its
   external id set) instead of creating another.
+
+Failures stay with the commands they belong to: each sObject gets its own calls (a failing
+sObject does not fail the others), a call that fails for a transient reason makes its
+commands retriable, a call Salesforce refuses as a whole (a FatalError, e.g. a body it
+cannot parse) is split until the refused records are alone, and per-record errors that are
+transient (UNABLE_TO_LOCK_ROW) are retriable rather than dead letters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from connectors.salesforce.client import SalesforceClient
-from connectors.salesforce.errors import SalesforceApiError
+from connectors.salesforce.errors import SalesforceApiError, SalesforceRetriableError
 from connectors.salesforce.formats import parse_datetime, soql_quote
 from connectors.salesforce.types import RecordResult
 from connectors.sinks.model import Applied
-from foundation.errors import FatalError, SyncError, WriteConflict
+from foundation.errors import FatalError, RetriableError, SyncError, WriteConflict
 from streams.core.model import EXTERNAL_ID_FIELD
 from streams.mapping.matching import CandidateIndex, adopt, wanted_key
 
 _GONE = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"})
+#: Per-record errors that go away by themselves: the record is tried again, not refused.
+_TRANSIENT = frozenset({"UNABLE_TO_LOCK_ROW"})
 
 
 class SalesforceTarget:
@@ -42,17 +50,19 @@ class SalesforceTarget:
         self._sync_user_id: str | None = None
 
     async def apply(self, commands: Sequence[Mapping[str, Any]]) -> list[Applied]:
-        """One `Applied` per command, in order. Raises RetriableError if the API is down."""
+        """One `Applied` per command, in order; failures are reported per command."""
         results: dict[int, Applied] = {}
-        updates: dict[str, list[int]] = {}
-        deletes: list[int] = []
+        updates: dict[str, dict[str, list[int]]] = {}
+        deletes: dict[str, list[int]] = {}
         upserts: list[int] = []
         for index, command in enumerate(commands):
             action = command["action"]
+            sobject = str(command["entity"])
             if action == "update":
-                updates.setdefault(str(command["target_id"]), []).append(index)
+                by_id = updates.setdefault(sobject, {})
+                by_id.setdefault(str(command["target_id"]), []).append(index)
             elif action == "delete":
-                deletes.append(index)
+                deletes.setdefault(sobject, []).append(index)
             elif action == "upsert":
                 upserts.append(index)
             else:
@@ -61,13 +71,20 @@ class SalesforceTarget:
                     flow=command.get("flow"),
                 )
                 results[index] = Applied(command, ok=False, error=error)
-        if updates:
-            results.update(await self._updates(commands, updates))
-        if deletes:
-            results.update(await self._deletes(commands, deletes))
+        for by_id in updates.values():
+            indexes = [i for group in by_id.values() for i in group]
+            results.update(await _guarded(commands, indexes, self._updates(commands, by_id)))
+        for indexes in deletes.values():
+            results.update(await _guarded(commands, indexes, self._deletes(commands, indexes)))
         for index in upserts:
-            results[index] = await self._upsert(commands[index])
+            found = await _guarded(commands, [index], self._one_upsert(commands, index))
+            results.update(found)
         return [results[i] for i in range(len(commands))]
+
+    async def _one_upsert(
+        self, commands: Sequence[Mapping[str, Any]], index: int
+    ) -> dict[int, Applied]:
+        return {index: await self._upsert(commands[index])}
 
     async def _updates(
         self, commands: Sequence[Mapping[str, Any]], updates: Mapping[str, list[int]]
@@ -98,9 +115,13 @@ class SalesforceTarget:
                 }
                 for target_id, index in batch
             ]
-            outcomes = await self.client.collections_update(records)
+            outcomes = await _isolated(self.client.collections_update, records)
             for (target_id, index), outcome in zip(batch, outcomes, strict=True):
-                results[index] = _applied(commands[index], outcome, target_id)
+                results[index] = (
+                    _applied(commands[index], outcome, target_id)
+                    if isinstance(outcome, RecordResult)
+                    else _refused(commands[index], outcome, target_id)
+                )
         return results
 
     async def _conflicts(
@@ -145,9 +166,12 @@ class SalesforceTarget:
         self, commands: Sequence[Mapping[str, Any]], deletes: Sequence[int]
     ) -> dict[int, Applied]:
         ids = [str(commands[i]["target_id"]) for i in deletes]
-        outcomes = await self.client.collections_delete(ids)
+        outcomes = await _isolated(self.client.collections_delete, ids)
         results: dict[int, Applied] = {}
         for index, target_id, outcome in zip(deletes, ids, outcomes, strict=True):
+            if not isinstance(outcome, RecordResult):
+                results[index] = _refused(commands[index], outcome, target_id)
+                continue
             gone = not outcome.success and any(e.code in _GONE for e in outcome.errors)
             results[index] = (
                 Applied(commands[index], ok=True, target_id=target_id)
@@ -167,7 +191,7 @@ class SalesforceTarget:
                 await self.client.update(sobject, adopted, {**fields, ext_field: ext_value})
                 return Applied(command, ok=True, target_id=adopted, matched=True, written=fields)
             target_id, created = await self.client.upsert(sobject, ext_field, ext_value, fields)
-        except SalesforceApiError as exc:
+        except (SalesforceApiError, RetriableError) as exc:
             exc.flow = command.get("flow")
             return Applied(command, ok=False, error=exc)
         return Applied(command, ok=True, target_id=target_id, created=created, written=fields)
@@ -214,7 +238,17 @@ def _applied(command: Mapping[str, Any], outcome: RecordResult, target_id: str) 
         )
     first = outcome.errors[0] if outcome.errors else None
     message = "; ".join(f"{e.code}: {e.message}" for e in outcome.errors) or "unknown error"
-    error: SyncError = SalesforceApiError(
+    error: SyncError
+    if first is not None and first.code in _TRANSIENT:
+        error = SalesforceRetriableError(
+            f"Salesforce could not {command['action']} {command['entity']} {target_id} now: "
+            f"{message}; tried again later",
+            error_code=first.code,
+            record=f"{command['entity']}/{target_id}",
+        )
+        error.flow = command.get("flow")
+        return Applied(command, ok=False, target_id=target_id, error=error)
+    error = SalesforceApiError(
         f"Salesforce refused {command['action']} of {command['entity']} {target_id}: {message}",
         status=400,
         error_code=first.code if first else "UNKNOWN",
@@ -223,3 +257,41 @@ def _applied(command: Mapping[str, Any], outcome: RecordResult, target_id: str) 
     )
     error.flow = command.get("flow")
     return Applied(command, ok=False, target_id=target_id, error=error)
+
+
+def _refused(command: Mapping[str, Any], error: SyncError, target_id: str) -> Applied:
+    """A command whose call failed as a whole (or was refused alone, after splitting)."""
+    error.flow = error.flow or command.get("flow")
+    return Applied(command, ok=False, target_id=target_id, error=error)
+
+
+async def _guarded(
+    commands: Sequence[Mapping[str, Any]],
+    indexes: Sequence[int],
+    work: Awaitable[dict[int, Applied]],
+) -> dict[int, Applied]:
+    """Run one group's calls; a failure of the group is each of its commands' outcome."""
+    try:
+        return await work
+    except SyncError as exc:
+        return {
+            i: Applied(commands[i], ok=False, target_id=commands[i].get("target_id"), error=exc)
+            for i in indexes
+        }
+
+
+async def _isolated(
+    call: Callable[[Sequence[Any]], Awaitable[list[RecordResult]]], items: Sequence[Any]
+) -> list[RecordResult | SyncError]:
+    """Call a Collections endpoint; when Salesforce refuses the whole request (FatalError),
+    split it until each refused item is alone, so its error stays with its record and the
+    others are written. A transient failure is every item's outcome (tried again later)."""
+    try:
+        return list(await call(items))
+    except RetriableError as exc:
+        return [exc] * len(items)
+    except FatalError as exc:
+        if len(items) == 1:
+            return [exc]
+        half = len(items) // 2
+        return [*await _isolated(call, items[:half]), *await _isolated(call, items[half:])]

@@ -1,4 +1,4 @@
-"""`sfpms status [--json]`: the health of each component of a running stack."""
+"""`sfpms status [--json]`: the health of each component of a running stack (its /readyz)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from foundation.settings import get_settings
-from sfpms.stack import components, read_state
+from foundation.settings import Settings, get_settings
+from sfpms.stack import components, not_ready_because, read_state, state_file
 
 
 @click.command()
@@ -23,12 +23,20 @@ def status(as_json: bool) -> None:
     rows = []
     for part in components(settings):
         entry = recorded["components"].get(part.name)
-        try:
-            healthy = part.probe()
-        except Exception:
-            healthy = False
+        why = ""
+        if part.ready_url:
+            # One answer gives both the verdict and the reason (a second request could tell
+            # another story), waited for as long as the component's checks may take.
+            why = not_ready_because(part.ready_url)
+            healthy = why == ""
+        else:
+            try:
+                healthy = part.probe()
+            except Exception:
+                healthy = False
         if entry is None and not healthy:
             state = "not running"
+            why = ""
         else:
             state = "up" if healthy else "down"
         rows.append(
@@ -38,14 +46,48 @@ def status(as_json: bool) -> None:
                 "port": part.port,
                 "pid": entry.get("pid") if entry else None,
                 "state": state,
+                "why": why,
             }
         )
+    if not as_json and not recorded["components"] and all(r["state"] != "up" for r in rows):
+        raise click.ClickException(
+            f"no stack runs here: nothing answers on 127.0.0.1 and {state_file(settings)} does "
+            "not exist; start it with `sfpms up`"
+        )
+    refused = _credentials_refused(settings)
     if as_json:
-        click.echo(json.dumps({"components": rows}, indent=2))
+        click.echo(json.dumps({"components": rows, "credentials_refused": refused}, indent=2))
+        if refused or any(row["state"] != "up" for row in rows):
+            raise SystemExit(1)
         return
-    table = Table("component", "state", "url", "pid")
+    table = Table("component", "state", "url", "pid", "why not ready")
     for row in rows:
-        table.add_row(str(row["name"]), str(row["state"]), str(row["url"]), str(row["pid"] or "-"))
+        table.add_row(
+            str(row["name"]),
+            str(row["state"]),
+            str(row["url"]),
+            str(row["pid"] or "-"),
+            str(row["why"]),
+        )
     Console().print(table)
-    if any(row["state"] != "up" for row in rows):
+    for system in refused:
+        fix = "SFPMS_CUSTOMPMS_TOKEN" if system == "custompms" else "the SFPMS_SALESFORCE_* login"
+        click.echo(
+            f"{system} refuses the sync's credentials (HTTP 401): check {fix}; capture and "
+            "sinks keep retrying and go on by themselves once it is fixed",
+            err=True,
+        )
+    if refused or any(row["state"] != "up" for row in rows):
         raise SystemExit(1)
+
+
+def _credentials_refused(settings: Settings) -> list[str]:
+    """Systems whose API refuses the sync's credentials, as the CDC and sinks report it."""
+    from sfpms.observe.scrape import scrape
+
+    refused: set[str] = set()
+    for port in (settings.cdc_metrics_port, settings.sink_metrics_port):
+        for name, labels, value in scrape(f"http://127.0.0.1:{port}/metrics").api:
+            if name == "sfpms_api_credentials_refused" and value >= 1:
+                refused.add(dict(labels).get("system", "?"))
+    return sorted(refused)

@@ -13,7 +13,15 @@ from rich.live import Live
 from rich.table import Table
 
 from foundation.settings import Settings, get_settings
-from sfpms.stack import Component, components, report, start, state_file, write_state
+from sfpms.stack import (
+    Component,
+    components,
+    demo_settings,
+    report,
+    start,
+    state_file,
+    write_state,
+)
 
 STATE_STYLE = {"up": "green", "starting": "yellow", "stopped": "red", "external": "blue"}
 MAX_RESTARTS = 5
@@ -42,10 +50,16 @@ def up(timeout: float) -> None:
     from foundation.kafka.admin import ensure_topics
     from foundation.kafka.topics import catalogue
 
-    settings = get_settings()
+    configured = get_settings()
+    settings = demo_settings(configured)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _registry_credentials(settings)
     console = Console()
+    if settings is not configured:
+        console.print(
+            "embedded demo: records that predate the sync create their twins without "
+            "`sfpms onboard` (set SFPMS_CREATE_BEFORE_ONBOARDING=false to try onboarding)"
+        )
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:

@@ -34,21 +34,18 @@ log = logging.getLogger("sfpms.worker")
     show_default=True,
     help="Validate the mapping against Salesforce describe and the Custompms OpenAPI first.",
 )
-@click.option("--metrics-port", type=int, default=None, help="Serve /metrics on 127.0.0.1.")
 @mapping_option
 def worker(
     web_port: int | None,
     loglevel: str,
     instance_id: str | None,
     check_schemas: bool,
-    metrics_port: int | None,
     mapping_path: Path | None,
 ) -> None:
     """Join the engine's consumer group and sync; run several for more throughput."""
     import faust
     import mode.loop
 
-    from foundation import metrics
     from foundation.kafka.admin import ensure_topics
     from foundation.kafka.topics import catalogue
     from foundation.logs import logging_config
@@ -64,8 +61,6 @@ def worker(
     member = member_id(settings, f"worker-{port}", instance_id)
     loaded = effective_mapping(mapping_path)
     log.info("mapping %s (sha256 %s): %s", loaded.source, loaded.digest, ", ".join(loaded.flows))
-    if metrics_port:
-        metrics.serve(metrics_port)
     if check_schemas:
         _check_live(settings, loaded.flows)
     install(loaded.flows.values())

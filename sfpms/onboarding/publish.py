@@ -1,11 +1,14 @@
 """Carry an onboarding plan out: publish each decided record again, decision attached.
 
 Every record the plan links or creates is published once more on its change topic, as a
-snapshot envelope (op r) whose `source.onboarding` says what to do: `link` (flow -> the
-Custompms id to link this Salesforce record to) and `create` (flows in which the record may
-create its twin although it existed before the sync first started). The engine does the
-rest exactly as it does live (idempotent creates, link events, echo suppression), so an
-onboarding that is interrupted and run again, or run twice, cannot duplicate anything.
+snapshot envelope (op r) whose `source.onboarding` says what to do: `link` (flow -> the id
+of the record on the other side it is paired with) and `create` (flows in which the record
+may create its twin although it existed before the sync first started). The engine does the
+rest exactly as it does live: the Salesforce record's hub claims its Custompms pair, the
+routing side keeps the Custompms record for that claim and accepts it unless another hub
+owns the record, and only then is the pair linked (streams/core/lifecycle.py); creates are
+idempotent. So an onboarding that is interrupted and run again, or run twice, cannot
+duplicate anything or give one record two links.
 
 Progress is kept in `<data_dir>/onboarding/progress.json` (run id, mapping digest, the
 records published); a run that stopped half-way resumes from there.
@@ -98,9 +101,11 @@ def items(survey: Survey) -> list[Item]:
                 )
     for entity, records in survey.pms.items():
         for captured in records:
-            flows = pms_decisions.get((entity, captured.id))
-            if flows:
-                found.append(Item("custompms", entity, captured.raw, {}, tuple(flows)))
+            decided = pms_decisions.get((entity, captured.id))
+            if decided is not None:
+                found.append(
+                    Item("custompms", entity, captured.raw, decided.link, tuple(decided.create))
+                )
     return sorted(found, key=lambda item: (item.system != "salesforce", item.key))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from connectors.cdc.changes import same_user
 from connectors.cdc.reader import Captured, capture_fields, custompms_records, salesforce_pages
@@ -35,6 +37,8 @@ class Survey:
     sync_user: str = ""
     plans: list[tuple[Flow, FlowPlan]] = field(default_factory=list)
     scope_queries: int = 0
+    #: when the sync first started (None: it never has)
+    first_start: datetime | None = None
 
     @property
     def unreadable(self) -> list[Captured]:
@@ -106,16 +110,33 @@ def _pms_candidates(survey: Survey, flow: Flow, routes: Mapping[str, Route]) -> 
             continue
         route = routes.get(captured.id)
         state = route.state if route is not None else None
+        # `awaiting` is a record the sync made whose claim is on its way, or an older one a
+        # person edited before onboarding: only the latter is onboarding's to pair.
+        waiting = state == "awaiting" and not _predates(record, survey.first_start)
         out.append(
             PmsCandidate(
                 captured.id,
                 record,
                 in_scope=flow.scope.pms_matches(record),
-                routed=state in ("linked", "creating", "awaiting"),
+                routed=state in ("linked", "creating") or waiting,
                 detached=state == "detached",
             )
         )
     return out
+
+
+def _predates(record: Mapping[str, Any], first_start: datetime | None) -> bool:
+    created = record.get("created_at")
+    return first_start is not None and isinstance(created, datetime) and created < first_start
+
+
+def _first_start(settings: Settings) -> datetime | None:
+    from connectors.cdc.positions import first_start, load_positions
+    from foundation.kafka import topics as t
+    from foundation.kafka.serde import TopicCodec, registry_client
+
+    codec = TopicCodec(settings, registry_client(settings), t.SOURCE_POSITIONS)
+    return first_start(load_positions(settings, codec))
 
 
 def plan_all(survey: Survey, hubs: Mapping[str, Hub], routes: Mapping[str, Route]) -> Survey:
@@ -134,4 +155,5 @@ async def survey(settings: Settings, flows: Mapping[str, Flow], progress: Progre
     """Read both systems and the link table; plan every flow."""
     tables = await asyncio.to_thread(load_link_table, settings)
     found = await read_systems(settings, flows, progress)
+    found.first_start = await asyncio.to_thread(_first_start, settings)
     return plan_all(found, tables.hubs, tables.routes)

@@ -17,7 +17,7 @@ from streams.core.values import Scalar, canonical
 from streams.mapping.apply import convert_to_pms, convert_to_sf
 from streams.mapping.table import Flow
 
-#: Conversion problems found while deriving desired state, by (side or "create", field).
+#: Conversion problems found while deriving desired state, by (side or "create:<flow>", field).
 Problems = dict[tuple[str, str | None], Problem]
 
 

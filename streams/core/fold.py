@@ -9,14 +9,15 @@ system). A change made by the sync (an echo) updates the known state and never w
 from __future__ import annotations
 
 from foundation.errors import SyncError
-from streams.core.creation import leave_scope, note_capture, onboarding_links
+from streams.core.creation import leave_scope, note_capture, onboarding_claims
 from streams.core.deletes import detach, pms_deleted, sf_deleted
-from streams.core.hub import SF, Hub, Winner
+from streams.core.hub import SF, Hub, PmsLink, Winner
 from streams.core.known import incoming, news
 from streams.core.model import EXTERNAL_ID_FIELD, Change, Decision
 from streams.core.reconcile import reconcile
 from streams.core.rules import Rules
 from streams.mapping.apply import get_path
+from streams.mapping.table import Flow
 
 
 def on_sf_change(hub: Hub | None, change: Change, rules: Rules, now: int) -> tuple[Hub, Decision]:
@@ -37,7 +38,7 @@ def on_sf_change(hub: Hub | None, change: Change, rules: Rules, now: int) -> tup
         reconcile(hub, rules, now, decision)
         return hub, decision
     if change.op == "d":
-        sf_deleted(hub, rules, decision)
+        sf_deleted(hub, rules, now, decision)
         return hub, decision
     if hub.deleted:
         decision.skipped = "record is deleted"
@@ -67,8 +68,8 @@ def on_sf_change(hub: Hub | None, change: Change, rules: Rules, now: int) -> tup
                 hub.winners[name] = candidate
                 fresh.add(name)
     hub.sf_modstamp = change.ts
-    onboarding_links(hub, change, rules, now, decision)
-    leave_scope(hub, rules, decision)
+    onboarding_claims(hub, change, rules, now, decision)
+    leave_scope(hub, rules, now, decision)
     reconcile(hub, rules, now, decision, fresh)
     return hub, decision
 
@@ -87,20 +88,32 @@ def on_pms_change(
         reconcile(hub, rules, now, decision)
         return hub, decision
     if change.op == "d":
-        pms_deleted(hub, flow, link, change.ts, decision)
+        pms_deleted(hub, flow, link, change.ts, now, decision)
         return hub, decision
-    if change.record is None:
-        raise SyncError(
-            f"{flow_name}: Custompms {change.entity} {change.id} changed (op {change.op}) "
-            "but the change carries no record",
-            flow=flow_name,
-            record=change.id,
-        )
-    if flow.scope.when_leaving == "unlink" and not flow.scope.pms_matches(change.record):
+    if (
+        flow.scope.when_leaving == "unlink"
+        and change.record is not None
+        and not flow.scope.pms_matches(change.record)
+    ):
         # It left the flow's Custompms scope: unlinked, and this change is not carried.
-        detach(hub, flow, link, decision)
+        detach(hub, flow, link, now, decision)
         decision.skipped = f"{change.id} left {flow_name}'s Custompms scope"
         return hub, decision
+    fold_pms_record(hub, flow, link, change, rules, now, decision)
+    return hub, decision
+
+
+def fold_pms_record(
+    hub: Hub, flow: Flow, link: PmsLink, change: Change, rules: Rules, now: int, decision: Decision
+) -> None:
+    """Fold a Custompms record's state into its link: known values, winners, version."""
+    if change.record is None:
+        raise SyncError(
+            f"{flow.name}: Custompms {change.entity} {change.id} changed (op {change.op}) "
+            "but the change carries no record",
+            flow=flow.name,
+            record=change.id,
+        )
     fresh: set[str] = set()
     for row in flow.rows:
         value = incoming(change, row.key, get_path(change.record, row.pms_field), flow.name)
@@ -108,11 +121,10 @@ def on_pms_change(
             continue
         link.known[row.key] = value
         if row.writes_sf and row.sf_field is not None and not change.by_sync:
-            candidate = Winner(flow_name, change.ts, value)
+            candidate = Winner(flow.name, change.ts, value)
             if rules.beats(candidate, hub.winners.get(row.sf_field)):
                 hub.winners[row.sf_field] = candidate
                 fresh.add(row.sf_field)
     link.version = change.version
     link.modstamp = change.ts
     reconcile(hub, rules, now, decision, fresh)
-    return hub, decision

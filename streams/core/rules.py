@@ -85,17 +85,22 @@ class Rules:
             create_existing=self.create_existing,
         )
 
+    def predates_sync(self, created_ts: int | None) -> bool:
+        """Whether a record created at `created_ts` existed before the sync first started
+        (so the sync cannot have made it)."""
+        if self.existing_before is None or created_ts is None:
+            return False
+        return created_ts < self.existing_before
+
     def waits_for_onboarding(
         self, flow: Flow, created_ts: int | None, released: tuple[str, ...] | list[str] = ()
     ) -> bool:
         """Whether a record created at `created_ts` may not create its twin in `flow` yet:
         it predates the sync, the flow waits for onboarding, and onboarding has not
         released it (`released` names the flows it did)."""
-        if self.create_existing or self.existing_before is None or created_ts is None:
+        if self.create_existing or flow.existing_records != "wait_for_onboarding":
             return False
-        if flow.existing_records != "wait_for_onboarding" or flow.name in released:
-            return False
-        return created_ts < self.existing_before
+        return flow.name not in released and self.predates_sync(created_ts)
 
 
 def sf_row(flow: Flow, sf_field: str) -> FieldRow | None:

@@ -107,7 +107,8 @@ class FlowPlan:
 
 
 def _differences(flow: Flow, sf: SfCandidate, pms: PmsCandidate) -> dict[str, dict[str, Any]]:
-    """Two-way rows whose values differ in the pair (the Salesforce value is written)."""
+    """Two-way rows whose values differ in the pair (the newer record's value wins, as for
+    any match the sync links)."""
     out: dict[str, dict[str, Any]] = {}
     for row in flow.rows:
         if not (row.writes_sf and row.writes_pms) or row.sf_field is None:
@@ -180,8 +181,9 @@ def plan_flow(
 
 
 @dataclass
-class SfDecision:
-    """What one Salesforce record's onboarding envelope says (schemas/sfpms.Source.avsc)."""
+class Decided:
+    """What one record's onboarding envelope says (schemas/sfpms.Source.avsc): the records
+    of the other side it is paired with, per flow, and the flows it may create its twin in."""
 
     link: dict[str, str] = field(default_factory=dict)
     create: list[str] = field(default_factory=list)
@@ -189,18 +191,23 @@ class SfDecision:
 
 def decisions(
     plans: Iterable[tuple[Flow, FlowPlan]],
-) -> tuple[dict[str, SfDecision], dict[tuple[str, str], list[str]]]:
+) -> tuple[dict[str, Decided], dict[tuple[str, str], Decided]]:
     """The plans per record: Salesforce id -> its links and creations; (Custompms resource,
-    id) -> the flows it may create its Salesforce twin in."""
-    sf: dict[str, SfDecision] = {}
-    pms: dict[tuple[str, str], list[str]] = {}
+    id) -> the Salesforce record it is paired with and the flows it may create its twin in.
+
+    Both records of a pair are published: the Salesforce one makes its hub claim the
+    Custompms one, which the routing side keeps for that claim, so the hub learns what the
+    Custompms record holds (and its version, which its writes are conditional on)."""
+    sf: dict[str, Decided] = {}
+    pms: dict[tuple[str, str], Decided] = {}
     for flow, plan in plans:
         for sf_id, pms_id in plan.links:
-            sf.setdefault(sf_id, SfDecision()).link[flow.name] = pms_id
+            sf.setdefault(sf_id, Decided()).link[flow.name] = pms_id
+            pms.setdefault((flow.pms_resource, pms_id), Decided()).link[flow.name] = sf_id
         for sf_id in plan.create_in_pms:
-            sf.setdefault(sf_id, SfDecision()).create.append(flow.name)
+            sf.setdefault(sf_id, Decided()).create.append(flow.name)
         for pms_id in plan.create_in_sf:
-            pms.setdefault((flow.pms_resource, pms_id), []).append(flow.name)
+            pms.setdefault((flow.pms_resource, pms_id), Decided()).create.append(flow.name)
     return sf, pms
 
 
@@ -216,7 +223,7 @@ def report_lines(flow: Flow, plan: FlowPlan) -> Iterable[dict[str, Any]]:
         diff = plan.differences.get((sf_id, pms_id))
         if diff:
             line["differences"] = diff
-            line["reason"] = "matched; the Salesforce values are written to the Custompms record"
+            line["reason"] = "matched; where they differ, the newer record's values win"
         else:
             line["reason"] = "matched; the two records already agree"
         yield line

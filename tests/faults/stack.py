@@ -199,7 +199,6 @@ def base_settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
         worker_web_port=free_port(),
         cdc_metrics_port=free_port(),
         sink_metrics_port=free_port(),
-        worker_metrics_port=free_port(),
     )
 
 

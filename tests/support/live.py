@@ -76,8 +76,7 @@ class Live:
             *cdc_metrics,
         )
         for index in range(workers):
-            worker_metrics = ("--metrics-port", str(settings.worker_metrics_port))
-            self.start_worker(f"worker-{index}", *(worker_metrics if metrics and not index else ()))
+            self.start_worker(f"worker-{index}")
         self.start_process(
             "sinks",
             "sink",
@@ -101,7 +100,7 @@ class Live:
         return process
 
     def start_worker(self, name: str = "worker", *extra: str) -> EngineWorker:
-        """One `sfpms worker` (`extra`: more command-line options, e.g. --metrics-port)."""
+        """One `sfpms worker` (`extra`: more command-line options, e.g. --mapping)."""
         worker = EngineWorker(self.settings, self.log_dir, name, extra=extra)
         worker.start()
         self.workers.append(worker)

@@ -37,7 +37,6 @@ def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     ports = {
         "cdc_metrics_port": free_port(),
         "sink_metrics_port": free_port(),
-        "worker_metrics_port": free_port(),
     }
     settings = {"mapping_file": write_copy(tmp, DEFAULTED), **ports}
     with live_stack(kafka_bootstrap, tmp, settings=settings, start=False) as running:
@@ -61,7 +60,7 @@ def linked(live: Live, sf_id: str, flow: str) -> dict[str, Any] | None:
 
 
 def unknown_values(live: Live) -> dict[tuple[str, str], float]:
-    text = httpx.get(f"http://127.0.0.1:{live.settings.worker_metrics_port}/metrics").text
+    text = httpx.get(f"http://127.0.0.1:{live.workers[0].web_port}/metrics").text
     found: dict[tuple[str, str], float] = {}
     for family in text_string_to_metric_families(text):
         if family.name == "sfpms_mapping_unknown_values":

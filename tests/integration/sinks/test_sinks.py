@@ -55,12 +55,13 @@ def wired(settings: Settings, pms: RunningEmulator, sf: RunningSalesforce) -> It
         )
 
 
-def command(**fields: Any) -> dict[str, Any]:
+COMMAND_FIELDS = ("command_id", "link_key", "system", "cause", "issued_at")
+
+
+def op(**fields: Any) -> dict[str, Any]:
+    """One WriteOp (a Project create unless told otherwise)."""
     base: dict[str, Any] = {
-        "command_id": f"c-{fields.get('idempotency_key') or fields.get('target_id')}",
         "flow": "task_project",
-        "link_key": "00T000000000001AAA",
-        "system": "custompms",
         "entity": "project",
         "action": "create",
         "target_id": None,
@@ -70,16 +71,31 @@ def command(**fields: Any) -> dict[str, Any]:
         "if_match": None,
         "fields": {},
         "match": {},
-        "cause": None,
-        "issued_at": NOW,
+        "refs": {},
     }
     base.update(fields)
     return base
 
 
+def command(*more: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A WriteCommand of one op built from `fields` (command-level ones taken out), then
+    the ops in `more`."""
+    head = {k: fields.pop(k) for k in COMMAND_FIELDS if k in fields}
+    return {
+        "command_id": f"c-{fields.get('idempotency_key') or fields.get('target_id')}",
+        "link_key": "00T000000000001AAA",
+        "system": "custompms",
+        "cause": None,
+        "issued_at": NOW,
+        **head,
+        "ops": [op(**fields), *more],
+    }
+
+
 def run_sink(settings: Settings, system: str, results_expected: int) -> list[dict[str, Any]]:
-    """Run one sink worker until it has published `results_expected` results."""
-    results = TopicReader(settings, t.ACKS)
+    """Run one sink worker until it has published `results_expected` results; returns one
+    dict per op outcome, with its command's id, link key and system."""
+    results = TopicReader(settings, t.RESULTS)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -100,14 +116,18 @@ def run_sink(settings: Settings, system: str, results_expected: int) -> list[dic
 
     asyncio.run(main())
     results.close()
-    return results.records
+    return [
+        {**outcome, **{k: result[k] for k in ("command_id", "link_key", "system")}}
+        for result in results.records
+        for outcome in result["outcomes"]
+    ]
 
 
 def test_custompms_creates_once_even_when_the_command_is_redelivered(
     wired: Settings, pms: RunningEmulator
 ) -> None:
     create = command(idempotency_key="task_project:00T1:create:0", fields={"name": "P1"})
-    produce(wired, t.writes_topic("custompms", "project"), [("00T1", create), ("00T1", create)])
+    produce(wired, t.writes_topic("custompms"), [("00T1", create), ("00T1", create)])
     results = run_sink(wired, "custompms", 2)
     assert [r["outcome"] for r in results] == ["ok", "ok"]
     assert results[0]["target_id"] == results[1]["target_id"]
@@ -126,7 +146,7 @@ def test_custompms_update_delete_and_refusal_to_the_dead_letter_topic(
         command(action="update", target_id=project["id"], fields={"status": "no-such-status"}),
         command(action="delete", target_id="prj_999999"),
     ]
-    produce(wired, t.writes_topic("custompms", "project"), [(project["id"], c) for c in commands])
+    produce(wired, t.writes_topic("custompms"), [(project["id"], c) for c in commands])
     dead = TopicReader(wired, t.DEADLETTER)
     results = run_sink(wired, "custompms", 3)
     assert [r["outcome"] for r in results] == ["ok", "failed", "ok"]
@@ -151,16 +171,69 @@ def test_custompms_onboarding_match_adopts_the_existing_customer(
         fields={"name": "acme corp", "kind": "division", "active": True},
         match={"name": "acme corp"},
     )
-    produce(wired, t.writes_topic("custompms", "customer"), [("02d1", create)])
+    produce(wired, t.writes_topic("custompms"), [("02d1", create)])
     result = run_sink(wired, "custompms", 1)[0]
     assert (result["outcome"], result["matched"], result["target_id"]) == (
         "ok",
         True,
         existing["id"],
     )
+    assert result["record"]["kind"] == "company", "reported as it is, for the claim"
     with pms.http() as api:
         customers = api.get("/customers").json()["items"]
-    assert [(c["id"], c["kind"]) for c in customers] == [(existing["id"], "division")]
+    # Nothing is written to an adopted record before the routing side accepts the claim.
+    assert [(c["id"], c["kind"], c["version"]) for c in customers] == [
+        (existing["id"], "company", existing["version"])
+    ]
+
+
+def test_custompms_creates_a_project_and_its_task_in_one_command(
+    wired: Settings, pms: RunningEmulator
+) -> None:
+    bundle = command(
+        op(
+            flow="task_task",
+            entity="task",
+            idempotency_key="task_task:00T7:create:0",
+            fields={"title": "Call", "status": "todo"},
+            refs={"project_id": 0},
+        ),
+        idempotency_key="task_project:00T7:create:0",
+        fields={"name": "Call", "priority": "high"},
+        link_key="00T7",
+    )
+    produce(wired, t.writes_topic("custompms"), [("00T7", bundle)])
+    project, task = run_sink(wired, "custompms", 1)
+    assert (project["outcome"], task["outcome"]) == ("ok", "ok")
+    assert project["created"] and task["created"]
+    assert task["record"]["project_id"] == project["target_id"]
+    assert project["record"]["status"] == "planned", "server defaults are reported"
+    with pms.http() as api:
+        stored = api.get(f"/tasks/{task['target_id']}").json()
+    assert stored["project_id"] == project["target_id"]
+
+
+def test_a_task_whose_project_cannot_be_created_fails_naming_why(
+    wired: Settings, pms: RunningEmulator
+) -> None:
+    bundle = command(
+        op(
+            flow="task_task",
+            entity="task",
+            idempotency_key="task_task:00T8:create:0",
+            fields={"title": "Orphan"},
+            refs={"project_id": 0},
+        ),
+        idempotency_key="task_project:00T8:create:0",
+        fields={"name": "Bad", "priority": "not-a-priority"},
+        link_key="00T8",
+    )
+    produce(wired, t.writes_topic("custompms"), [("00T8", bundle)])
+    project, task = run_sink(wired, "custompms", 1)
+    assert (project["outcome"], task["outcome"]) == ("failed", "failed")
+    assert "project_id" in task["error"] and "could not be created" in task["error"]
+    with pms.http() as api:
+        assert api.get("/tasks").json()["items"] == []
 
 
 def test_custompms_sink_retries_through_server_errors(
@@ -173,7 +246,7 @@ def test_custompms_sink_retries_through_server_errors(
     ]
     produce(
         wired,
-        t.writes_topic("custompms", "project"),
+        t.writes_topic("custompms"),
         [(f"00T{i}", c) for i, c in enumerate(creates)],
     )
     results = run_sink(wired, "custompms", 20)
@@ -197,7 +270,7 @@ def test_salesforce_upsert_update_and_redelivery(wired: Settings, sf: RunningSal
         external_id="tsk_000001",
         fields={"Subject": "From Custompms", "Status": "In Progress", "Priority": "High"},
     )
-    produce(wired, t.writes_topic("salesforce", "task"), [("tsk_000001", upsert)] * 2)
+    produce(wired, t.writes_topic("salesforce"), [("tsk_000001", upsert)] * 2)
     results = run_sink(wired, "salesforce", 2)
     assert [r["outcome"] for r in results] == ["ok", "ok"]
     assert results[0]["target_id"] == results[1]["target_id"]
@@ -217,8 +290,8 @@ def test_salesforce_upsert_update_and_redelivery(wired: Settings, sf: RunningSal
         target_id=task_id,
         fields={"Subject": "x" * 300},
     )
-    produce(wired, t.writes_topic("salesforce", "task"), [(task_id, update)])
-    produce(wired, t.writes_topic("salesforce", "task"), [(task_id, too_long)])
+    produce(wired, t.writes_topic("salesforce"), [(task_id, update)])
+    produce(wired, t.writes_topic("salesforce"), [(task_id, too_long)])
     more = run_sink(wired, "salesforce", 4)[2:]
     assert sorted(r["outcome"] for r in more) == ["failed", "ok"]
     client = sf.simple()
@@ -243,7 +316,7 @@ def test_salesforce_onboarding_match_adopts_an_unlinked_division(
         fields={"Name": "emea sales", "IsActive": True},
         match={"Name": "emea sales"},
     )
-    produce(wired, t.writes_topic("salesforce", "division"), [("cus_000001", upsert)])
+    produce(wired, t.writes_topic("salesforce"), [("cus_000001", upsert)])
     result = run_sink(wired, "salesforce", 1)[0]
     assert (result["outcome"], result["matched"]) == ("ok", True)
     assert result["target_id"][:15] == existing[:15]
@@ -254,7 +327,7 @@ def test_sink_stops_cleanly_while_the_target_is_down(wired: Settings, pms: Runni
     pms.set_faults(error_rate=1.0, path_prefixes=["/api/v1"])
     produce(
         wired,
-        t.writes_topic("custompms", "project"),
+        t.writes_topic("custompms"),
         [("00T9", command(idempotency_key="k9", fields={"name": "P9"}))],
     )
     stopped = threading.Event()
@@ -296,7 +369,7 @@ def test_salesforce_update_never_overwrites_a_persons_newer_edit(
             fields={"Subject": "Decided before the edit"},
         )
 
-    produce(wired, t.writes_topic("salesforce", "task"), [(i, update(i)) for i in ids])
+    produce(wired, t.writes_topic("salesforce"), [(i, update(i)) for i in ids])
     results = {r["target_id"][:15]: r for r in run_sink(wired, "salesforce", 3)}
     outcomes = {i: results[i[:15]]["outcome"] for i in ids}
     assert outcomes == {unchanged: "ok", edited: "conflict", synced: "ok"}

@@ -190,11 +190,52 @@ def test_an_onboarding_match_links_two_old_records_and_the_pair_syncs() -> None:
     world.drain()
     assert links(world, sf_id) == {"task_project": "linked"}
     assert world.route_table[project_id].state == "linked"
-    assert world.pms[project_id]["name"] == "pair", "the Salesforce values are written"
+    assert world.pms[project_id]["name"] == "pair", "the newer record's values win"
     assert world.sync_created_pms == []
     world.pms_person_edit(project_id, {"status": "active"})
     world.drain()
     assert world.sf[sf_id]["Status"] == "In Progress"
+
+
+def test_an_onboarding_match_is_a_claim_and_nothing_is_written_before_it_is_accepted() -> None:
+    world = gated()
+    project_id = world.pms_person_create("project", {"name": "Claimed", "created_at": OLD})
+    sf_id = world.sf_person_create("Task", {"Subject": "claimed", "CreatedDate": OLD})
+    world.drain()
+    assert world.route_table[project_id].state == "unclaimed", "kept for a claimant"
+    world.capture["sf"] = {
+        "onboarding": {"run": "r1", "link": {"task_project": project_id}, "create": []}
+    }
+    world.sf_person_edit(sf_id, {"Priority": "High"})
+    world.capture.clear()
+    world.deliver(("sf-cdc", sf_id))
+    assert links(world, sf_id) == {"task_project": "claimed"}
+    assert world.pms[project_id]["name"] == "Claimed", "nothing written while claimed"
+    world.drain()
+    link = world.hubs[sf_id].linked("task_project")
+    assert link is not None and link.version == world.pms[project_id]["version"]
+
+
+def test_an_onboarding_claim_another_hub_owns_is_refused_and_creates_nothing() -> None:
+    world = gated()
+    owner = world.sf_person_create("Task", {"Subject": "Owner"})
+    world.drain()
+    taken = world.hubs[owner].links["task_project"].pms_id
+    assert taken is not None
+    sf_id = world.sf_person_create("Task", {"Subject": "Latecomer", "CreatedDate": OLD})
+    world.drain()
+    world.capture["sf"] = {
+        "onboarding": {"run": "r1", "link": {"task_project": taken}, "create": []}
+    }
+    world.sf_person_edit(sf_id, {"Priority": "High"})
+    world.capture.clear()
+    world.drain()
+    assert links(world, sf_id) == {}, "refused: unlinked, and still waiting for onboarding"
+    assert world.route_table[taken].link_key == owner
+    assert world.pms[taken]["name"] == "Owner"
+    assert [p for p in world.sync_created_pms if p != taken] == [
+        world.hubs[owner].links["task_task"].pms_id
+    ], "only the owner's own Task was created"
 
 
 def test_an_onboarding_link_for_a_flow_already_linked_changes_nothing() -> None:

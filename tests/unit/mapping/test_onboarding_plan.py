@@ -114,7 +114,8 @@ def test_decisions_gather_every_flow_for_a_record() -> None:
     assert sf["00T000000000001"].link == {"task_project": "prj_00001"}
     assert sf["00T000000000001"].create == ["task_task"]
     assert sf["00T000000000002"].create == ["task_project", "task_task"]
-    assert pms == {}
+    assert pms[("project", "prj_00001")].link == {"task_project": "00T000000000001"}
+    assert pms[("project", "prj_00001")].create == []
 
 
 @settings(max_examples=60, deadline=None)
