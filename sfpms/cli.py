@@ -89,6 +89,17 @@ def _guard(command: click.Command, path: str) -> None:
     command.callback = _guarded(path, command.callback)
 
 
+def _mapping_first(path: str, kwargs: dict[str, Any]) -> None:
+    """A broken mapping file is the operator's own to fix and needs nothing outside: it is
+    reported (file:line) before any dependency is probed."""
+    from sfpms.commands.mapping_file import effective_mapping
+
+    if "mapping_path" in kwargs:
+        effective_mapping(kwargs["mapping_path"])
+    elif path == "mapping validate":
+        effective_mapping(kwargs.get("file"))
+
+
 def _guarded(path: str, callback: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -98,6 +109,7 @@ def _guarded(path: str, callback: Callable[..., Any]) -> Callable[..., Any]:
 
         settings = get_settings()
         try:
+            _mapping_first(path, kwargs)
             preflight.check(path, settings, kwargs)
             return callback(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):

@@ -4,7 +4,7 @@ Seeded before the sync first starts: 1,000 Salesforce Tasks and 300 Custompms Pr
 200 of which match a Task by subject and due date. Then:
 1. the first start creates nothing in bulk (the records predate the sync);
 2. `sfpms onboard --dry-run --out report.jsonl` reports the exact counts and writes nothing;
-3. `sfpms onboard` links the 200 and creates only the rest;
+3. `sfpms onboard` links the 200 (the newer record's values win) and creates only the rest;
 4. a second run does nothing.
 """
 
@@ -169,7 +169,14 @@ def test_onboarding_links_the_matches_creates_the_rest_and_a_second_run_does_not
     assert len(linked_to_seeded) == PROJECTS, "every seeded Project is linked (200 + 100)"
     by_name = {p["id"]: p for p in live.pms_records("projects")}
     matched = [by_name[projects[i]] for i in range(MATCHING)]
-    assert {p["name"] for p in matched} == {f"Onboarding task {i}" for i in range(MATCHING)}
+    # The Projects were made after the Tasks: where a pair differs, the newer record wins
+    # (the rule for every match), so the Tasks take the Projects' names, not the reverse.
+    newer = {f"ONBOARDING TASK {i}" for i in range(MATCHING)}
+    assert {p["name"] for p in matched} == newer
+    eventually(
+        lambda: newer <= {task["Subject"] for task in live.sf_records("Task")},
+        what="the Tasks take the newer Projects' names",
+    )
 
     before = quiet(live)
     again = sfpms(live, "onboard")
