@@ -7,6 +7,9 @@ both emulators (in memory, unseeded), CDC, one engine worker and the sink worker
   each becomes a Project and a Task in Custompms. Rate = N / seconds until all 2N exist.
 - `latency`: Tasks created at a steady rate for a while; per record, Custompms Project
   created_at minus Salesforce CreatedDate (both emulators share this machine's clock).
+- `engine_events_per_change`: records the engine worker consumed (its sfpms_engine_events)
+  during the throughput run, per Task created: the change plus the results and link events
+  it causes (4 for a Salesforce Task create, by the design in docs/architecture.md).
 - `api`: calls per 1,000 records written: Custompms calls for the Salesforce-to-Custompms
   run, Salesforce calls for updates going the other way (N linked Projects edited).
 Usage: python -m benchmarks.e2e [--engine noida-db] [--n 3000] [--latency-ms 0]
@@ -20,7 +23,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,6 +65,17 @@ class Stack:
             a = sf.get("/__emulator__/stats").json()["requests"]
             b = pms.get(f"{self.pms_url}/__emulator__/stats").json()["requests"]
         return a, b
+
+    def engine_events(self) -> float:
+        """Records the engine worker consumed so far (every kind), from its /metrics."""
+        url = f"http://127.0.0.1:{self.settings.worker_web_port}/metrics"
+        with httpx.Client(timeout=30) as client:
+            text = client.get(url).text
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("sfpms_engine_events_total{")
+        )
 
     def latency(self, ms: float) -> None:
         with self.sf() as sf, httpx.Client(timeout=30) as pms:
@@ -185,18 +199,37 @@ def writes(stats: dict[str, int], before: dict[str, int]) -> int:
 
 def throughput(stack: Stack, token: str, n: int) -> dict[str, float]:
     _sf_before, pms_before = stack.stats()
+    events_before = stack.engine_events()
     started = time.monotonic()
     create_tasks(stack, token, "Throughput", n)
     done = wait_for(stack, "Throughput", n, timeout=1800)
     _sf_after, pms_after = stack.stats()
     pms_calls = writes(pms_after, pms_before)
+    # The results and link events of the last writes may still be on their way: wait until
+    # the engine's count stops moving before dividing.
+    events = _settled(stack.engine_events)
     return {
+        "engine_events_per_change": (events - events_before) / n,
         "changes": float(n),
         "seconds": done - started,
         "changes_per_s": n / (done - started),
         "custompms_records_written": float(2 * n),
         "custompms_calls_per_1000_writes": 1000 * pms_calls / (2 * n),
     }
+
+
+def _settled(read: Callable[[], float], quiet_s: float = 3.0, timeout: float = 120) -> float:
+    """`read()` once it has not changed for `quiet_s` (or at `timeout`)."""
+    deadline = time.monotonic() + timeout
+    value, since = read(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = read()
+        if now != value:
+            value, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            break
+    return value
 
 
 def salesforce_calls_per_1000(stack: Stack, n: int) -> dict[str, float]:
