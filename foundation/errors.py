@@ -67,5 +67,11 @@ class WriteConflict(SkippableError):
     sync): the write is skipped, and the engine decides again when that change arrives."""
 
 
+class TargetGone(SkippableError):
+    """The target record was deleted (by someone other than the sync) after the write was
+    decided: the write is skipped, not dead-lettered; the delete reaches the engine through
+    capture and the flow's delete rule applies."""
+
+
 class ConfigError(SyncError):
     """A setting or mapping is wrong; fail fast at start-up with the fix in the message."""

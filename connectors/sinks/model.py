@@ -16,7 +16,7 @@ from typing import Any
 
 from foundation.deadletters import DeadLetter
 from foundation.deadletters import dead_letter as build_dead_letter
-from foundation.errors import RetriableError, SyncError, WriteConflict
+from foundation.errors import RetriableError, SyncError, TargetGone, WriteConflict
 from foundation.wire import OpOutcome, WriteCommand, WriteResult
 from foundation.wire.writes import OpStatus
 
@@ -41,6 +41,18 @@ class Applied:
     def conflict(self) -> bool:
         """Skipped because the target changed after the decision (not a failure)."""
         return isinstance(self.error, WriteConflict)
+
+    @property
+    def gone(self) -> bool:
+        """Skipped because a person deleted the target meanwhile (not a failure)."""
+        return isinstance(self.error, TargetGone)
+
+    @property
+    def status(self) -> OpStatus:
+        """The op's outcome on the wire and in the sink's metrics."""
+        if self.ok:
+            return "ok"
+        return "conflict" if self.conflict else "gone" if self.gone else "failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +108,7 @@ def result_for(command: WriteCommand, applied: Sequence[Applied], now: int) -> W
 def op_outcome(applied: Applied) -> OpOutcome:
     """The wire outcome of one applied op."""
     op = applied.command
-    status: OpStatus = "ok" if applied.ok else "conflict" if applied.conflict else "failed"
+    status = applied.status
     modstamp = applied.modstamp
     return OpOutcome(
         flow=op["flow"],

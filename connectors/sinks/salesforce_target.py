@@ -30,7 +30,7 @@ from connectors.salesforce.errors import SalesforceApiError, SalesforceRetriable
 from connectors.salesforce.formats import parse_datetime, soql_quote
 from connectors.salesforce.types import RecordResult
 from connectors.sinks.model import Applied
-from foundation.errors import FatalError, RetriableError, SyncError, WriteConflict
+from foundation.errors import FatalError, RetriableError, SyncError, TargetGone, WriteConflict
 from streams.core.model import EXTERNAL_ID_FIELD
 from streams.mapping.matching import CandidateIndex, adopt, wanted_key
 
@@ -239,6 +239,15 @@ def _applied(command: Mapping[str, Any], outcome: RecordResult, target_id: str) 
     first = outcome.errors[0] if outcome.errors else None
     message = "; ".join(f"{e.code}: {e.message}" for e in outcome.errors) or "unknown error"
     error: SyncError
+    if first is not None and first.code in _GONE and command["action"] == "update":
+        error = TargetGone(
+            f"{command['entity']} {target_id} is gone from Salesforce ({message}); this "
+            "update was decided before the delete and is skipped: the flow's delete rule "
+            "applies when capture delivers the delete",
+            record=f"{command['entity']}/{target_id}",
+        )
+        error.flow = command.get("flow")
+        return Applied(command, ok=False, target_id=target_id, error=error)
     if first is not None and first.code in _TRANSIENT:
         error = SalesforceRetriableError(
             f"Salesforce could not {command['action']} {command['entity']} {target_id} now: "

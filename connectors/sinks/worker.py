@@ -329,14 +329,13 @@ class SinkWorker:
         committed = (cause.commit_ts or cause.modstamp) if cause is not None else None
         for applied in done.ops:
             op = applied.command
-            conflict = applied.conflict
-            outcome = "ok" if applied.ok else "conflict" if conflict else "failed"
+            outcome = applied.status
             metrics.SINK_WRITES.labels(self.system, op["entity"], op["action"], outcome).inc()
             self.applied += 1
             if applied.ok and committed is not None:
                 latency = time.time() - committed / 1000
                 metrics.E2E_LATENCY.labels(op["flow"]).observe(max(latency, 0.0))
-            if conflict:
+            if outcome in ("conflict", "gone"):
                 log.info("%s sink: %s", self.system, applied.error)
                 continue
             if applied.ok:
