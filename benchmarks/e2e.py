@@ -126,12 +126,22 @@ def stack(bench: Bench, poll_interval: float) -> Iterator[Stack]:
         worker_args = ["worker", "--instance-id", "bench-worker"]
         processes.append(_process("worker", worker_args, settings, logs))
         processes.append(_process("sinks", ["sink", "run"], settings, logs))
-        time.sleep(6)
+        # The worker's web server answers once it has joined its group and recovered its
+        # tables: that, not a fixed pause, is when the stack is ready to be measured.
+        wait_until(lambda: _answers(settings.worker_web_port), timeout=180, what="engine worker")
+        time.sleep(2)
         yield Stack(settings, settings.salesforce_base_url(), settings.custompms_base_url(),
                     sf_dir / "cert.pem", processes)  # fmt: skip
     finally:
         for process in reversed(processes):
             process.stop(grace=15)
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def alice_token(stack: Stack) -> str:
