@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from foundation import metrics as shared
+
 log = logging.getLogger(__name__)
 
 
@@ -68,6 +70,41 @@ class CdcMetrics:
             ["source"],
             registry=registry,
         )
+
+        self.reconciliations = Counter(
+            "sfpms_cdc_reconciliations",
+            "Re-reads that close a possible gap: sweeps of polled sObjects, and for Change Data "
+            "Capture resumes without a valid replay id, gap and overflow events",
+            ["source", "entity", "reason"],
+            registry=registry,
+        )
+        self.pubsub_events = Counter(
+            "sfpms_cdc_pubsub_events",
+            "Change Data Capture events received, by change type",
+            ["entity", "change_type"],
+            registry=registry,
+        )
+        self.streaming = Gauge(
+            "sfpms_cdc_streaming",
+            "1 while a Change Data Capture subscription is open and has answered",
+            ["source", "entity"],
+            registry=registry,
+        )
+        self.state_reads = Counter(
+            "sfpms_cdc_state_reads",
+            "Salesforce calls that read the full state of records named by change events",
+            ["entity"],
+            registry=registry,
+        )
+        # The API budget is the session's (shared by everything in the process); its
+        # gauges are served here too, so the CDC's /metrics shows a pause.
+        for gauge in (
+            shared.API_BUDGET_PAUSED,
+            shared.API_BUDGET_RESERVE,
+            shared.API_LIMIT_USED,
+            shared.API_LIMIT_MAX,
+        ):
+            registry.register(gauge)
 
     def published(self, source: str, entity: str, op: str, modstamp: datetime | None) -> None:
         self.changes.labels(source, entity, op).inc()

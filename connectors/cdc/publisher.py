@@ -24,6 +24,7 @@ from connectors.cdc.changes import Emission, dead_letter
 from connectors.cdc.convert import ConversionError
 from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.positions import Position
+from foundation import killpoints
 from foundation.errors import RetriableError
 from foundation.kafka import topics as t
 from foundation.kafka.serde import TopicCodec
@@ -147,6 +148,7 @@ class Publisher:
     async def checkpoint(self, position: Position) -> None:
         """Store `position` once every envelope before it is acknowledged."""
         await self.flush()
+        killpoints.reached("cdc.after_publish")
         record = position.to_record(datetime.now(UTC))
         value = self.codec(t.SOURCE_POSITIONS).encode(record)
         self._produce(t.SOURCE_POSITIONS, position.source.encode(), value)

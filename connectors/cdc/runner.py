@@ -13,11 +13,13 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from connectors.cdc.changes import ENTITY_RESOURCE, RESOURCE_ENTITY
 from connectors.cdc.metrics import CdcMetrics
+from connectors.cdc.pacing import retry_delay, wait_or_stop
 from connectors.cdc.positions import Position, load_positions
 from connectors.cdc.publisher import Publisher
+from connectors.cdc.pubsub_source import PubSubSource
 from connectors.custompms import CustompmsClient
 from connectors.salesforce import SalesforceClient
-from foundation.errors import ConfigError
+from foundation.errors import ConfigError, RetriableError
 from foundation.kafka import topics as t
 from foundation.kafka.admin import ensure_topics
 from foundation.kafka.serde import TopicCodec, registry_client
@@ -70,7 +72,7 @@ def resolve_entity(entity: str, source: str | None = None) -> Target:
     )
 
 
-def _prepare_kafka(
+def prepare_kafka(
     settings: Settings, systems: Sequence[str]
 ) -> tuple[SchemaRegistryClient, dict[str, Position]]:
     """Make sure the topics exist (a producer would otherwise auto-create them with one
@@ -84,7 +86,7 @@ def _prepare_kafka(
     return registry, load_positions(settings, codec)
 
 
-async def _publisher(
+async def publisher_for(
     stack: AsyncExitStack,
     settings: Settings,
     registry: SchemaRegistryClient,
@@ -120,7 +122,7 @@ async def run_cdc(
     options = options or CaptureSettings()
     stop = stop or asyncio.Event()
     metrics = metrics or CdcMetrics()
-    registry, positions = await asyncio.to_thread(_prepare_kafka, settings, sources)
+    registry, positions = await asyncio.to_thread(prepare_kafka, settings, sources)
     log.info("CDC starting (%s) with stored positions: %s", ", ".join(sources), sorted(positions))
     async with AsyncExitStack() as stack:
         if metrics_port is not None:
@@ -128,13 +130,27 @@ async def run_cdc(
         loops: list[Coroutine[Any, Any, None]] = []
         if "salesforce" in sources:
             sf = await stack.enter_async_context(SalesforceClient(settings))
-            publisher = await _publisher(stack, settings, registry, metrics, options, "salesforce")
-            sf_source = SalesforceSource(sf, publisher, metrics, options, positions)
-            await sf_source.prepare()
-            loops.append(sf_source.run(stop))
+            if options.polled_objects():
+                publisher = await publisher_for(
+                    stack, settings, registry, metrics, options, "salesforce"
+                )
+                sf_source = SalesforceSource(sf, publisher, metrics, options, positions)
+                await ready(sf_source.prepare, stop, "Salesforce polling")
+                loops.append(sf_source.run(stop))
+            if options.task_capture == "pubsub" and "Task" in options.salesforce_objects:
+                # Its own publisher: a failed batch resets it without touching the polls'.
+                streamed = await publisher_for(
+                    stack, settings, registry, metrics, options, "salesforce"
+                )
+                task_source = await _pubsub_source(
+                    stack, settings, sf, streamed, metrics, options, positions, stop
+                )
+                loops.append(task_source.run(stop))
         if "custompms" in sources:
             pms = await stack.enter_async_context(CustompmsClient(settings))
-            publisher = await _publisher(stack, settings, registry, metrics, options, "custompms")
+            publisher = await publisher_for(
+                stack, settings, registry, metrics, options, "custompms"
+            )
             pms_source = CustompmsSource(
                 pms, publisher, metrics, options, positions, settings.client_name
             )
@@ -142,6 +158,50 @@ async def run_cdc(
             loops.append(pms_source.run(stop))
         await _run_all(loops, stop)
     log.info("CDC stopped; every published envelope was acknowledged")
+
+
+async def _pubsub_source(
+    stack: AsyncExitStack,
+    settings: Settings,
+    sf: SalesforceClient,
+    publisher: Publisher,
+    metrics: CdcMetrics,
+    options: CaptureSettings,
+    positions: dict[str, Position],
+    stop: asyncio.Event,
+) -> PubSubSource:
+    """Task through Change Data Capture, on the REST client's OAuth session."""
+    from connectors.salesforce.pubsub import PubSubClient, SessionCredentials
+
+    pubsub = await stack.enter_async_context(
+        PubSubClient(
+            SessionCredentials(sf.session),
+            ca_bundle=settings.salesforce_verify(),
+            endpoint=settings.salesforce_pubsub(),
+        )
+    )
+    source = PubSubSource(
+        sf, pubsub, publisher, metrics, options, positions, client_name=settings.client_name
+    )
+    await ready(source.prepare, stop, "Salesforce Change Data Capture")
+    return source
+
+
+async def ready(prepare: Callable[[], Awaitable[None]], stop: asyncio.Event, what: str) -> None:
+    """Run a source's start-up calls, waiting out transient failures (an API budget pause,
+    Salesforce down) instead of failing the process; ConfigError still stops it."""
+    failures = 0
+    while True:
+        try:
+            await prepare()
+            return
+        except RetriableError as exc:
+            failures += 1
+            delay = retry_delay(1.0, failures, exc.retry_after, 60.0)
+            log.warning("%s cannot start yet (%s); trying again in %.0fs", what, exc, delay)
+            await wait_or_stop(stop, delay)
+            if stop.is_set():
+                return
 
 
 async def _run_all(loops: Sequence[Awaitable[None]], stop: asyncio.Event) -> None:
@@ -175,12 +235,14 @@ async def run_snapshot(
 
     options = options or CaptureSettings()
     metrics = CdcMetrics()
-    registry, positions = await asyncio.to_thread(_prepare_kafka, settings, [target.system])
+    registry, positions = await asyncio.to_thread(prepare_kafka, settings, [target.system])
     async with AsyncExitStack() as stack:
-        publisher = await _publisher(stack, settings, registry, metrics, options, target.system)
+        publisher = await publisher_for(stack, settings, registry, metrics, options, target.system)
         if target.system == "salesforce":
             sf = await stack.enter_async_context(SalesforceClient(settings))
-            sf_source = SalesforceSource(sf, publisher, metrics, options, positions)
+            sf_source = SalesforceSource(
+                sf, publisher, metrics, options, positions, objects=(target.entity,)
+            )
             await sf_source.prepare()
             return await sf_source.snapshot(
                 target.entity, stop=stop, progress=progress, store_position=False
