@@ -50,6 +50,7 @@ def test_person_and_sync_edits_in_salesforce_arrive_as_envelopes_with_their_orig
         org = next(e for e in reader.envelopes() if e["source"]["entity"] == "Organization")
         assert (org["op"], org["source"]["snapshot"], org["before"]) == ("r", True, None)
         assert org["after"]["Name"] == "SFPMS Emulated Org"
+        cdc.wait_streaming()  # every first load done: the next task is a change, not a read
 
         task_id = sf.create("Task", {"Subject": "Call Acme", "ActivityDate": "2026-12-01"})
         reader.wait_for(_has(task_id, "c"), what="create envelope", cdc=cdc)
@@ -195,7 +196,7 @@ def test_a_5xx_burst_and_expired_tokens_are_survived_without_losing_changes(
         sf.admin("DELETE", "/faults")
         sf.admin("DELETE", "/stats")
         sf.admin("POST", "/expire-tokens")
-        reader.drain(0.5)  # the CDC polls with its expired token meanwhile
+        reader.drain(1.5)  # the CDC polls (after its backoff) with its expired token meanwhile
         refused = sf.admin("GET", "/stats")["statuses"].get("401", 0)
         after = sf.create("Task", {"Subject": "After the tokens expired"})
         reader.wait_for(
