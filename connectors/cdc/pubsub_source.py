@@ -2,9 +2,9 @@
 
 One subscription to `/data/TaskChangeEvent`. Per batch of events (whatever arrived within
 `pubsub_linger_s` of the first, up to 2,000): one read of the full state of the records
-they name (sObject Collections retrieve, 2,000 ids a call; `queryAll ... Id IN (...)` for
-the ones it does not return, i.e. deleted), one envelope per record (op and origin from
-the events, `pubsub_batch.py`), and only once the broker has acknowledged them the replay
+they name (`queryAll SELECT ... WHERE Id IN (...)`, deleted records included, 300 ids a
+call), one envelope per record (op and origin from the events, `pubsub_batch.py`), and
+only once the broker has acknowledged them the replay
 id of the batch's last event (or keepalive) goes to the positions topic, with the commit
 time up to which everything is published (the *good point*). A restart, even after
 kill -9, subscribes after the stored replay id: nothing is skipped, and the envelopes
@@ -48,7 +48,6 @@ from connectors.cdc.pubsub_batch import (
 from connectors.cdc.reconcile import changed_since
 from connectors.cdc.watermark import Mark
 from connectors.salesforce import SalesforceClient
-from connectors.salesforce.client import RETRIEVE_LIMIT
 from connectors.salesforce.formats import parse_datetime
 from connectors.salesforce.pubsub import (
     ChangeEvent,
@@ -65,8 +64,10 @@ from foundation.settings import CaptureSettings
 log = logging.getLogger(__name__)
 
 SOURCE = "salesforce"
-#: Deleted records are read by SOQL in the URL; this many ids keep it well under 16 kB.
+#: Records are read by SOQL in the URL (GET): this many ids keep it well under 16 kB.
 QUERY_IDS = 300
+#: Most events one batch takes before it reads and publishes.
+MAX_BATCH = 2000
 #: record id -> {flow: in scope}; see `scope_tags`.
 Tags = Mapping[str, Mapping[str, bool]]
 ScopeHook = Callable[[str, Sequence[str]], Awaitable[Tags]]
@@ -220,7 +221,7 @@ class PubSubSource:
         )
         async with subscription:
             batches: Batches[ChangeEvent | KeepAlive] = Batches(
-                subscription, max_items=RETRIEVE_LIMIT, linger_s=self.options.pubsub_linger_s
+                subscription, max_items=MAX_BATCH, linger_s=self.options.pubsub_linger_s
             )
             try:
                 async for batch in batches.iter(stop):
@@ -283,25 +284,15 @@ class PubSubSource:
         self.position = position
 
     async def read(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The current state of `ids` (15-character id -> record), deleted ones included;
-        gone for good (purged from the recycle bin): absent."""
+        """The current state of `ids` (15-character id -> record), deleted ones included
+        (`queryAll`, one call per 300 ids); gone for good (purged from the recycle bin):
+        absent."""
         found: dict[str, dict[str, Any]] = {}
-        if not ids:
-            return found
-        for start in range(0, len(ids), RETRIEVE_LIMIT):
-            chunk = ids[start : start + RETRIEVE_LIMIT]
+        for start in range(0, len(ids), QUERY_IDS):
+            chunk = ids[start : start + QUERY_IDS]
             self.metrics.state_reads.labels(self.sobject).inc()
-            records = await self.client.collections_retrieve(self.sobject, chunk, self.fields)
-            for record in records:
-                if record is not None:
-                    found[short_id(str(record["Id"]))] = record
-        missing = [i for i in ids if short_id(i) not in found]
-        for start in range(0, len(missing), QUERY_IDS):
-            chunk = missing[start : start + QUERY_IDS]
-            self.metrics.state_reads.labels(self.sobject).inc()
-            async for record in self.client.query_all(
-                records_soql(self.sobject, self.fields, chunk)
-            ):
+            soql = records_soql(self.sobject, self.fields, chunk)
+            async for record in self.client.query_all(soql):
                 found[short_id(str(record["Id"]))] = record
         return found
 

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from foundation.settings import get_settings
+from sfpms.budget_status import api_budget, describe, metrics_targets
 from sfpms.stack import components, read_state
 
 
@@ -40,12 +41,16 @@ def status(as_json: bool) -> None:
                 "state": state,
             }
         )
+    budget = api_budget(metrics_targets(settings))
     if as_json:
-        click.echo(json.dumps({"components": rows}, indent=2))
+        click.echo(json.dumps({"components": rows, "api_budget": budget}, indent=2))
         return
     table = Table("component", "state", "url", "pid")
     for row in rows:
         table.add_row(str(row["name"]), str(row["state"]), str(row["url"]), str(row["pid"] or "-"))
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for line in describe(budget):
+        console.print(line)
     if any(row["state"] != "up" for row in rows):
         raise SystemExit(1)
