@@ -313,3 +313,39 @@ def test_salesforce_update_never_overwrites_a_persons_newer_edit(
 
 def _modstamp_ms(record: dict[str, Any]) -> int:
     return int(parse_datetime(record["SystemModstamp"]).timestamp() * 1000)
+
+
+def test_salesforce_creates_go_200_a_call_through_collections_upsert(
+    wired: Settings, sf: RunningSalesforce
+) -> None:
+    commands = [
+        command(
+            system="salesforce",
+            flow="task_task",
+            entity="Task",
+            action="upsert",
+            link_key=f"pms:tsk_{n:06d}",
+            external_id_field="Custompms_Id__c",
+            external_id=f"tsk_{n:06d}",
+            fields={"Subject": f"Bulk {n}" if n != 7 else "x" * 300, "Priority": "High"},
+        )
+        for n in range(450)
+    ]
+    sf.admin("DELETE", "/stats")
+
+    async def apply() -> list[Any]:
+        async with SalesforceClient(wired) as client:
+            return await SalesforceTarget(client).apply(commands)
+
+    applied = asyncio.run(apply())
+    calls = {k: v for k, v in sf.admin("GET", "/stats")["requests"].items() if "oauth2" not in k}
+    upserts = sum(n for k, n in calls.items() if k.startswith("PATCH") and "composite" in k)
+    assert upserts == 3, calls  # 450 records: 200 + 200 + 50
+    assert sum(calls.values()) == 3
+    refused = applied[7]
+    assert not refused.ok and refused.target_id is None and refused.error is not None
+    assert "STRING_TOO_LONG" in refused.error.describe()
+    good = [a for n, a in enumerate(applied) if n != 7]
+    assert all(a.ok and a.created and a.target_id for a in good)
+    assert len({a.target_id for a in good}) == 449
+    assert sf.simple().query("SELECT COUNT() FROM Task")["totalSize"] == 449
