@@ -189,3 +189,27 @@ def test_an_overflow_event_is_answered_by_reconciling_from_its_commit(
         assert overflows == 1.0
         envelope: dict[str, Any] = reader.envelopes(big)[-1]
         assert envelope["after"]["Subject"] == "Part of a huge transaction"
+
+
+def test_a_restarted_capture_resumes_after_its_stored_replay_id(stack: Stack) -> None:
+    sf = stack.sf
+    with TopicReader(stack.settings, *change_topics()) as reader:
+        with CdcThread(stack.settings, STREAMED, sources=("salesforce",)) as cdc:
+            cdc.wait_streaming()
+            first = sf.create("Task", {"Subject": "Before the restart"})
+            reader.wait_for(_has(first, "c"), what="the first task", cdc=cdc)
+        sf.update("Task", first, {"Subject": "While stopped"})
+        with CdcThread(stack.settings, STREAMED, sources=("salesforce",)) as cdc:
+            reader.wait_for(
+                _subject(first, "While stopped"), what="the edit made while stopped", cdc=cdc
+            )
+            later = sf.create("Task", {"Subject": "After the restart"})
+            reader.wait_for(_has(later, "c"), what="a change after the restart", cdc=cdc)
+            resumes = cdc.metrics.registry.get_sample_value(
+                "sfpms_cdc_reconciliations_total",
+                {"source": "salesforce", "entity": "Task", "reason": "resume"},
+            )
+    # Resumed from the replay id: the edit came as its event (origin person), no reconciliation.
+    assert resumes is None
+    edited = reader.envelopes(first)[-1]
+    assert (edited["op"], edited["source"]["origin"]) == ("u", "person")
