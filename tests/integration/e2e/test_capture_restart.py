@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -35,6 +35,14 @@ def _updates(commands: list[dict[str, Any]]) -> Counter[str]:
     return seen
 
 
+def _linked(live: Live, task_id: str) -> Callable[[], str | None]:
+    return lambda: linked(live, task_id, "task_project")
+
+
+def _named(live: Live, project_id: str, name: str) -> Callable[[], bool]:
+    return lambda: pms_get(live, "projects", project_id).get("name") == name
+
+
 def _restart_cdc(live: Live, kill_point: str | None) -> None:
     live.processes["cdc"].stop(grace=15)
     settings = live.settings.model_copy(update={"kill_point": kill_point})
@@ -52,9 +60,7 @@ def test_a_killed_capture_resumes_with_the_exact_end_state_and_no_duplicate_writ
 ) -> None:
     person = live.sf_person()
     ids = [person.Task.create({"Subject": f"Kill {n}"})["id"] for n in range(TASKS)]
-    projects = {
-        i: eventually(lambda i=i: linked(live, i, "task_project"), what="project") for i in ids
-    }
+    projects = {i: eventually(_linked(live, i), what="project") for i in ids}
     writes = TopicReader(live.settings, t.writes_topic("custompms", "project"))
     changes = TopicReader(live.settings, t.changes_topic("salesforce", "task"))
     baseline = len(writes.drain(2.0))  # the creates
