@@ -75,24 +75,14 @@ def test_a_killed_capture_resumes_with_the_exact_end_state_and_no_duplicate_writ
     assert process.returncode() == -9
     _restart_cdc(live, None)
     for n, task_id in enumerate(ids):
-        eventually(
-            lambda n=n, task_id=task_id: (
-                pms_get(live, "projects", projects[task_id]).get("name") == f"Kill {n} edited"
-            ),
-            what=f"project of task {n} renamed",
-        )
+        eventually(_named(live, projects[task_id], f"Kill {n} edited"), what=f"task {n} edited")
     # Then an outside kill -9 in the middle of more edits.
     for n, task_id in enumerate(ids[: TASKS // 2]):
         person.Task.update(task_id, {"Subject": f"Kill {n} twice"})
     live.processes["cdc"].kill()
     _restart_cdc(live, None)
     for n, task_id in enumerate(ids[: TASKS // 2]):
-        eventually(
-            lambda n=n, task_id=task_id: (
-                pms_get(live, "projects", projects[task_id]).get("name") == f"Kill {n} twice"
-            ),
-            what=f"project of task {n} renamed twice",
-        )
+        eventually(_named(live, projects[task_id], f"Kill {n} twice"), what=f"task {n} twice")
     time.sleep(3)  # anything re-published after the restarts has been processed by now
     updates = _updates(writes.drain(2.0)[baseline:])
     writes.close()
