@@ -170,6 +170,7 @@ class ApiBudget:
                 return
             self.paused = True
             self.paused_since = self._clock()
+            self._last_probe = self.paused_since  # the answer that paused us is fresh
             self.pauses += 1
             usage = self.usage
         metrics.API_BUDGET_PAUSED.labels(self.system).set(1)

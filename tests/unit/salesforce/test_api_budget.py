@@ -90,13 +90,17 @@ def test_at_the_reserve_calls_are_refused_until_a_probe_sees_the_window_freed() 
     async def scenario() -> None:
         budget.observe(ApiUsage(8_500, 10_000))
         assert budget.paused and paused_gauge() == 1.0
-        # The first refused call probes (still over the share) and fails fast.
+        # Refused at once, no call spent: the answer that paused it is fresh.
         with pytest.raises(ApiBudgetPaused) as first:
             await budget.admit(probe, "query")
         assert first.value.error_code == "REQUEST_LIMIT_EXCEEDED"
-        assert first.value.budget_paused and 1.0 <= (first.value.retry_after or 0) <= 30.0
+        assert first.value.budget_paused and first.value.retry_after == 30.0
         assert "reserved for the org's other integrations" in str(first.value)
-        # Within the probe interval no call is spent on probing.
+        assert probes == []
+        # Once the probe interval has passed, one refused call probes (still over).
+        clock.now += 31
+        with pytest.raises(ApiBudgetPaused):
+            await budget.admit(probe, "query")
         clock.now += 10
         with pytest.raises(ApiBudgetPaused):
             await budget.admit(probe, "query")
