@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from foundation.settings import Settings
-from sfpms.observe.scrape import scrape
+from sfpms.observe.scrape import Scraped, scrape
 
 PAUSED = "paused: API budget"
 
@@ -26,9 +26,13 @@ def metrics_targets(settings: Settings) -> dict[str, str]:
 def api_budget(targets: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Per system: state (`paused: API budget`, `ok`, or `unknown` when no process said),
     the org's usage and limit, the calls reserved, and which processes are paused."""
+    return budget_from({name: scrape(url) for name, url in targets.items()})
+
+
+def budget_from(scrapes: dict[str, Scraped]) -> dict[str, dict[str, Any]]:
+    """`api_budget` from scrapes already made (pure)."""
     systems: dict[str, dict[str, Any]] = {}
-    for name, url in targets.items():
-        scraped = scrape(url)
+    for name, scraped in scrapes.items():
         if scraped.error is not None:
             continue
         for metric, labels, value in scraped.api:
