@@ -30,7 +30,7 @@ from typing import Any
 
 from connectors.cdc.backfill import Backfill
 from connectors.cdc.batching import Batches
-from connectors.cdc.changes import Origin, raw_bytes, salesforce_emission
+from connectors.cdc.changes import Op, Origin, raw_bytes, salesforce_emission
 from connectors.cdc.convert import ConversionError
 from connectors.cdc.fields import capture_fields
 from connectors.cdc.metrics import CdcMetrics
@@ -325,7 +325,7 @@ class PubSubSource:
         *,
         snapshot: bool = False,
         origin: Origin | None = None,
-        op: Any = None,
+        op: Op | None = None,
         commit_ts: datetime | None = None,
         covered: datetime | None = None,
     ) -> None:
