@@ -104,6 +104,11 @@ def written(running: Stack, subjects: set[str], timeout: float = 300) -> dict[st
     return found
 
 
+def _queries(stats: dict[str, int]) -> int:
+    """SOQL calls so far: the capture's reads (and the rare polls of Division/Organization)."""
+    return sum(n for k, n in stats.items() if k.startswith("GET /services/data/{version}/query"))
+
+
 def capture_delays(running: Stack, subjects: set[str]) -> list[float]:
     """Per edit envelope: when the capture published it minus Salesforce's commit time."""
     settings = running.settings
@@ -146,9 +151,11 @@ def main() -> None:
         if args.profile is not None:
             pids = {p.name: p.pid for p in running.processes if p.name in PROFILED and p.pid}
             spies = Profiles(args.profile, pids, args.seconds + 5)
+        before = running.stats()[0]
         sent = edit(running, token, ids, args.rate, args.seconds)
         offered = sent.pop("_offered_per_s")
         landed = written(running, set(sent))
+        reads = _queries(running.stats()[0]) - _queries(before)
         captured = capture_delays(running, set(sent))
         if spies is not None:
             spies.stop()
@@ -165,6 +172,7 @@ def main() -> None:
             "p95_s": q[94],
             "p99_s": q[98],
             "max_s": delays[-1],
+            "capture_reads_per_1000_edits": 1000 * reads / len(sent),
             "capture_p50_s": statistics.median(captured) if captured else -1.0,
             "capture_p99_s": statistics.quantiles(captured, n=100)[98] if captured else -1.0,
             **{f"profile_{name}": text for name, text in profiles.items()},

@@ -101,7 +101,7 @@ def person_changes(running: Stack, n: int, ops: str, label: str) -> None:
                 pms.post("/projects/batch", json={"operations": batch}).raise_for_status()
 
 
-def phase(running: Stack, n: int, ops: str, label: str, backlog: bool) -> dict[str, float]:
+def phase(running: Stack, n: int, ops: str, label: str, backlog: bool) -> dict[str, Any]:
     where = f"Subject LIKE '{label} %'" + (" AND Priority = 'High'" if ops == "update" else "")
     if backlog:
         sinks = next(p for p in running.processes if p.name == "sinks")
@@ -131,6 +131,7 @@ def phase(running: Stack, n: int, ops: str, label: str, backlog: bool) -> dict[s
         f"{ops}_{mode}_seconds": done - started,
         f"{ops}_{mode}_sink_calls_per_1000": 1000 * sink_calls(spent) / n,
         f"{ops}_{mode}_all_calls_per_1000": 1000 * sum(spent.values()) / n,
+        f"{ops}_{mode}_calls": "; ".join(f"{k.split('/', 4)[-1]} x{v}" for k, v in spent.items()),
     }
 
 
@@ -154,7 +155,7 @@ def main() -> None:
     parser.add_argument("--mode", choices=["both", "live", "backlog"], default="both")
     args = parser.parse_args()
     modes = ["live", "backlog"] if args.mode == "both" else [args.mode]
-    figures: dict[str, float] = {"records": float(args.n)}
+    figures: dict[str, Any] = {"records": float(args.n)}
     with (
         bench_env(args.engine, "sfwrites") as bench,
         stack(bench, 0.2, idle_poll_interval=180.0) as running,

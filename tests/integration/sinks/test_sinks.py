@@ -349,3 +349,6 @@ def test_salesforce_creates_go_200_a_call_through_collections_upsert(
     assert all(a.ok and a.created and a.target_id for a in good)
     assert len({a.target_id for a in good}) == 449
     assert sf.simple().query("SELECT COUNT() FROM Task")["totalSize"] == 449
+    # Every write names the sync's client: Change Data Capture tells its echoes by it.
+    origins = {c["changeOrigin"] for c in sf.admin("GET", "/changes?sobject=Task")["changes"]}
+    assert origins == {"sfpms"}
