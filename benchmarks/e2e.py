@@ -89,6 +89,7 @@ def stack(
     poll_interval: float | None,
     cdc_args: Sequence[str] = (),
     idle_poll_interval: float = 1.0,
+    cdc_metrics_port: int | None = None,
 ) -> Iterator[Stack]:
     """The product as `sfpms up` runs it (Task through the emulator's Pub/Sub API); a
     `poll_interval` of None keeps the capture's defaults."""
@@ -119,6 +120,8 @@ def stack(
             what="emulators",
         )
         cdc = ["cdc", "run", *cdc_args]
+        if cdc_metrics_port is not None:
+            cdc += ["--metrics-port", str(cdc_metrics_port)]
         if poll_interval is not None:
             cdc += ["--poll-interval", str(poll_interval)]
             cdc += ["--idle-poll-interval", str(idle_poll_interval)]

@@ -3,10 +3,11 @@
 The product runs as in `benchmarks.e2e` (every part its own process, Task captured through
 the emulator's Pub/Sub API). A person creates N Projects in Custompms (its batch API,
 100 a call): the sync creates N Salesforce Tasks (upserts by Custompms_Id__c). Then the
-person edits the N Projects: the sync updates the N Tasks. Per phase it reports the sink's
-calls (the writes and the conflict check's retrieve) per 1,000 records, and every
-Salesforce API call of the phase per 1,000 (the capture reading back the sync's own
-changes included), both from the emulator's request counts.
+person edits the N Projects: the sync updates the N Tasks. Per phase, from the emulator's
+request counts: the sink's calls per 1,000 records (the writes, the conflict check's
+retrieve, the look for deleted twins), the capture's (reading back the sync's own changes,
+from the CDC's /metrics: state reads, polls, reconciliations) and both together; the
+benchmark's own COUNT() queries are left out.
 
 Two ways records arrive: `live`, at the rate the engine produces them (the Salesforce sink
 writes what one linger, 1 s by default, gathered: partial 200-record chunks cost extra
@@ -23,11 +24,16 @@ import argparse
 import time
 from typing import Any
 
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
 from benchmarks.e2e import Stack, _process, stack
 from benchmarks.harness import bench_env, end_offsets, report
 from foundation.kafka import topics as t
+from sfpms.embedded.broker import free_port
 
 WRITES = t.writes_topic("salesforce", "task")
+METRICS = [""]  # the CDC's /metrics URL
 
 
 def sf_calls(running: Stack) -> dict[str, int]:
@@ -39,12 +45,27 @@ def delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     return {k: n - before.get(k, 0) for k, n in after.items() if n - before.get(k, 0)}
 
 
-def sink_calls(spent: dict[str, int]) -> int:
-    """Writes and the conflict check (a Collections retrieve); not the capture's reads."""
-    return sum(n for k, n in spent.items() if not k.startswith("GET"))
+def capture_calls(url: str) -> float:
+    """Calls the CDC has made so far: reads of records named by change events, polls, and
+    reconciliations (one call each at least), from its /metrics."""
+    text = httpx.get(url, timeout=10).text
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in (
+                "sfpms_cdc_state_reads_total",
+                "sfpms_cdc_poll_seconds_count",
+                "sfpms_cdc_reconciliations_total",
+            ):
+                total += sample.value
+    return total
+
+
+OWN_CALLS = [0]  # this benchmark's COUNT() queries (they count as API calls too)
 
 
 def count_tasks(running: Stack, where: str) -> int:
+    OWN_CALLS[0] += 1
     with running.sf() as sf:
         token = _token(running)
         soql = f"SELECT COUNT() FROM Task WHERE {where}"  # noqa: S608 - bench-built
@@ -114,7 +135,7 @@ def phase(running: Stack, n: int, ops: str, label: str, backlog: bool) -> dict[s
                 raise RuntimeError("the engine did not produce the commands")
             time.sleep(0.5)
         time.sleep(2)
-    before = sf_calls(running)
+    before, own, captured = sf_calls(running), OWN_CALLS[0], capture_calls(METRICS[0])
     started = time.monotonic()
     if backlog:
         logs = sinks.log_path.parent if sinks.log_path else running.cert.parent
@@ -126,11 +147,15 @@ def phase(running: Stack, n: int, ops: str, label: str, backlog: bool) -> dict[s
     done = wait_count(running, where, n, timeout=1800)
     settle(running)
     spent = delta(sf_calls(running), before)
+    capture = capture_calls(METRICS[0]) - captured
+    mine = OWN_CALLS[0] - own
+    sink = sum(spent.values()) - capture - mine
     mode = "backlog" if backlog else "live"
     return {
         f"{ops}_{mode}_seconds": done - started,
-        f"{ops}_{mode}_sink_calls_per_1000": 1000 * sink_calls(spent) / n,
-        f"{ops}_{mode}_all_calls_per_1000": 1000 * sum(spent.values()) / n,
+        f"{ops}_{mode}_sink_calls_per_1000": 1000 * sink / n,
+        f"{ops}_{mode}_capture_calls_per_1000": 1000 * capture / n,
+        f"{ops}_{mode}_all_calls_per_1000": 1000 * (sink + capture) / n,
         f"{ops}_{mode}_calls": "; ".join(f"{k.split('/', 4)[-1]} x{v}" for k, v in spent.items()),
     }
 
@@ -156,9 +181,11 @@ def main() -> None:
     args = parser.parse_args()
     modes = ["live", "backlog"] if args.mode == "both" else [args.mode]
     figures: dict[str, Any] = {"records": float(args.n)}
+    port = free_port()
+    METRICS[0] = f"http://127.0.0.1:{port}/metrics"
     with (
         bench_env(args.engine, "sfwrites") as bench,
-        stack(bench, 0.2, idle_poll_interval=180.0) as running,
+        stack(bench, 0.2, idle_poll_interval=180.0, cdc_metrics_port=port) as running,
     ):
         for mode in modes:
             label = f"Writes{mode.title()}"

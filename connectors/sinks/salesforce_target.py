@@ -12,7 +12,9 @@
   call (the n-th upsert of one external id in a batch goes in the n-th round, as
   Collections refuses a value twice in one call). With `match`, an unlinked record with
   the same normalised name is adopted first (its external id set) instead of creating
-  another; only those (Customer flows, rare) cost their own calls.
+  another; only those (Customer flows, rare) cost their own calls. An upsert whose external
+  id belongs to a deleted record (in the recycle bin) is refused, never applied: the sync
+  does not re-create a twin someone deleted (one `queryAll` per batch and sObject).
 """
 
 from __future__ import annotations
@@ -77,17 +79,16 @@ class SalesforceTarget:
     ) -> dict[int, Applied]:
         """Upserts by external id through sObject Collections, 200 a call; those with a
         `match` go one by one (they may adopt an existing record instead)."""
-        results: dict[int, Applied] = {}
+        results = await self._deleted_twins(commands, upserts)
         rounds: list[dict[tuple[str, str], dict[str, int]]] = []
         for index in upserts:
             command = commands[index]
+            if index in results:
+                continue
             if command.get("match"):
                 results[index] = await self._upsert(command)
                 continue
-            group = (
-                str(command["entity"]),
-                str(command.get("external_id_field") or EXTERNAL_ID_FIELD),
-            )
+            group = (str(command["entity"]), _ext_field(command))
             value = str(command["external_id"])
             for round_ in rounds:
                 if value not in round_.setdefault(group, {}):
@@ -102,6 +103,35 @@ class SalesforceTarget:
                         await self._collection_upsert(commands, sobject, ext_field, by_value)
                     )
         return results
+
+    async def _deleted_twins(
+        self, commands: Sequence[Mapping[str, Any]], upserts: Sequence[int]
+    ) -> dict[int, Applied]:
+        """Upserts whose external id belongs to a record someone deleted: refused, never
+        applied. An upsert by external id does not see deleted records, so a replayed or
+        late create would re-create a twin a person deleted; one `queryAll` per batch and
+        sObject (in the recycle bin: `IsDeleted = true`) finds them first."""
+        wanted: dict[tuple[str, str], dict[str, list[int]]] = {}
+        for index in upserts:
+            command = commands[index]
+            key = (str(command["entity"]), _ext_field(command))
+            by_value = wanted.setdefault(key, {})
+            by_value.setdefault(str(command["external_id"]).casefold(), []).append(index)
+        refused: dict[int, Applied] = {}
+        for (sobject, ext_field), by_value in wanted.items():
+            if "IsDeleted" not in await self.client.field_types(sobject):
+                continue  # cannot be deleted (Division)
+            for chunk in _soql_chunks(list(by_value)):
+                quoted = ", ".join(soql_quote(v) for v in chunk)
+                # Object and field names come from the mapping tables; values are quoted.
+                soql = (
+                    f"SELECT Id, {ext_field} FROM {sobject} "  # noqa: S608
+                    f"WHERE {ext_field} IN ({quoted}) AND IsDeleted = true"
+                )
+                async for record in self.client.query_all(soql):
+                    for index in by_value.get(str(record.get(ext_field) or "").casefold(), []):
+                        refused[index] = _twin_deleted(commands[index], str(record["Id"]))
+        return refused
 
     async def _collection_upsert(
         self,
@@ -259,6 +289,37 @@ class SalesforceTarget:
             if all(normalise_name(str(record.get(k) or "")) == v for k, v in wanted.items()):
                 candidates.append(str(record["Id"]))
         return candidates[0] if candidates else None
+
+
+def _ext_field(command: Mapping[str, Any]) -> str:
+    return str(command.get("external_id_field") or EXTERNAL_ID_FIELD)
+
+
+def _soql_chunks(values: Sequence[str], budget: int = 8_000) -> list[Sequence[str]]:
+    """Values in groups whose quoted list stays within `budget` characters (the query goes
+    in the URL)."""
+    chunks: list[Sequence[str]] = []
+    start, size = 0, 0
+    for n, value in enumerate(values):
+        size += len(value) + 4
+        if size > budget and n > start:
+            chunks.append(values[start:n])
+            start, size = n, len(value) + 4
+    if start < len(values):
+        chunks.append(values[start:])
+    return chunks
+
+
+def _twin_deleted(command: Mapping[str, Any], record_id: str) -> Applied:
+    error = FatalError(
+        f"the Salesforce {command['entity']} {record_id} with {_ext_field(command)}="
+        f"{command['external_id']} was deleted; the sync never re-creates a twin someone "
+        "deleted, so this upsert was not applied (undelete the record in Salesforce if it "
+        "should stay)",
+        flow=command.get("flow"),
+        record=f"{command['entity']}/{record_id}",
+    )
+    return Applied(command, ok=False, error=error)
 
 
 def _conflict(command: Mapping[str, Any], target_id: str, changed: datetime) -> Applied:

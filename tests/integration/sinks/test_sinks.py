@@ -341,7 +341,8 @@ def test_salesforce_creates_go_200_a_call_through_collections_upsert(
     calls = {k: v for k, v in sf.admin("GET", "/stats")["requests"].items() if "oauth2" not in k}
     upserts = sum(n for k, n in calls.items() if k.startswith("PATCH") and "composite" in k)
     assert upserts == 3, calls  # 450 records: 200 + 200 + 50
-    assert sum(calls.values()) == 3
+    # and one describe (cached by the client) and one look for deleted twins
+    assert sum(calls.values()) == 5, calls
     refused = applied[7]
     assert not refused.ok and refused.target_id is None and refused.error is not None
     assert "STRING_TOO_LONG" in refused.error.describe()
@@ -352,3 +353,39 @@ def test_salesforce_creates_go_200_a_call_through_collections_upsert(
     # Every write names the sync's client: Change Data Capture tells its echoes by it.
     origins = {c["changeOrigin"] for c in sf.admin("GET", "/changes?sobject=Task")["changes"]}
     assert origins == {"sfpms"}
+
+
+def test_a_replayed_upsert_never_recreates_a_twin_a_person_deleted(
+    wired: Settings, sf: RunningSalesforce
+) -> None:
+    def upsert(n: int) -> dict[str, Any]:
+        return command(
+            system="salesforce",
+            flow="task_task",
+            entity="Task",
+            action="upsert",
+            link_key=f"pms:tsk_{n:06d}",
+            external_id_field="Custompms_Id__c",
+            external_id=f"tsk_{n:06d}",
+            fields={"Subject": f"Twin {n}"},
+        )
+
+    async def apply(commands: list[dict[str, Any]]) -> list[Any]:
+        async with SalesforceClient(wired) as client:
+            return await SalesforceTarget(client).apply(commands)
+
+    first = asyncio.run(apply([upsert(1), upsert(2)]))
+    deleted = first[0].target_id
+    sf.simple().Task.delete(deleted)
+    sf.admin("DELETE", "/stats")
+    again = asyncio.run(apply([upsert(1), upsert(2), upsert(3)]))
+    refused, kept, new = again
+    assert not refused.ok and refused.error is not None
+    assert "was deleted" in refused.error.describe() and deleted in refused.error.describe()
+    assert kept.ok and not kept.created and kept.target_id == first[1].target_id
+    assert new.ok and new.created
+    calls = {k: n for k, n in sf.admin("GET", "/stats")["requests"].items() if "data" in k}
+    # one describe (cached after), one queryAll for deleted twins, one Collections upsert
+    assert sum(calls.values()) == 3, calls
+    live = sf.simple().query("SELECT Custompms_Id__c FROM Task")["records"]
+    assert sorted(r["Custompms_Id__c"] for r in live) == ["tsk_000002", "tsk_000003"]
