@@ -52,12 +52,14 @@ def capture_calls(url: str) -> float:
     total = 0.0
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name in (
-                "sfpms_cdc_state_reads_total",
-                "sfpms_cdc_poll_seconds_count",
-                "sfpms_cdc_reconciliations_total",
-            ):
+            labels = sample.labels
+            if sample.name == "sfpms_cdc_state_reads_total":
                 total += sample.value
+            elif sample.name == "sfpms_cdc_poll_seconds_count":
+                total += sample.value if labels.get("source") == "salesforce" else 0.0
+            elif sample.name == "sfpms_cdc_reconciliations_total":
+                # a sweep is one of the polls already counted
+                total += sample.value if labels.get("reason") in ("resume", "overflow") else 0.0
     return total
 
 
