@@ -10,11 +10,26 @@ WORKDIR /app
 COPY requirements/runtime.lock requirements/runtime.lock
 RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.lock
 COPY pyproject.toml README.md ./
+COPY foundation foundation
 COPY sfpms sfpms
 COPY streams streams
 COPY connectors connectors
 COPY emulators emulators
 COPY schemas schemas
-RUN pip install --no-cache-dir --no-deps --no-build-isolation . && useradd --create-home sfpms
-USER sfpms
+# A fixed, non-root uid (Kubernetes' runAsUser and fsGroup name it) and a data directory it
+# owns: the engine's RocksDB, CDC's TLS files and logs go to SFPMS_DATA_DIR, never into /app
+# (read-only for this user). A volume mounted there inherits the directory's owner.
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
+    && useradd --uid 10001 --user-group --no-create-home --home-dir /var/lib/sfpms sfpms \
+    && mkdir -p /var/lib/sfpms \
+    && chown sfpms:sfpms /var/lib/sfpms
+ENV SFPMS_DATA_DIR=/var/lib/sfpms \
+    SFPMS_METRICS_HOST=0.0.0.0 \
+    PYTHONUNBUFFERED=1
+VOLUME ["/var/lib/sfpms"]
+USER 10001:10001
+# Each service serves /readyz on its own port, so docker-compose.yml gives every service its
+# healthcheck (`python -m foundation.probe http://127.0.0.1:PORT/readyz`) and Kubernetes its
+# probes; the image itself declares none that could name the wrong port.
+HEALTHCHECK NONE
 ENTRYPOINT ["sfpms"]

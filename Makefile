@@ -7,7 +7,7 @@ LOCK   := requirements/dev.lock
 TOOLS  := .venv-tools
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck unit integration smoke-tansu faults-full bench docs proto clean venv lock lock-upgrade
+.PHONY: help run test lint typecheck unit integration smoke-tansu faults-full bench docs proto clean venv lock lock-upgrade system-deps
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -65,8 +65,11 @@ integration: $(STAMP)  ## integration tests only (noida-db)
 smoke-tansu: $(STAMP)  ## smoke subset on the Tansu broker
 	SFPMS_TEST_BROKER=tansu $(BIN)/python scripts/pytest_gate.py -m smoke tests/integration
 
-faults-full: $(STAMP)  ## the full fault-injection suite (long)
-	SFPMS_FAULTS_FULL=1 $(BIN)/python scripts/pytest_gate.py tests/faults
+faults-full: $(STAMP)  ## the full fault suite, three runs in a row, each with a new seed (long)
+	@for run in 1 2 3; do \
+		echo "== faults-full: run $$run of 3 (a new seed; the header and summary print it)"; \
+		SFPMS_FAULTS_FULL=1 $(BIN)/python scripts/pytest_gate.py tests/faults || exit 1; \
+	done
 
 bench: $(STAMP)  ## run the benchmarks and print figures
 	$(BIN)/sfpms bench all
@@ -86,6 +89,9 @@ proto: $(STAMP)  ## regenerate the Salesforce Pub/Sub API gRPC modules from $(PR
 	  sed -i 's/^import pubsub_api_pb2 as/from . import pubsub_api_pb2 as/' $$out/pubsub_api_pb2_grpc.py \
 	    || exit 1; \
 	done
+
+system-deps:  ## install the Debian tools the deployment and browser tests use (they also do it on demand)
+	apt-get update -q && apt-get install -y -q --no-install-recommends prometheus prometheus-alertmanager chromium
 
 clean:  ## remove the virtualenv and local state
 	rm -rf $(VENV) $(TOOLS) .sfpms .pytest_cache .mypy_cache .ruff_cache

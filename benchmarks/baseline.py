@@ -38,7 +38,7 @@ PRIORITY = {"High": "high", "Normal": "medium", "Low": "low"}
 def hand_loop(settings: Settings, n: int) -> float:
     """Consume-decode-map-encode-produce-commit; returns seconds for n records."""
     source = settings.topic(t.changes_topic("salesforce", "task"))
-    target = settings.topic(t.writes_topic("custompms", "project"))
+    target = settings.topic(t.writes_topic("custompms"))
     consumer = Consumer(settings.consumer_config(settings.topic("hand-loop")))
     producer = Producer(settings.producer_config())
     reader = parsed("sfpms.salesforce.TaskChange")

@@ -38,7 +38,7 @@ def run(engine: str, n: int, workers: int, store: str = "rocksdb") -> dict[str, 
             time.sleep(3 if bench.engine == "noida-db" else 8)  # group join and assignment
             stamp = now()
             records = [(sf_id(i), task_envelope(sf_id(i), f"Task {i}", stamp)) for i in range(n)]
-            counter = Counter(bench.settings, t.writes_topic("custompms", "project"))
+            counter = Counter(bench.settings, t.writes_topic("custompms"))
             counter.wait(0, 1)
             started = time.monotonic()
             produce_envelopes(bench.settings, t.changes_topic("salesforce", "task"), records)

@@ -17,10 +17,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from benchmarks.harness import report
+from foundation.wire import OpOutcome, WriteResult
 from streams.core.fold import on_sf_change
 from streams.core.hub import Hub
-from streams.core.model import Change, WriteOutcome
-from streams.core.results import on_outcome
+from streams.core.model import Change
+from streams.core.results import on_result
 from streams.core.rules import Rules
 from streams.engine.processor import decode_hub, encode_hub
 from streams.mapping.apply import pms_to_sf, sf_to_pms
@@ -79,8 +80,8 @@ def run(seconds: float) -> dict[str, float]:
     hub: Hub | None
     hub, _ = on_sf_change(None, first, rules, 1)
     for flow_name, target in (("task_project", "prj_1"), ("task_task", "tsk_1")):
-        outcome = WriteOutcome(flow_name, "00T1", "custompms", "x", "create", True, target, {})
-        hub, _ = on_outcome(hub, outcome, rules, 2)
+        outcome = OpOutcome(flow_name, "x", "create", "ok", target, created=True)
+        hub, _ = on_result(hub, WriteResult("c", "00T1", "custompms", (outcome,), 2), rules, 2)
     edit = Change("salesforce", "Task", "00T1", "u", {**task, "Subject": "Edited"}, 2000, "person")
 
     assert hub is not None

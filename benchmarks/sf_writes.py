@@ -32,7 +32,7 @@ from benchmarks.harness import bench_env, end_offsets, report
 from foundation.kafka import topics as t
 from sfpms.embedded.broker import free_port
 
-WRITES = t.writes_topic("salesforce", "task")
+WRITES = t.writes_topic("salesforce")  # one command per Project (its Task upsert)
 METRICS = [""]  # the CDC's /metrics URL
 
 

@@ -96,7 +96,7 @@ def run(hubs: int, store: str) -> dict[str, float]:
         written_s = time.monotonic() - started
         worker = EngineWorker(settings, bench.workdir, "rss-worker", check_schemas=False)
         worker.start(timeout=600)
-        counter = Counter(settings, t.writes_topic("custompms", "project"))
+        counter = Counter(settings, t.writes_topic("custompms"))
         recovery_started = time.monotonic()
         edit = task_envelope(sf_id(7), "Edited after recovery", now())
         edit["op"] = "u"

@@ -67,5 +67,11 @@ class WriteConflict(SkippableError):
     sync): the write is skipped, and the engine decides again when that change arrives."""
 
 
+class TargetGone(SkippableError):
+    """The write would re-create a record a person deleted (a Salesforce upsert whose
+    external id belongs to a record in the recycle bin): not applied, not dead-lettered; the
+    sink reports the op `gone` and the engine detaches the record it came from."""
+
+
 class ConfigError(SyncError):
     """A setting or mapping is wrong; fail fast at start-up with the fix in the message."""

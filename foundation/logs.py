@@ -13,7 +13,7 @@ How a secret is found (README.md "Security"):
 - A shorter secret is replaced where it stands as a word of its own: not where it is part of
   an identifier, a dotted or dashed name or a path. A password `sfpms` goes from
   `password=sfpms`, `'sfpms'` or `admin:sfpms@host`, while the logger `sfpms.commands`, the
-  topic `sfpms.acks` and the file `sfpms/cli.py` stay readable. A short secret that is also an
+  topic `sfpms.results` and the file `sfpms/cli.py` stay readable. A short secret that is also an
   ordinary word is redacted wherever that word stands alone: that is the price of a short
   secret, and the reason the local credentials are long.
 

@@ -41,12 +41,24 @@ class _Section(BaseModel):
 
 
 class SinkSystemSettings(_Section):
-    """Batching and retry knobs of one system's sink worker."""
+    """Batching and retry knobs of one system's sink worker.
+
+    A command that keeps failing with a transient error is tried again with backoff
+    (`backoff_initial_s` doubling up to `backoff_max_s`) until `max_attempts` or `max_age_s`
+    after its first failure, then dead-lettered with the reason (docs/faults.md). Waits that
+    are not the command's fault do not count: REQUEST_LIMIT_EXCEEDED without a Retry-After
+    waits `limit_wait_s`; a refused token waits with backoff up to `backoff_max_s`.
+    `max_poll_interval_s` is the consumer's max.poll.interval.ms (the sink polls while
+    commands wait, so it only has to cover one apply)."""
 
     batch_size: int = Field(200, ge=1)
     linger_s: float = Field(0.25, ge=0)
     backoff_initial_s: float = Field(0.5, gt=0)
     backoff_max_s: float = Field(30.0, gt=0)
+    max_attempts: int = Field(20, ge=1)
+    max_age_s: float = Field(1800.0, gt=0)
+    limit_wait_s: float = Field(300.0, gt=0)
+    max_poll_interval_s: float = Field(300.0, ge=6)
 
 
 class SalesforceSinkSettings(SinkSystemSettings):
@@ -218,6 +230,22 @@ class Settings(BaseSettings):
         "salesforce", description="Which system wins a conflict whose timestamps tie."
     )
     dashboard_port: int = 18080
+    metrics_host: str = Field(
+        "127.0.0.1",
+        description="Address the /metrics, /healthz and /readyz servers (CDC, sinks, engine "
+        "web, dashboard) bind to; 0.0.0.0 inside a container so Prometheus and probes reach it.",
+    )
+    cdc_metrics_url: str | None = Field(
+        None, description="Where the dashboard reads the CDC /metrics (default 127.0.0.1)."
+    )
+    sink_metrics_url: str | None = Field(
+        None, description="Where the dashboard reads the sinks' /metrics (default 127.0.0.1)."
+    )
+    prometheus_url: str | None = Field(
+        None,
+        description="Prometheus that scrapes the dashboard; when set, the dashboard reads its "
+        "lag history back from it after a restart.",
+    )
     cdc_metrics_port: int = 18091
     sink_metrics_port: int = 18092
     dashboard_token: SecretStr | None = Field(
@@ -250,6 +278,18 @@ class Settings(BaseSettings):
         None,
         description="Test only: die with SIGKILL at this point (`name[@n]`, "
         "foundation/killpoints.py).",
+    )
+    retention_writes_ms: int = Field(
+        90 * 24 * 3600 * 1000,
+        ge=-1,
+        description="retention.ms of the write-command topics (-1 = forever); longer than "
+        "any outage of a target system the sync must ride out",
+    )
+    retention_results_ms: int = Field(
+        90 * 24 * 3600 * 1000, ge=-1, description="retention.ms of sfpms.results (-1 = forever)"
+    )
+    retention_deadletter_ms: int = Field(
+        -1, ge=-1, description="retention.ms of sfpms.deadletter (-1 = forever)"
     )
 
     # -- sections ---------------------------------------------------------------------------
@@ -348,6 +388,14 @@ class Settings(BaseSettings):
             user, secret = credentials
             conf["basic.auth.user.info"] = f"{user}:{secret.get_secret_value()}"
         return conf
+
+    def retention_ms_for(self, kind: str | None) -> int | None:
+        """The configured retention of a kind of topic (foundation/kafka/topics.py)."""
+        return {
+            "writes": self.retention_writes_ms,
+            "results": self.retention_results_ms,
+            "deadletter": self.retention_deadletter_ms,
+        }.get(kind or "")
 
     def topic(self, name: str) -> str:
         """A topic name with the configured prefix."""

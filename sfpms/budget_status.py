@@ -15,22 +15,18 @@ from sfpms.observe.scrape import Scraped, scrape
 PAUSED = "paused: API budget"
 
 
-def metrics_targets(settings: Settings) -> dict[str, str]:
-    """The processes that call Salesforce and where their /metrics are."""
+def scrape_targets(settings: Settings) -> dict[str, Scraped]:
+    """The /metrics of the processes that call Salesforce (the CDC and the sinks), each
+    scraped once (a process that does not answer has its `error` set)."""
     return {
-        "cdc": f"http://127.0.0.1:{settings.cdc_metrics_port}/metrics",
-        "sinks": f"http://127.0.0.1:{settings.sink_metrics_port}/metrics",
+        "cdc": scrape(f"http://127.0.0.1:{settings.cdc_metrics_port}/metrics"),
+        "sinks": scrape(f"http://127.0.0.1:{settings.sink_metrics_port}/metrics"),
     }
 
 
-def api_budget(targets: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Per system: state (`paused: API budget`, `ok`, or `unknown` when no process said),
-    the org's usage and limit, the calls reserved, and which processes are paused."""
-    return budget_from({name: scrape(url) for name, url in targets.items()})
-
-
 def budget_from(scrapes: dict[str, Scraped]) -> dict[str, dict[str, Any]]:
-    """`api_budget` from scrapes already made (pure)."""
+    """Per system: state (`paused: API budget`, `ok`, or `unknown` when no process said),
+    the org's usage and limit, the calls reserved, and which processes are paused (pure)."""
     systems: dict[str, dict[str, Any]] = {}
     for name, scraped in scrapes.items():
         if scraped.error is not None:

@@ -2,14 +2,21 @@
 
 Each sub-command lives in its own module under `sfpms/commands/` and is imported only when it
 is used, so `sfpms --help` stays fast and a broken optional part cannot break the others.
+
+Every verb is guarded (`_guard`): before it runs, its configuration must be one it accepts
+and what it needs (sfpms/preflight.py) must answer; a refused setting (ConfigError) or a
+broker or API that is not there ends the verb with one line naming the setting or address
+and what to do, and a non-zero exit, instead of a traceback or pages of client retries.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -67,7 +74,43 @@ class LazyGroup(click.Group):
             raise
         command = getattr(module, attr)
         assert isinstance(command, click.Command)
+        _guard(command, cmd_name)
         return command
+
+
+def _guard(command: click.Command, path: str) -> None:
+    """Wrap the callbacks of `command` (and of a group's sub-commands) once."""
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            _guard(sub, f"{path} {name}")
+    if command.callback is None or getattr(command.callback, "_sfpms_guarded", False):
+        return
+    command.callback = _guarded(path, command.callback)
+
+
+def _guarded(path: str, callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from foundation.errors import ConfigError
+        from foundation.settings import get_settings
+        from sfpms import preflight
+
+        settings = get_settings()
+        try:
+            preflight.check(path, settings, kwargs)
+            return callback(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except ConfigError as exc:  # its message says what to set
+            raise click.ClickException(str(exc)) from None
+        except Exception as exc:
+            line = preflight.explain(exc, settings)
+            if line is None:
+                raise
+            raise click.ClickException(line) from None
+
+    run._sfpms_guarded = True  # type: ignore[attr-defined]
+    return run
 
 
 def _module_exists(target: str) -> bool:

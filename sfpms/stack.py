@@ -2,7 +2,9 @@
 
 `sfpms up` starts them in order as child processes (each its own `python -m sfpms ...`),
 records them in `.sfpms/stack.json`, restarts one that dies (a few times, with backoff) and
-stops them all in reverse order on Ctrl-C. `sfpms status` reads the file and probes each.
+stops them all in reverse order on Ctrl-C. `sfpms status` reads the file and probes each:
+the product's processes and the registry by their `/readyz` (foundation/health.py), which
+says which dependency does not answer.
 Components whose real counterpart is configured (SFPMS_KAFKA_BOOTSTRAP, a registry URL,
 Salesforce/Custompms URLs) are not started.
 """
@@ -35,6 +37,7 @@ class Component:
     port: int
     probe: Callable[[], bool] = field(repr=False)
     critical: bool = True
+    ready_url: str | None = None
     #: The component whose process serves this one too (the emulator's Pub/Sub API).
     host: str | None = None
     process: ManagedProcess | None = field(default=None, repr=False)
@@ -62,6 +65,39 @@ def _http_ok(url: str, verify: str | bool = False) -> Callable[[], bool]:
     return probe
 
 
+def _ready(url: str) -> Callable[[], bool]:
+    def probe() -> bool:
+        try:
+            return httpx.get(url, timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return probe
+
+
+#: A /readyz runs its checks (each bounded by 2 s, foundation/health.py) when its cached
+#: verdicts expire, so one answer can take seconds on a loaded machine: a verdict from it
+#: waits for that, not for the 1 s the start-up polls use.
+READY_TIMEOUT_S = 8.0
+
+
+def not_ready_because(url: str, timeout: float = READY_TIMEOUT_S) -> str:
+    """What a component's /readyz says is missing, in one line ("" when ready): the verdict
+    and the reason come from the same answer."""
+    try:
+        response = httpx.get(url, timeout=timeout)
+    except httpx.HTTPError as exc:
+        return f"no answer at {url} ({type(exc).__name__})"
+    if response.status_code == 200:
+        return ""
+    try:
+        checks = response.json().get("checks", {})
+    except ValueError:
+        return f"HTTP {response.status_code} from {url}"
+    why = "; ".join(f"{name}: {why}" for name, why in checks.items() if why != "ok")
+    return why or f"HTTP {response.status_code} from {url}"
+
+
 def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "sfpms", *args]
 
@@ -82,8 +118,16 @@ def components(settings: Settings) -> list[Component]:
         )
     if settings.schema_registry_url is None:
         url = settings.registry_url()
+        ready = f"{url}/readyz"
         parts.append(
-            Component("registry", _cli("registry"), url, settings.registry_port, _http_ok(url))
+            Component(
+                "registry",
+                _cli("registry"),
+                url,
+                settings.registry_port,
+                _ready(ready),
+                ready_url=ready,
+            )
         )
     if settings.salesforce_url is None:
         url = settings.salesforce_base_url()
@@ -127,41 +171,25 @@ def components(settings: Settings) -> list[Component]:
                 _http_ok(f"{url}/openapi.json"),
             )
         )
-    metrics_cdc = f"http://127.0.0.1:{settings.cdc_metrics_port}/metrics"
-    metrics_sink = f"http://127.0.0.1:{settings.sink_metrics_port}/metrics"
-    worker_url = f"http://127.0.0.1:{settings.worker_web_port}/"
-    dashboard = f"http://127.0.0.1:{settings.dashboard_port}/"
-    parts += [
-        Component(
-            "cdc",
-            _cli("cdc", "run", "--metrics-port", str(settings.cdc_metrics_port)),
-            metrics_cdc,
-            settings.cdc_metrics_port,
-            _http_ok(metrics_cdc),
-        ),
-        Component(
-            "engine-worker",
-            _cli("worker", "--web-port", str(settings.worker_web_port)),
-            worker_url,
-            settings.worker_web_port,
-            _http_ok(worker_url),
-        ),
-        Component(
-            "sinks",
-            _cli("sink", "run", "--metrics-port", str(settings.sink_metrics_port)),
-            metrics_sink,
-            settings.sink_metrics_port,
-            _http_ok(metrics_sink),
-        ),
-        Component(
-            "dashboard",
-            _cli("dashboard", "--port", str(settings.dashboard_port)),
-            dashboard,
-            settings.dashboard_port,
-            _http_ok(f"{dashboard}healthz"),
-            critical=False,
-        ),
-    ]
+    processes = (
+        ("cdc", ("cdc", "run", "--metrics-port"), settings.cdc_metrics_port, True),
+        ("engine-worker", ("worker", "--web-port"), settings.worker_web_port, True),
+        ("sinks", ("sink", "run", "--metrics-port"), settings.sink_metrics_port, True),
+        ("dashboard", ("dashboard", "--port"), settings.dashboard_port, False),
+    )
+    for name, argv, port, critical in processes:
+        base = f"http://127.0.0.1:{port}"
+        parts.append(
+            Component(
+                name,
+                _cli(*argv, str(port)),
+                f"{base}/",
+                port,
+                _ready(f"{base}/readyz"),
+                critical=critical,
+                ready_url=f"{base}/readyz",
+            )
+        )
     return parts
 
 

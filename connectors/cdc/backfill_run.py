@@ -15,7 +15,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from connectors.cdc.metrics import CdcMetrics
-from connectors.cdc.pacing import retry_delay, wait_or_stop
+from connectors.cdc.pacing import failure_policy, wait_or_stop
 from connectors.cdc.runner import prepare_kafka, publisher_for, ready
 from connectors.custompms import CustompmsClient
 from connectors.salesforce import SalesforceClient
@@ -81,7 +81,8 @@ async def run_backfill(
                 sf, publisher, metrics, options, positions, objects=(sobject,)
             )
             stop = stop or asyncio.Event()
-            await ready(source.prepare, stop, f"the backfill of {label}")
+            await ready(source.prepare, f"the backfill of {label}", options, stop)
+            backoff = failure_policy(1.0, options.max_backoff_s)
             failures = 0
             while True:
                 try:
@@ -99,7 +100,7 @@ async def run_backfill(
                     # page stored (nothing is published twice but that page).
                     failures += 1
                     publisher.reset()
-                    delay = retry_delay(1.0, failures, exc.retry_after, options.max_backoff_s)
+                    delay = backoff.delay(failures, exc.retry_after)
                     log.warning("%s backfill waits %.0fs: %s", label, delay, exc)
                     await wait_or_stop(stop, delay)
                     if stop.is_set():

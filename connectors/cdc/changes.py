@@ -16,6 +16,8 @@ from typing import Any, Literal
 from connectors.cdc.convert import ConversionError, convert_record
 from connectors.custompms.formats import parse_timestamp
 from connectors.custompms.types import Change
+from foundation.deadletters import DeadLetter
+from foundation.deadletters import dead_letter as build_dead_letter
 from foundation.kafka.topics import changes_topic
 
 Op = Literal["c", "u", "d", "r"]
@@ -254,6 +256,11 @@ def raw_bytes(raw: Mapping[str, Any] | Change) -> bytes:
     return json.dumps(body, separators=(",", ":"), default=str).encode()
 
 
+def raw_bytes_of(raw: Any) -> bytes:
+    """The JSON of anything read from an API (an unreadable feed entry, say)."""
+    return json.dumps(raw, separators=(",", ":"), default=str).encode()
+
+
 def dead_letter(
     error: ConversionError | Exception,
     *,
@@ -262,25 +269,24 @@ def dead_letter(
     now: datetime,
     system: str,
     entity: str,
-) -> dict[str, Any]:
-    """A DeadLetter record (schemas/sfpms.DeadLetter.avsc) for a record CDC could not publish."""
+) -> DeadLetter:
+    """The dead letter for a record CDC could not publish (foundation/deadletters.py: the copy
+    of the record is bounded). `topic` is the change topic it was bound for; the record itself
+    stays in its source system under `record` (re-drive reads it from there again)."""
     if isinstance(error, ConversionError):
         reason, flow, field = error.describe(), error.flow, error.field
     else:
         reason = f"cannot publish {system} {entity} {key}: {error}"
         flow, field = f"cdc {system}/{entity}", None
-    return {
-        "stage": "cdc",
-        "topic": None,
-        "partition": None,
-        "offset": None,
-        "key": key.encode() if key is not None else None,
-        "value": value,
-        "error_class": type(error).__name__,
-        "reason": reason,
-        "flow": flow,
-        "record": key,
-        "field": field,
-        "attempts": 1,
-        "failed_at": now,
-    }
+    return build_dead_letter(
+        "cdc",
+        error_class=type(error).__name__,
+        reason=reason,
+        flow=flow,
+        record=key,
+        field=field,
+        topic=changes_topic(system, entity.lower()),
+        key=key.encode() if key is not None else None,
+        value=value,
+        failed_at=now,
+    )

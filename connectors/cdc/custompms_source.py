@@ -19,17 +19,19 @@ from typing import Any
 from connectors.cdc.changes import (
     ENTITY_RESOURCE,
     RESOURCE_ENTITY,
+    custompms_origin,
     feed_emission,
     polled_emission,
     raw_bytes,
+    raw_bytes_of,
 )
 from connectors.cdc.convert import ConversionError
 from connectors.cdc.metrics import CdcMetrics
-from connectors.cdc.pacing import retry_delay, wait_or_stop
+from connectors.cdc.pacing import failure_policy, log_failure, wait_or_stop
 from connectors.cdc.positions import FEED_KEY, Position, poll_key
 from connectors.cdc.publisher import Publisher
 from connectors.cdc.watermark import Cursor, Mark, StampTracker, new_records
-from connectors.custompms import Change, CustompmsClient, CustompmsFatalError
+from connectors.custompms import Change, CustompmsClient, CustompmsFatalError, MalformedChange
 from connectors.custompms.formats import parse_timestamp
 from foundation.errors import FatalError, RetriableError
 from foundation.settings import CaptureSettings
@@ -96,6 +98,7 @@ class CustompmsSource:
         self.publisher = publisher
         self.metrics = metrics
         self.options = options
+        self.backoff = failure_policy(options.poll_interval_s, options.max_backoff_s)
         self.client_name = client_name
         feed = positions.get(FEED_KEY)
         self.seq: int | None = feed.seq if feed else None
@@ -143,6 +146,13 @@ class CustompmsSource:
     # -- feed -----------------------------------------------------------------------------
 
     def _emit_change(self, change: Change) -> None:
+        if custompms_origin(change.actor, self.client_name) == "sync":
+            # The sync's own write: its result already told the engine what the record now
+            # holds (version and values), so the echo would carry nothing new. Not published,
+            # counted (docs/cdc.md, "Echoes").
+            entity = RESOURCE_ENTITY.get(change.resource, change.resource)
+            self.metrics.echoes_skipped.labels(SOURCE, entity).inc()
+            return
         try:
             emission = feed_emission(change, client_name=self.client_name, now=datetime.now(UTC))
             self.publisher.publish(emission)
@@ -151,6 +161,21 @@ class CustompmsSource:
             self.publisher.dead_letter(
                 exc, system=SOURCE, entity=entity, key=change.id, raw=raw_bytes(change)
             )
+
+    def _emit_malformed(self, entry: MalformedChange) -> None:
+        """A feed entry the client could not read: dead-lettered, the feed goes on."""
+        entity = RESOURCE_ENTITY.get(entry.resource or "", "project")
+        error = ConversionError(
+            f"cannot read change-feed entry {entry.seq} ({entry.resource} {entry.id}): "
+            f"{entry.reason}; the feed must follow docs/custompms-api.md",
+            system=SOURCE,
+            entity=entity,
+            record=entry.id,
+            field=None,
+        )
+        self.publisher.dead_letter(
+            error, system=SOURCE, entity=entity, key=entry.id, raw=raw_bytes_of(entry.raw)
+        )
 
     async def read_feed(self, stop: asyncio.Event | None = None) -> int:
         """Publish every change after the stored seq; returns how many."""
@@ -161,11 +186,15 @@ class CustompmsSource:
             page = await self.client.changes(after=self.seq, limit=self.options.feed_page_size)
             for change in page.changes:
                 self._emit_change(change)
-            if page.changes:
-                last = page.changes[-1].seq
+            for entry in page.malformed:
+                self._emit_malformed(entry)
+            entries = len(page.changes) + len(page.malformed)
+            if entries:
+                last = max([page.next, *(c.seq for c in page.changes)])
                 await self.publisher.checkpoint(Position(FEED_KEY, seq=last))
                 self.seq = last
                 total += len(page.changes)
+            if page.changes:
                 newest = page.changes[-1]
                 try:
                     lag = (datetime.now(UTC) - parse_timestamp(newest.at)).total_seconds()
@@ -173,7 +202,7 @@ class CustompmsSource:
                 except ValueError:
                     pass
             self.metrics.poll_seconds.labels(SOURCE, "feed").observe(time.monotonic() - started)
-            if len(page.changes) < self.options.feed_page_size:
+            if entries < self.options.feed_page_size:
                 break
         return total
 
@@ -268,11 +297,9 @@ class CustompmsSource:
             except (RetriableError, FatalError) as exc:
                 failures += 1
                 retry_after = exc.retry_after if isinstance(exc, RetriableError) else None
-                delay = retry_delay(
-                    self.options.poll_interval_s, failures, retry_after, self.options.max_backoff_s
-                )
+                delay = self.backoff.delay(failures, retry_after)
                 self.metrics.poll_errors.labels(SOURCE).inc()
-                log.warning("Custompms CDC read failed (%s); retrying in %.1fs", exc, delay)
+                log_failure(log, "Custompms CDC read", exc, delay)
                 for tracker in self.trackers.values():
                     tracker.rollback()
                 self.publisher.reset()

@@ -1,6 +1,8 @@
 """Prometheus metrics of the CDC producers, in a registry of their own.
 
-Served on 127.0.0.1 by `sfpms cdc run --metrics-port N` at `/metrics`.
+Served by `sfpms cdc run --metrics-port N` at `/metrics` (with the product's shared metrics,
+such as the Salesforce API limit gauges its client sets), beside `/healthz` and `/readyz`,
+on `SFPMS_METRICS_HOST`.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
-from foundation import metrics as shared
+from foundation import metrics
+from foundation.health import Readiness
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,13 @@ class CdcMetrics:
             "sfpms_cdc_changes",
             "Change envelopes published (rate() gives changes per second)",
             ["source", "entity", "op"],
+            registry=registry,
+        )
+        self.echoes_skipped = Counter(
+            "sfpms_cdc_echoes_skipped",
+            "Custompms changes made by the sync itself, not published (their write results "
+            "carry what they wrote)",
+            ["source", "entity"],
             registry=registry,
         )
         self.dead_letters = Counter(
@@ -96,15 +106,18 @@ class CdcMetrics:
             ["entity"],
             registry=registry,
         )
-        # The API budget is the session's (shared by everything in the process); its
-        # gauges are served here too, so the CDC's /metrics shows a pause.
+        # Shared with the clients (foundation/metrics.py): a refused token and the API budget
+        # (the session's, shared by everything in the process) are in the CDC's own registry
+        # too, so a process serving only that registry still shows them; the served /metrics
+        # (merged with the default registry) names each family once.
         for gauge in (
-            shared.API_BUDGET_PAUSED,
-            shared.API_BUDGET_RESERVE,
-            shared.API_LIMIT_USED,
-            shared.API_LIMIT_MAX,
+            metrics.CREDENTIALS_REFUSED,
+            metrics.API_BUDGET_PAUSED,
+            metrics.API_BUDGET_RESERVE,
+            metrics.API_LIMIT_USED,
+            metrics.API_LIMIT_MAX,
         ):
-            registry.register(gauge)
+            self.registry.register(gauge)
 
     def published(self, source: str, entity: str, op: str, modstamp: datetime | None) -> None:
         self.changes.labels(source, entity, op).inc()
@@ -112,14 +125,12 @@ class CdcMetrics:
             lag = (datetime.now(UTC) - modstamp).total_seconds()
             self.lag_seconds.labels(source, entity).set(max(lag, 0.0))
 
-    def serve(self, port: int) -> Callable[[], None]:
-        """Serve /metrics on 127.0.0.1:port; returns a function that stops the server."""
-        server, thread = start_http_server(port, addr="127.0.0.1", registry=self.registry)
-        log.info("CDC metrics on http://127.0.0.1:%d/metrics", port)
-
-        def stop() -> None:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
-
+    def serve(
+        self, port: int, host: str = "127.0.0.1", readiness: Readiness | None = None
+    ) -> Callable[[], None]:
+        """Serve /metrics, /healthz, /readyz on host:port; returns a function that stops it."""
+        stop = metrics.serve(
+            port, host, registry=metrics.merged(self.registry, REGISTRY), readiness=readiness
+        )
+        log.info("CDC metrics on http://%s:%d/metrics", host, port)
         return stop

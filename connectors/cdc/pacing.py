@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+
+from connectors.custompms.errors import CustompmsAuthError
+from foundation.retry import RetryPolicy
 
 
 def paced_interval(base_s: float, usage_fraction: float | None, threshold: float) -> float:
@@ -30,13 +34,31 @@ def adaptive_interval(previous: float | None, changed: bool, fast_s: float, idle
     return min(max(previous * 2, fast_s), ceiling)
 
 
-def retry_delay(base_s: float, failures: int, retry_after: float | None, max_s: float) -> float:
-    """The pause after `failures` consecutive failed cycles: exponential from `base_s` (at
-    least 1 s), capped at `max_s`; a server's Retry-After is honoured up to `max_s`."""
-    delay = min(max_s, max(base_s, 0.5) * 2 ** min(max(failures, 1), 16))
-    if retry_after:
-        delay = max(delay, min(retry_after, max_s))
-    return delay
+def failure_policy(poll_interval_s: float, max_backoff_s: float) -> RetryPolicy:
+    """The capture's configuration of the product's one retry policy (foundation/retry.py).
+
+    A capture loop never gives up (there is nothing to dead-letter: the records stay in the
+    source system): after n consecutive failed cycles it waits about 2**n times the poll
+    interval (at least 1 s, equal jitter), capped at `max_backoff_s`; a server's Retry-After
+    (a rate limit, Salesforce's REQUEST_LIMIT_EXCEEDED) is honoured in full, so a refused
+    poll is not sent again before the server said it may be.
+    """
+    return RetryPolicy(
+        max_attempts=None,
+        base_delay_s=max(poll_interval_s, 0.5) * 2,
+        max_delay_s=max_backoff_s,
+        jitter="equal",
+        max_retry_after_s=None,
+    )
+
+
+def log_failure(log: logging.Logger, what: str, exc: Exception, delay: float) -> None:
+    """A failed cycle: a warning, or an error when the system refused our credentials (the
+    operator must act; the loop keeps trying so a fixed token is picked up without a restart)."""
+    if isinstance(exc, CustompmsAuthError):
+        log.error("%s: credentials refused (%s); retrying in %.1fs", what, exc, delay)
+    else:
+        log.warning("%s failed (%s); retrying in %.1fs", what, exc, delay)
 
 
 async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from connectors.cdc.changes import Emission, dead_letter
@@ -31,6 +31,15 @@ from foundation.kafka.serde import TopicCodec
 from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: Errors that mean "this message can never be produced as it is" (not "try again").
+_TOO_LARGE = frozenset(
+    {
+        KafkaError.MSG_SIZE_TOO_LARGE,  # librdkafka's message.max.bytes or the broker's
+        KafkaError.INVALID_MSG_SIZE,
+        KafkaError.RECORD_LIST_TOO_LARGE,
+    }
+)
 
 
 class Publisher:
@@ -53,6 +62,8 @@ class Publisher:
         self._codecs: dict[str, TopicCodec] = {}
         self._lock = threading.Lock()
         self._failures: list[str] = []
+        #: Envelopes the broker refused for their size: (topic, key, size), dead-lettered.
+        self._refused: list[tuple[str, bytes, int]] = []
         self._producer = self._new_producer()
 
     def _new_producer(self) -> Producer:
@@ -73,11 +84,18 @@ class Publisher:
     # -- producing ------------------------------------------------------------------------
 
     def _on_delivery(self, err: Any, msg: Any) -> None:
-        if err is not None:
-            with self._lock:
+        if err is None:
+            return
+        with self._lock:
+            dead_letters = self.settings.topic(t.DEADLETTER)
+            if err.code() in _TOO_LARGE and msg.topic() != dead_letters:
+                # Read again, it would be refused again: dead-letter it, do not stall.
+                self._refused.append((str(msg.topic()), msg.key() or b"", len(msg.value() or b"")))
+            else:
                 self._failures.append(f"{msg.topic()}: {err}")
 
     def _produce(self, topic: str, key: bytes, value: bytes) -> None:
+        """Enqueue; raises `KafkaException` when librdkafka refuses the message itself."""
         full = self.settings.topic(topic)
         for _ in range(600):
             try:
@@ -106,7 +124,21 @@ class Publisher:
                 record=emission.key.decode(),
                 field=None,
             ) from exc
-        self._produce(emission.topic, emission.key, value)
+        try:
+            self._produce(emission.topic, emission.key, value)
+        except KafkaException as exc:
+            if exc.args[0].code() not in _TOO_LARGE:
+                raise
+            raise ConversionError(
+                f"the envelope of {emission.system} {emission.entity} {emission.key.decode()} is "
+                f"{len(value)} bytes, over the producer's message size limit "
+                f"(message.max.bytes); shorten the record in {emission.system} (or raise the "
+                "limit on the producers and the broker), then re-drive it",
+                system=emission.system,
+                entity=emission.entity,
+                record=emission.key.decode(),
+                field=None,
+            ) from exc
         self.metrics.published(emission.system, emission.entity, emission.op, emission.modstamp)
 
     def dead_letter(
@@ -114,10 +146,28 @@ class Publisher:
     ) -> None:
         """Enqueue a DeadLetter for a record that cannot be published, and log it."""
         now = datetime.now(UTC)
-        record = dead_letter(error, key=key, value=raw, now=now, system=system, entity=entity)
-        log.warning("dead-lettered %s %s %s: %s", system, entity, key, record["reason"])
-        self._produce(t.DEADLETTER, (key or "").encode(), self.codec(t.DEADLETTER).encode(record))
+        letter = dead_letter(error, key=key, value=raw, now=now, system=system, entity=entity)
+        log.warning("dead-lettered %s %s %s: %s", system, entity, key, letter.reason)
+        value = self.codec(t.DEADLETTER).encode(letter.to_record())
+        self._produce(t.DEADLETTER, letter.message_key, value)
         self.metrics.dead_letters.labels(system, entity).inc()
+
+    def _dead_letter_refused(self) -> bool:
+        """Dead-letter the envelopes the broker refused for their size; True if any."""
+        with self._lock:
+            refused, self._refused = self._refused, []
+        for topic, key, size in refused:
+            catalogue = topic[len(self.settings.topic_prefix) :]
+            system, entity = [*catalogue.split("."), "?", "?"][:2]
+            error = RuntimeError(
+                f"the broker refused the {size}-byte envelope of {system} {entity} "
+                f"{key.decode(errors='replace')} for its size (MSG_SIZE_TOO_LARGE); raise the "
+                "broker's message.max.bytes or shorten the record, then re-drive it"
+            )
+            self.dead_letter(
+                error, system=system, entity=entity, key=key.decode(errors="replace"), raw=b""
+            )
+        return bool(refused)
 
     # -- acknowledgement ------------------------------------------------------------------
 
@@ -128,6 +178,8 @@ class Publisher:
             remaining = await asyncio.to_thread(self._producer.flush, self.flush_timeout_s)
             while remaining and time.monotonic() < deadline:
                 remaining = await asyncio.to_thread(self._producer.flush, 1.0)
+            if self._dead_letter_refused():
+                remaining = await asyncio.to_thread(self._producer.flush, self.flush_timeout_s)
         except (KafkaException, SystemError) as exc:
             # A fatal producer error (e.g. OUT_OF_ORDER_SEQUENCE_NUMBER after the broker lost
             # an acknowledged write; SystemError when it surfaces inside the delivery

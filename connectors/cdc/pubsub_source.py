@@ -34,7 +34,7 @@ from connectors.cdc.changes import Op, Origin, raw_bytes, salesforce_emission
 from connectors.cdc.convert import ConversionError
 from connectors.cdc.fields import capture_fields
 from connectors.cdc.metrics import CdcMetrics
-from connectors.cdc.pacing import retry_delay, wait_or_stop
+from connectors.cdc.pacing import failure_policy, log_failure, wait_or_stop
 from connectors.cdc.positions import Position, pubsub_key, salesforce_key
 from connectors.cdc.publisher import Publisher
 from connectors.cdc.pubsub_batch import (
@@ -103,6 +103,7 @@ class PubSubSource:
         self.fields: tuple[str, ...] = ()
         self.scope = scope
         self.failures = 0
+        self.backoff = failure_policy(options.poll_interval_s, options.max_backoff_s)
 
     def _start(self, positions: Mapping[str, Position]) -> Position:
         stored = positions.get(self.key)
@@ -169,16 +170,11 @@ class PubSubSource:
             except (RetriableError, FatalError) as exc:
                 self.failures += 1
                 retry_after = exc.retry_after if isinstance(exc, RetriableError) else None
-                delay = retry_delay(
-                    self.options.poll_interval_s,
-                    self.failures,
-                    retry_after,
-                    self.options.max_backoff_s,
-                )
+                delay = self.backoff.delay(self.failures, retry_after)
                 self.metrics.poll_errors.labels(SOURCE).inc()
-                log.warning(
-                    "Salesforce %s capture failed (%s); resuming from the stored position in %.1fs",
-                    self.sobject,
+                log_failure(
+                    log,
+                    f"Salesforce {self.sobject} capture (resumes from the stored position)",
                     exc,
                     delay,
                 )

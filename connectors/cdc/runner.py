@@ -13,13 +13,14 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from connectors.cdc.changes import ENTITY_RESOURCE, RESOURCE_ENTITY
 from connectors.cdc.metrics import CdcMetrics
-from connectors.cdc.pacing import retry_delay, wait_or_stop
+from connectors.cdc.pacing import failure_policy, log_failure, wait_or_stop
 from connectors.cdc.positions import Position, load_positions
 from connectors.cdc.publisher import Publisher
 from connectors.cdc.pubsub_source import PubSubSource
 from connectors.custompms import CustompmsClient
 from connectors.salesforce import SalesforceClient
 from foundation.errors import ConfigError, RetriableError
+from foundation.health import Readiness, dependency_checks
 from foundation.kafka import topics as t
 from foundation.kafka.admin import ensure_topics
 from foundation.kafka.serde import TopicCodec, registry_client
@@ -126,7 +127,15 @@ async def run_cdc(
     log.info("CDC starting (%s) with stored positions: %s", ", ".join(sources), sorted(positions))
     async with AsyncExitStack() as stack:
         if metrics_port is not None:
-            stack.callback(metrics.serve(metrics_port))
+            readiness = Readiness(
+                dependency_checks(
+                    settings,
+                    registry=True,
+                    salesforce="salesforce" in sources,
+                    custompms="custompms" in sources,
+                )
+            )
+            stack.callback(metrics.serve(metrics_port, settings.metrics_host, readiness))
         loops: list[Coroutine[Any, Any, None]] = []
         if "salesforce" in sources:
             sf = await stack.enter_async_context(SalesforceClient(settings))
@@ -135,7 +144,7 @@ async def run_cdc(
                     stack, settings, registry, metrics, options, "salesforce"
                 )
                 sf_source = SalesforceSource(sf, publisher, metrics, options, positions)
-                await ready(sf_source.prepare, stop, "Salesforce polling")
+                await ready(sf_source.prepare, "Salesforce polling start", options, stop)
                 loops.append(sf_source.run(stop))
             if options.task_capture == "pubsub" and "Task" in options.salesforce_objects:
                 # Its own publisher: a failed batch resets it without touching the polls'.
@@ -154,7 +163,7 @@ async def run_cdc(
             pms_source = CustompmsSource(
                 pms, publisher, metrics, options, positions, settings.client_name
             )
-            await pms_source.prepare()
+            await ready(pms_source.prepare, "Custompms CDC start", options, stop)
             loops.append(pms_source.run(stop))
         await _run_all(loops, stop)
     log.info("CDC stopped; every published envelope was acknowledged")
@@ -183,25 +192,28 @@ async def _pubsub_source(
     source = PubSubSource(
         sf, pubsub, publisher, metrics, options, positions, client_name=settings.client_name
     )
-    await ready(source.prepare, stop, "Salesforce Change Data Capture")
+    await ready(source.prepare, "Salesforce Change Data Capture start", options, stop)
     return source
 
 
-async def ready(prepare: Callable[[], Awaitable[None]], stop: asyncio.Event, what: str) -> None:
-    """Run a source's start-up calls, waiting out transient failures (an API budget pause,
-    Salesforce down) instead of failing the process; ConfigError still stops it."""
+async def ready(
+    prepare: Callable[[], Awaitable[None]], what: str, options: CaptureSettings, stop: asyncio.Event
+) -> None:
+    """Run a source's start-up, retrying transient failures (an API that is down, a token
+    refused, an API budget pause) with the capture's backoff: the process stays up, says what
+    is wrong, and goes on by itself once it is fixed. A ConfigError (a setting to change)
+    still stops it."""
+    policy = failure_policy(options.poll_interval_s, options.max_backoff_s)
     failures = 0
-    while True:
+    while not stop.is_set():
         try:
             await prepare()
             return
         except RetriableError as exc:
             failures += 1
-            delay = retry_delay(1.0, failures, exc.retry_after, 60.0)
-            log.warning("%s cannot start yet (%s); trying again in %.0fs", what, exc, delay)
+            delay = policy.delay(failures, exc.retry_after)
+            log_failure(log, what, exc, delay)
             await wait_or_stop(stop, delay)
-            if stop.is_set():
-                return
 
 
 async def _run_all(loops: Sequence[Awaitable[None]], stop: asyncio.Event) -> None:

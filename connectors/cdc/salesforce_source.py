@@ -30,7 +30,13 @@ from connectors.cdc.changes import raw_bytes, salesforce_emission
 from connectors.cdc.convert import ConversionError
 from connectors.cdc.fields import capture_fields
 from connectors.cdc.metrics import CdcMetrics
-from connectors.cdc.pacing import adaptive_interval, paced_interval, retry_delay, wait_or_stop
+from connectors.cdc.pacing import (
+    adaptive_interval,
+    failure_policy,
+    log_failure,
+    paced_interval,
+    wait_or_stop,
+)
 from connectors.cdc.positions import Position, pubsub_key, salesforce_key
 from connectors.cdc.publisher import Publisher
 from connectors.cdc.watermark import (
@@ -101,6 +107,7 @@ class SalesforceSource:
         self.options = options
         self.positions = dict(positions)
         self.objects = tuple(objects if objects is not None else options.polled_objects())
+        self.backoff = failure_policy(options.poll_interval_s, options.max_backoff_s)
         self.sync_user_id = ""
         self.fields: dict[str, tuple[str, ...]] = {}
         self.snapshot_done: dict[str, bool] = {}
@@ -348,19 +355,9 @@ class SalesforceSource:
                 except (RetriableError, FatalError) as exc:
                     self.failures[sobject] += 1
                     retry_after = exc.retry_after if isinstance(exc, RetriableError) else None
-                    delay = retry_delay(
-                        self.options.poll_interval_s,
-                        self.failures[sobject],
-                        retry_after,
-                        self.options.max_backoff_s,
-                    )
+                    delay = self.backoff.delay(self.failures[sobject], retry_after)
                     self.metrics.poll_errors.labels(SOURCE).inc()
-                    log.warning(
-                        "Salesforce CDC poll of %s failed (%s); retrying in %.1fs",
-                        sobject,
-                        exc,
-                        delay,
-                    )
+                    log_failure(log, f"Salesforce CDC poll of {sobject}", exc, delay)
                     self.trackers[sobject].rollback()
                     self.publisher.reset()
                 self.due[sobject] = time.monotonic() + delay

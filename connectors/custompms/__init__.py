@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from connectors.custompms.client import CustompmsClient
 from connectors.custompms.errors import (
+    CustompmsAuthError,
     CustompmsFatalError,
     CustompmsRetriableError,
     NotFoundError,
@@ -18,6 +19,7 @@ from connectors.custompms.types import (
     Change,
     ChangesPage,
     ErrorDetail,
+    MalformedChange,
     Resource,
 )
 
@@ -27,10 +29,12 @@ __all__ = [
     "BatchOperation",
     "Change",
     "ChangesPage",
+    "CustompmsAuthError",
     "CustompmsClient",
     "CustompmsFatalError",
     "CustompmsRetriableError",
     "ErrorDetail",
+    "MalformedChange",
     "NotFoundError",
     "Resource",
     "RetryPolicy",

@@ -1,15 +1,15 @@
 """`CustompmsClient`: the async HTTP client of the Custompms API (real system or emulator).
 
 Only the base URL and the token differ between the two; both come from `Settings`.
-Transient failures (429, 5xx, timeouts, dropped connections) are retried here with backoff
-and jitter, honouring Retry-After; what is left is raised as an `foundation.errors` error (see
+Transient failures (429, 5xx, timeouts, dropped connections) are retried here by the
+product's one retry policy (foundation/retry.py, configured in `connectors.custompms.retry`),
+honouring Retry-After; what is left is raised as an `foundation.errors` error (see
 `connectors.custompms.errors`). Creates always carry an idempotency key, so a retry after
 a lost response never creates a record twice.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import uuid
@@ -21,9 +21,14 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from connectors.custompms.errors import CustompmsRetriableError, NotFoundError, error_from_status
+from connectors.custompms.errors import (
+    CustompmsAuthError,
+    CustompmsRetriableError,
+    NotFoundError,
+    error_from_status,
+)
 from connectors.custompms.formats import normalize_timestamp
-from connectors.custompms.retry import RetryPolicy, parse_retry_after
+from connectors.custompms.retry import CUSTOMPMS_RETRY, RetryPolicy, parse_retry_after
 from connectors.custompms.types import (
     MAX_BATCH_OPERATIONS,
     BatchItemResult,
@@ -31,7 +36,9 @@ from connectors.custompms.types import (
     Change,
     ChangesPage,
     ErrorDetail,
+    MalformedChange,
 )
+from foundation import metrics
 from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,7 +72,7 @@ class CustompmsClient:
         rng: random.Random | None = None,
     ) -> None:
         self.base_url = settings.custompms_base_url().rstrip("/")
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or CUSTOMPMS_RETRY
         self._rng = rng or random.Random()
         self._http = httpx.AsyncClient(
             base_url=self.base_url + API_PATH,
@@ -200,7 +207,15 @@ class CustompmsClient:
             "GET", "/changes", "changes", params={"after": after, "limit": limit}
         )
         body = response.json()
-        return ChangesPage(tuple(Change.from_json(c) for c in body["changes"]), int(body["next"]))
+        changes: list[Change] = []
+        malformed: list[MalformedChange] = []
+        for entry in body["changes"]:
+            try:
+                changes.append(Change.from_json(entry))
+            except (KeyError, TypeError, ValueError) as exc:
+                # One unreadable entry must not stop the feed: the capture dead-letters it.
+                malformed.append(MalformedChange.of(entry, exc))
+        return ChangesPage(tuple(changes), int(body["next"]), tuple(malformed))
 
     async def find_customers_by_name(self, name: str) -> list[dict[str, Any]]:
         """Live customers whose name equals `name` ignoring case and surrounding spaces."""
@@ -221,55 +236,49 @@ class CustompmsClient:
     ) -> httpx.Response:
         """Send with retries; return a 2xx response or raise the mapped error."""
         action = f"{method} {path}"
-        policy = self.retry
-        for attempt in range(1, policy.max_attempts + 1):
-            retry_after: float | None = None
-            status: int | None = None
-            cause: Exception | None = None
-            try:
-                response = await self._http.request(
-                    method, path, json=json, params=params, headers=headers
-                )
-            except httpx.TimeoutException as exc:
-                reason, cause = f"timed out ({type(exc).__name__})", exc
-            except httpx.TransportError as exc:
-                reason, cause = f"connection failed ({type(exc).__name__})", exc
-            else:
-                status = response.status_code
-                if status < 400:
-                    return response
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                error = error_from_status(
-                    status,
-                    _json_or_none(response),
-                    action=action,
-                    resource=resource,
-                    record_id=record_id,
-                    retry_after=retry_after,
-                )
-                if not isinstance(error, CustompmsRetriableError):
-                    raise error
-                reason, cause = error.message, None
-            too_long = retry_after is not None and retry_after > policy.max_retry_after
-            if attempt == policy.max_attempts or too_long:
-                tries = f"after {attempt} attempt(s)"
-                raise CustompmsRetriableError(
-                    f"Custompms {action} {reason}; gave up {tries}; retry later",
-                    retry_after=retry_after,
-                    resource=resource,
-                    record_id=record_id,
-                    status=status,
-                ) from cause
-            delay = policy.delay(attempt, retry_after, self._rng)
+        tries = 0
+
+        def on_retry(attempt: int, delay: float, exc: BaseException) -> None:
             log.warning(
-                "Custompms %s attempt %d/%d: %s; retrying in %.2fs",
-                action,
-                attempt,
-                policy.max_attempts,
-                reason,
-                delay,
+                "Custompms %s attempt %d: %s; retrying in %.2fs", action, attempt, _why(exc), delay
             )
-            await asyncio.sleep(delay)
+
+        try:
+            async for attempt in self.retry.retrying(
+                retry_on=_transient, on_retry=on_retry, rng=self._rng
+            ):
+                with attempt:
+                    tries += 1
+                    response = await self._http.request(
+                        method, path, json=json, params=params, headers=headers
+                    )
+                    status = response.status_code
+                    if status < 400:
+                        metrics.CREDENTIALS_REFUSED.labels("custompms").set(0)
+                        return response
+                    error = error_from_status(
+                        status,
+                        _json_or_none(response),
+                        action=action,
+                        resource=resource,
+                        record_id=record_id,
+                        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                    )
+                    if isinstance(error, CustompmsAuthError):
+                        metrics.CREDENTIALS_REFUSED.labels("custompms").set(1)
+                    raise error
+        except (CustompmsRetriableError, httpx.TransportError) as exc:
+            if isinstance(exc, CustompmsAuthError):
+                raise
+            final_status = exc.status if isinstance(exc, CustompmsRetriableError) else None
+            retry_after = exc.retry_after if isinstance(exc, CustompmsRetriableError) else None
+            raise CustompmsRetriableError(
+                f"Custompms {action} {_why(exc)}; gave up after {tries} attempt(s); retry later",
+                retry_after=retry_after,
+                resource=resource,
+                record_id=record_id,
+                status=final_status,
+            ) from (exc if isinstance(exc, httpx.TransportError) else exc.__cause__)
         raise AssertionError("unreachable: the retry loop returns or raises")
 
     # Defined last: inside the class body, `list` below shadows the builtin for annotations.
@@ -300,6 +309,22 @@ class CustompmsClient:
             if not page.get("next_cursor"):
                 return
             params["cursor"] = page["next_cursor"]
+
+
+def _transient(exc: BaseException) -> bool:
+    """What the client retries itself: 429/5xx, timeouts, dropped connections. A refused
+    token (401) is left to the caller, which retries it on a much longer schedule."""
+    if isinstance(exc, CustompmsAuthError):
+        return False
+    return isinstance(exc, CustompmsRetriableError | httpx.TransportError)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out ({type(exc).__name__})"
+    if isinstance(exc, httpx.TransportError):
+        return f"connection failed ({type(exc).__name__})"
+    return exc.message if isinstance(exc, CustompmsRetriableError) else str(exc)
 
 
 def _json_or_none(response: httpx.Response) -> Any:

@@ -1,7 +1,10 @@
 """How Custompms responses become sfpms errors (pure: a status and body in, an error out).
 
 - 429 and 5xx: `CustompmsRetriableError` (a RetriableError) with the Retry-After.
-- 401: ConfigError (the token is wrong; retrying will not help, the operator must fix it).
+- 401: `CustompmsAuthError` (a RetriableError the client does not retry itself): the token
+  was refused. The capture and the sinks keep retrying it on a long backoff and report it
+  loudly (error log, `sfpms_api_credentials_refused`), so a token re-issued or fixed while
+  the sync runs is picked up without a restart.
 - 404: `NotFoundError`; 412: `VersionMismatchError`; other 4xx: `CustompmsFatalError`.
   All three are FatalErrors carrying the API's code and field and the resource/id.
 
@@ -13,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.custompms.types import BatchItemResult, ErrorDetail
-from foundation.errors import ConfigError, FatalError, RetriableError, SyncError
+from foundation.errors import FatalError, RetriableError, SyncError
 
 AUTH_FIX = "check SFPMS_CUSTOMPMS_TOKEN (and SFPMS_CUSTOMPMS_URL)"
 
@@ -69,6 +72,11 @@ class CustompmsRetriableError(RetriableError):
         super().__init__(message, retry_after=retry_after, record=record_label(resource, record_id))
 
 
+class CustompmsAuthError(CustompmsRetriableError):
+    """401: Custompms refused the token. The operator must fix SFPMS_CUSTOMPMS_TOKEN (or
+    Custompms must accept it again); until then callers retry with a long backoff."""
+
+
 def error_from_status(
     status: int,
     body: Any,
@@ -82,7 +90,13 @@ def error_from_status(
     detail = ErrorDetail.from_json(body) or ErrorDetail(f"http_{status}", "no error body", None)
     text = f"Custompms {action} failed with {status} {detail.code}: {detail.message}"
     if status == 401:
-        return ConfigError(f"{text}; {AUTH_FIX}", record=record_label(resource, record_id))
+        return CustompmsAuthError(
+            f"{text}; {AUTH_FIX}",
+            retry_after=None,
+            resource=resource,
+            record_id=record_id,
+            status=401,
+        )
     if status == 429 or status >= 500:
         return CustompmsRetriableError(
             text, retry_after=retry_after, resource=resource, record_id=record_id, status=status

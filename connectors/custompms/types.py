@@ -59,11 +59,15 @@ class BatchOperation:
 
 @dataclass(frozen=True, slots=True)
 class ErrorDetail:
-    """The API's `{"code", "message", "field"}`."""
+    """The API's `{"code", "message", "field"}`, and what two codes add: the record an
+    idempotency key made already (`idempotency_key_reused`: `original.id`) and the version a
+    record is at (`version_mismatch`: `current_version`)."""
 
     code: str
     message: str
     field: str | None
+    record_id: str | None = None
+    current_version: int | None = None
 
     @classmethod
     def from_json(cls, body: Any) -> ErrorDetail | None:
@@ -73,7 +77,16 @@ class ErrorDetail:
         if not isinstance(error, Mapping) or "code" not in error:
             return None
         field = error.get("field")
-        return cls(str(error["code"]), str(error.get("message", "")), field and str(field))
+        original = error.get("original")
+        named = original.get("id") if isinstance(original, Mapping) else error.get("record_id")
+        current = error.get("current_version")
+        return cls(
+            str(error["code"]),
+            str(error.get("message", "")),
+            field and str(field),
+            str(named) if named else None,
+            current if isinstance(current, int) and not isinstance(current, bool) else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +132,35 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class MalformedChange:
+    """A feed entry the client could not read: its raw JSON, its seq and id where readable."""
+
+    raw: Any
+    reason: str
+    seq: int | None = None
+    id: str | None = None
+    resource: str | None = None
+
+    @classmethod
+    def of(cls, raw: Any, exc: Exception) -> MalformedChange:
+        item = raw if isinstance(raw, Mapping) else {}
+        seq = item.get("seq")
+        return cls(
+            raw=raw,
+            reason=f"{type(exc).__name__}: {exc}",
+            seq=seq if isinstance(seq, int) else None,
+            id=str(item["id"]) if item.get("id") is not None else None,
+            resource=str(item["resource"]) if item.get("resource") is not None else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ChangesPage:
-    """A page of the feed; pass `next` as `after` to continue (it equals `after` when idle)."""
+    """A page of the feed; pass `next` as `after` to continue (it equals `after` when idle).
+
+    `malformed` holds the entries of the page that could not be read (they are not in
+    `changes`); `next` moves past them too."""
 
     changes: tuple[Change, ...]
     next: int
+    malformed: tuple[MalformedChange, ...] = ()

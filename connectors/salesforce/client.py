@@ -56,6 +56,7 @@ class SalesforceClient:
         client_name: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        retry_ambiguous_posts: bool = False,
         timeout: float = 30.0,
     ) -> None:
         self.settings = settings
@@ -66,6 +67,7 @@ class SalesforceClient:
             client_name=self.client_name,
             transport=transport,
             retry=retry,
+            retry_ambiguous_posts=retry_ambiguous_posts,
             timeout=timeout,
         )
         self._field_types: dict[str, dict[str, str]] = {}

@@ -57,9 +57,12 @@ class SalesforceRetriableError(RetriableError):
         error_code: str | None = None,
         retry_after: float | None = None,
         record: str | None = None,
+        server_retry_after: float | None = None,
     ) -> None:
         self.status = status
         self.error_code = error_code
+        #: The Retry-After Salesforce sent (None when `retry_after` is this client's default).
+        self.server_retry_after = server_retry_after
         where = {"record": record} if record else {}
         super().__init__(message, retry_after=retry_after, **where)
 
@@ -96,10 +99,16 @@ def api_error(
     fields = tuple(str(f) for i in items for f in (i.get("fields") or ()))
     message = f"Salesforce {action} failed: {status} {code}: {text}"
     if status == 429 or status >= 500 or code == "REQUEST_LIMIT_EXCEEDED":
+        sent = retry_after
         if code == "REQUEST_LIMIT_EXCEEDED" and retry_after is None:
             retry_after = LIMIT_RETRY_AFTER_S
         return SalesforceRetriableError(
-            message, status=status, error_code=code, retry_after=retry_after, record=record
+            message,
+            status=status,
+            error_code=code,
+            retry_after=retry_after,
+            record=record,
+            server_retry_after=sent,
         )
     return SalesforceApiError(
         message, status=status, error_code=code, fields=fields, errors=items, record=record

@@ -5,7 +5,8 @@
   client_credentials, or the password grant; unset, password when a username and
   password are configured, else client_credentials. Caches the token; on 401
   INVALID_SESSION_ID logs in again once and repeats the request.
-- Retries 429, 5xx, timeouts and dropped connections with backoff (see `RetryPolicy`).
+- Retries 429, 5xx, timeouts and dropped connections with the product's one retry policy
+  (foundation/retry.py, configured in `connectors.salesforce.retry`).
 - Sends `Sforce-Call-Options: client=<name>` on every request, so Salesforce records the
   sync's writes under its name.
 - Tracks `Sforce-Limit-Info` in `api_usage` and warns when more than 80 % is used.
@@ -34,7 +35,7 @@ from connectors.salesforce.errors import (
     first_code,
     login_error,
 )
-from connectors.salesforce.retry import RetryPolicy, parse_retry_after
+from connectors.salesforce.retry import SALESFORCE_RETRY, RetryPolicy, may_resend, parse_retry_after
 from connectors.salesforce.types import ApiUsage
 from foundation import metrics
 from foundation.errors import ConfigError
@@ -127,6 +128,7 @@ class SalesforceSession:
         client_name: str,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        retry_ambiguous_posts: bool = False,
         timeout: float = 30.0,
         rng: random.Random | None = None,
         budget: ApiBudget | None = None,
@@ -134,7 +136,8 @@ class SalesforceSession:
         self.settings = settings
         self.budget = budget or budget_for(settings)
         self.client_name = client_name
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or SALESFORCE_RETRY
+        self.retry_ambiguous_posts = retry_ambiguous_posts
         self.api_usage: ApiUsage | None = None
         self.instance_url: str | None = None
         self.identity_url: str | None = None
@@ -336,35 +339,51 @@ class SalesforceSession:
         client = self._client()
         headers = {"Authorization": f"Bearer {token}"} if authorized and token else {}
         headers.update(extra_headers or {})
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = await client.request(method, url, headers=headers, **kwargs)
-            except httpx.TransportError as exc:
-                if attempt >= self.retry.max_attempts or not self.retry.may_retry_transport(
-                    method, exc
-                ):
-                    raise SalesforceRetriableError(
-                        f"Salesforce {action} failed after {attempt} attempt(s): "
-                        f"{type(exc).__name__} (the request may or may not have been applied)",
-                        record=record,
-                    ) from exc
-                await self._pause(action, attempt, None, type(exc).__name__)
-                continue
-            if authorized:
-                self._note_usage(response)
-            if response.status_code != 429 and response.status_code < 500:
-                return response
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
-            too_long = retry_after is not None and retry_after > self.retry.max_retry_after
-            if attempt >= self.retry.max_attempts or too_long:
-                if authorized:
-                    return response  # the caller turns it into a RetriableError
-                raise api_error(response.status_code, _json(response), action=action, record=record)
-            await self._pause(action, attempt, retry_after, f"HTTP {response.status_code}")
+        tries = 0
 
-    async def _pause(self, action: str, attempt: int, retry_after: float | None, why: str) -> None:
-        delay = self.retry.delay(attempt, retry_after, self._rng)
-        log.info("Salesforce %s: %s, retry %d in %.2fs", action, why, attempt, delay)
-        await asyncio.sleep(delay)
+        def transient(exc: BaseException) -> bool:
+            if isinstance(exc, _Busy):
+                return True
+            return isinstance(exc, httpx.TransportError) and may_resend(
+                method, exc, ambiguous_posts=self.retry_ambiguous_posts
+            )
+
+        def on_retry(attempt: int, delay: float, exc: BaseException) -> None:
+            why = f"HTTP {exc.status}" if isinstance(exc, _Busy) else type(exc).__name__
+            log.info("Salesforce %s: %s, retry %d in %.2fs", action, why, attempt, delay)
+
+        try:
+            async for attempt in self.retry.retrying(
+                retry_on=transient, on_retry=on_retry, rng=self._rng
+            ):
+                with attempt:
+                    tries += 1
+                    response = await client.request(method, url, headers=headers, **kwargs)
+                    if authorized:
+                        self._note_usage(response)
+                    if response.status_code != 429 and response.status_code < 500:
+                        return response
+                    raise _Busy(response)
+        except _Busy as busy:
+            if authorized:
+                return busy.response  # the caller turns it into a RetriableError
+            raise api_error(
+                busy.status, _json(busy.response), action=action, record=record
+            ) from None
+        except httpx.TransportError as exc:
+            raise SalesforceRetriableError(
+                f"Salesforce {action} failed after {tries} attempt(s): "
+                f"{type(exc).__name__} (the request may or may not have been applied)",
+                record=record,
+            ) from exc
+        raise AssertionError("unreachable: the retry loop returns or raises")
+
+
+class _Busy(Exception):
+    """A 429/5xx answer inside the retry loop; carries the Retry-After for the policy."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.status = response.status_code
+        self.retry_after = parse_retry_after(response.headers.get("retry-after"))
+        super().__init__(f"HTTP {self.status}")

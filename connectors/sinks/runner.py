@@ -12,6 +12,7 @@ from connectors.salesforce.client import SalesforceClient
 from connectors.sinks.custompms_target import CustompmsTarget
 from connectors.sinks.salesforce_target import SalesforceTarget
 from connectors.sinks.worker import SinkWorker, Target
+from foundation import metrics
 from foundation.settings import Settings, SinkSystemSettings
 
 
@@ -31,6 +32,7 @@ async def run_sinks(
     async with AsyncExitStack() as stack:
         workers = []
         for system in systems:
+            metrics.declare_system(system)
             target: Target
             if system == "salesforce":
                 sf = await stack.enter_async_context(SalesforceClient(settings))

@@ -56,7 +56,7 @@ def ensure_topics(settings: Settings, specs: Iterable[TopicSpec]) -> list[str]:
                 name,
                 num_partitions=partitions,
                 replication_factor=settings.replication_factor,
-                config=spec.config(),
+                config=spec.config(settings.retention_ms_for(spec.retention)),
             )
         )
     created: list[str] = []

@@ -75,12 +75,15 @@ def schema_for_topic(topic: str) -> str:
     parts = topic.split(".")
     if len(parts) == 3 and parts[2] == "changes":
         return change_type(parts[0], parts[1])
-    if len(parts) == 3 and parts[2] == "writes":
+    if len(parts) == 2 and parts[1] == "writes":
         return "sfpms.WriteCommand"
     fixed = {
-        t.ACKS: "sfpms.WriteResult",
+        t.RESULTS: "sfpms.WriteResult",
         t.ROUTES: "sfpms.LinkEvent",
+        # Forwards keep their own change schema; the engine encodes only refusals here.
+        t.INBOX: "sfpms.LinkEvent",
         t.DEADLETTER: "sfpms.DeadLetter",
+        t.REDRIVEN: "sfpms.Redriven",
         t.SOURCE_POSITIONS: "sfpms.SourcePosition",
     }
     if topic in fixed:

@@ -1,5 +1,11 @@
 """Every topic the product uses, with its partitioning and config, in one catalogue.
 
+Retention: change topics forever (replay); write commands and results 90 days and dead
+letters forever by default, each configurable (SFPMS_RETENTION_WRITES_MS,
+SFPMS_RETENTION_RESULTS_MS, SFPMS_RETENTION_DEADLETTER_MS; -1 = forever): an outage of a
+target system longer than the broker's default 7 days must not drop commands silently,
+and a dead letter waits for its operator (docs/operations.md).
+
 All data topics share one partition count (`SFPMS_PARTITIONS`) and are keyed by a record id
 with the murmur2 partitioner on every producer, so partition p of each topic holds the same
 keys and Faust co-partitions them onto one worker (see docs/architecture.md).
@@ -12,6 +18,7 @@ from dataclasses import dataclass
 SALESFORCE_OBJECTS = ("division", "organization", "task")
 CUSTOMPMS_RESOURCES = ("customer", "project", "task")
 FOREVER = -1
+DAY_MS = 24 * 3600 * 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +30,16 @@ class TopicSpec:
     compacted: bool = False
     retention_ms: int | None = None
     purpose: str = ""
+    #: Which retention setting applies (`writes`, `results`, `deadletter`), if any: it
+    #: replaces `retention_ms` (Settings.retention_ms_for).
+    retention: str | None = None
 
-    def config(self) -> dict[str, str]:
+    def config(self, retention_ms: int | None = None) -> dict[str, str]:
+        """The topic config; `retention_ms` (from the settings) overrides the catalogue's."""
         conf = {"cleanup.policy": "compact" if self.compacted else "delete"}
-        if self.retention_ms is not None:
-            conf["retention.ms"] = str(self.retention_ms)
+        kept = retention_ms if retention_ms is not None else self.retention_ms
+        if kept is not None:
+            conf["retention.ms"] = str(kept)
         return conf
 
 
@@ -36,15 +48,17 @@ def changes_topic(system: str, entity: str) -> str:
     return f"{system}.{entity}.changes"
 
 
-def writes_topic(system: str, entity: str) -> str:
-    """Write commands for a sink worker, e.g. `custompms.project.writes`."""
-    return f"{system}.{entity}.writes"
+def writes_topic(system: str) -> str:
+    """Write commands for one system's sink workers, e.g. `custompms.writes`; keyed by link,
+    so one link's writes stay in order."""
+    return f"{system}.writes"
 
 
-ACKS = "sfpms.acks"
+RESULTS = "sfpms.results"
 ROUTES = "sfpms.routes"
 INBOX = "sfpms.inbox"
 DEADLETTER = "sfpms.deadletter"
+REDRIVEN = "sfpms.deadletter.redriven"
 SOURCE_POSITIONS = "sfpms.cdc.positions"
 SCHEMAS = "_schemas"
 ENGINE_APP = "sfpms-engine"
@@ -65,21 +79,39 @@ def catalogue() -> list[TopicSpec]:
                     purpose=f"CDC change envelopes from {system} {entity}, kept for replay",
                 )
             )
-    for system, entities in (
-        ("salesforce", SALESFORCE_OBJECTS),
-        ("custompms", CUSTOMPMS_RESOURCES),
-    ):
-        for entity in entities:
-            specs.append(
-                TopicSpec(
-                    writes_topic(system, entity), purpose=f"write commands for {system} {entity}"
-                )
+    for system in ("salesforce", "custompms"):
+        specs.append(
+            TopicSpec(
+                writes_topic(system),
+                retention_ms=90 * DAY_MS,
+                retention="writes",
+                purpose=f"write commands for {system}",
             )
+        )
     specs += [
-        TopicSpec(ACKS, purpose="sink results: links established, state written, failures"),
+        TopicSpec(
+            RESULTS,
+            retention_ms=90 * DAY_MS,
+            retention="results",
+            purpose="sink results: links established, state written, failures",
+        ),
         TopicSpec(ROUTES, compacted=True, purpose="Custompms id -> link key routing events"),
-        TopicSpec(INBOX, purpose="Custompms changes re-keyed to their link key"),
-        TopicSpec(DEADLETTER, purpose="records that failed with the reason, for `sfpms dlq`"),
+        TopicSpec(
+            INBOX,
+            purpose="Custompms changes re-keyed to their link key, and answers to link claims",
+        ),
+        TopicSpec(
+            DEADLETTER,
+            retention_ms=FOREVER,
+            retention="deadletter",
+            purpose="records that failed with the reason, for `sfpms dlq`",
+        ),
+        TopicSpec(
+            REDRIVEN,
+            partitions=1,
+            compacted=True,
+            purpose="dead letters `sfpms dlq redrive` sent again (so it does not send them twice)",
+        ),
         TopicSpec(
             f"{ENGINE_APP}-hubs-changelog",
             compacted=True,

@@ -35,7 +35,12 @@ def cdc() -> None:
 
 @cdc.command("run")
 @click.option("--source", type=click.Choice(SOURCES), default="all", show_default=True)
-@click.option("--metrics-port", type=int, default=None, help="Serve /metrics on 127.0.0.1.")
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Serve /metrics, /healthz, /readyz on SFPMS_METRICS_HOST.",
+)
 @click.option(
     "--poll-interval",
     type=float,

@@ -10,10 +10,10 @@ from foundation.settings import get_settings
 @click.command()
 @click.option(
     "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to bind; off the loopback interface it needs SFPMS_DASHBOARD_TOKEN "
-    "(16+ characters) and answers only to the Host names in SFPMS_DASHBOARD_ALLOWED_HOSTS.",
+    default=None,
+    help="Address to bind [SFPMS_METRICS_HOST, 127.0.0.1]; 0.0.0.0 only inside a container. "
+    "Off the loopback interface it needs SFPMS_DASHBOARD_TOKEN (16+ characters) and answers "
+    "only to the Host names in SFPMS_DASHBOARD_ALLOWED_HOSTS.",
 )
 @click.option("--port", type=int, default=None, help="Default: SFPMS_DASHBOARD_PORT.")
 @click.option(
@@ -30,7 +30,7 @@ from foundation.settings import get_settings
     show_default=True,
     help="How much lag history the charts keep (in memory).",
 )
-def dashboard(host: str, port: int | None, interval: float, history_minutes: float) -> None:
+def dashboard(host: str | None, port: int | None, interval: float, history_minutes: float) -> None:
     """Serve the dashboard (flows, lag, dead letters) and Prometheus /metrics until Ctrl-C."""
     import uvicorn
 
@@ -41,6 +41,7 @@ def dashboard(host: str, port: int | None, interval: float, history_minutes: flo
     from sfpms.observe.tracker import TrackerOptions
 
     settings = get_settings()
+    host = host or settings.metrics_host
     try:
         check_bind(host, settings)
     except ConfigError as exc:

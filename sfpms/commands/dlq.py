@@ -66,18 +66,27 @@ def show(dead_letter_id: str) -> None:
 
 @dlq.command("redrive")
 @click.argument("dead_letter_ids", nargs=-1)
-@click.option(
-    "--all", "redrive_all", is_flag=True, help="Every dead letter that came from a topic."
-)
-@click.option("--stage", type=click.Choice(["engine", "sink"]), default=None)
+@click.option("--all", "redrive_all", is_flag=True, help="Every dead letter not re-driven yet.")
+@click.option("--stage", type=click.Choice(["cdc", "engine", "sink"]), default=None)
 @click.option("--flow", default=None)
+@click.option(
+    "--again", is_flag=True, help="Also send those re-driven before (they are skipped otherwise)."
+)
 def redrive(
-    dead_letter_ids: tuple[str, ...], redrive_all: bool, stage: str | None, flow: str | None
+    dead_letter_ids: tuple[str, ...],
+    redrive_all: bool,
+    stage: str | None,
+    flow: str | None,
+    again: bool,
 ) -> None:
-    """Send dead letters' original records back to their topics, after a fix.
+    """Send dead letters through again, after a fix; each once (see --again).
 
     Sink dead letters go back to their write topic (fix the data in the target system or
-    the mapping first); engine dead letters go back to the change topic they came from.
+    the mapping first); engine dead letters go back to the topic they came from, with their
+    key; CDC dead letters are read again from their source system and published anew.
+    A dead letter whose copy was cut short (a record near the broker's size limit) is sent
+    from the original at its topic/partition/offset. What was sent is recorded, so
+    `--all` twice sends nothing twice.
     """
     from sfpms.deadletters import redrive_records
 
@@ -86,8 +95,14 @@ def redrive(
     chosen = [
         (p, o, r) for p, o, r in _load(stage, flow) if redrive_all or f"{p}:{o}" in dead_letter_ids
     ]
-    sent, skipped = redrive_records(get_settings(), [r for _p, _o, r in chosen])
-    click.echo(f"re-sent {sent}; skipped {skipped} that did not come from a topic")
+    report = redrive_records(get_settings(), chosen, again=again)
+    click.echo(
+        f"re-sent {len(report.sent)}; skipped {len(report.already)} re-driven before"
+        + (" (--again sends them again)" if report.already else "")
+        + f"; {len(report.skipped)} could not be sent"
+    )
+    for ident, why in sorted(report.skipped.items()):
+        click.echo(f"  {ident}: {why}")
 
 
 def _public(partition: int, offset: int, record: dict[str, Any]) -> dict[str, Any]:
@@ -95,5 +110,6 @@ def _public(partition: int, offset: int, record: dict[str, Any]) -> dict[str, An
     shown = {k: v for k, v in record.items() if k not in ("key", "value")}
     shown["id"] = f"{partition}:{offset}"
     shown["key"] = (record.get("key") or b"").decode(errors="replace")
-    shown["value_bytes"] = len(record.get("value") or b"")
+    shown["value_bytes"] = record.get("value_size") or len(record.get("value") or b"")
+    shown["copy_cut_short"] = bool(record.get("truncated"))
     return shown

@@ -98,3 +98,41 @@ def export() -> None:
     for hub in _hubs().values():
         for row in _rows(hub):
             click.echo(json.dumps(row))
+
+
+@links.command("history")
+@click.argument("record_id")
+@click.option(
+    "--since",
+    default="7d",
+    show_default=True,
+    help="How far back to read the topics: 30m, 12h, 7d.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Everything as one JSON document.")
+def history(record_id: str, since: str, as_json: bool) -> None:
+    """Why is this record in this state: both records, who set each field and when, and
+    what happened to the link (changes seen, writes issued, results, dead letters)."""
+    import time
+
+    from sfpms.commands.linkview import print_story
+    from sfpms.observe.linkstory import NoSuchLink, link_story
+
+    since_ms = int(time.time() * 1000) - _duration_ms(since)
+    try:
+        story = link_story(get_settings(), record_id, since_ms)
+    except NoSuchLink as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(story, indent=2, default=str))
+        return
+    print_story(story, since)
+
+
+def _duration_ms(text: str) -> int:
+    units = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
+    try:
+        return int(float(text[:-1]) * units[text[-1]])
+    except (KeyError, ValueError, IndexError):
+        raise click.BadParameter(
+            "use a number and m, h or d: 30m, 12h, 7d", param_hint="--since"
+        ) from None

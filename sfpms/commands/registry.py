@@ -26,6 +26,7 @@ def registry(host: str, port: int | None) -> None:
     import uvicorn
 
     from foundation.errors import ConfigError
+    from foundation.health import Readiness, dependency_checks
     from foundation.local_credentials import credentials_path
     from foundation.logs import register_secrets
     from sfpms.registry.app import Registry, create_registry_app
@@ -38,7 +39,8 @@ def registry(host: str, port: int | None) -> None:
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     register_secrets(auth.password.get_secret_value())
-    app = create_registry_app(Registry(KafkaLog(settings)), auth=auth)
+    readiness = Readiness(dependency_checks(settings))
+    app = create_registry_app(Registry(KafkaLog(settings)), readiness, auth=auth)
     chosen = port or settings.registry_port
     click.echo(f"schema registry on http://{host}:{chosen} (topic {settings.topic('_schemas')})")
     if settings.schema_registry_user:

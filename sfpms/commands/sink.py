@@ -34,7 +34,12 @@ def sink() -> None:
     help="How long to wait for a fuller batch (fewer API calls vs. latency) "
     "[default: Salesforce 1000, Custompms 250].",
 )
-@click.option("--metrics-port", type=int, default=None, help="Serve /metrics on 127.0.0.1.")
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Serve /metrics, /healthz, /readyz on SFPMS_METRICS_HOST.",
+)
 @click.option(
     "--instance-id",
     default=None,
@@ -50,14 +55,17 @@ def run(
     """Consume write topics and apply them until Ctrl-C."""
     import uvloop
 
+    from connectors.sinks.health import sink_readiness
     from connectors.sinks.runner import run_sinks
     from foundation import metrics
     from foundation.settings import member_id
 
     settings = get_settings()
-    if metrics_port:
-        metrics.serve(metrics_port)
     systems = ("salesforce", "custompms") if system == "all" else (system,)
+    if metrics_port:
+        metrics.serve(
+            metrics_port, settings.metrics_host, readiness=sink_readiness(settings, systems)
+        )
     overrides: dict[str, float] = {}
     if batch_size is not None:
         overrides["batch_size"] = batch_size

@@ -1,8 +1,10 @@
 """The dashboard's routes. Everything is read-only (GET) and served from the sampler's memory.
 
-Routes: `/` (the page), `/healthz`, `/metrics` (Prometheus), and the JSON API behind the page:
-`/api/overview`, `/api/flows`, `/api/groups`, `/api/groups/{group}`, `/api/history`,
-`/api/deadletters`. Settings are never rendered; secrets never leave the process.
+Routes: `/` (the page), `/healthz`, `/readyz` (the last poll of the broker succeeded
+recently), `/metrics` (Prometheus), `/links/{id}` (one link's story), and the JSON API
+behind the pages: `/api/overview`, `/api/flows`, `/api/groups`, `/api/groups/{group}`,
+`/api/history`, `/api/deadletters`, `/api/links/{id}`. Settings are never rendered;
+secrets never leave the process.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from foundation.settings import Settings
 from sfpms.dashboard.auth import install_access_control
@@ -28,6 +30,16 @@ log = logging.getLogger(__name__)
 
 #: how often the page fetches /api/overview
 REFRESH_MS = 3000
+
+
+@cache
+def link_page() -> str:
+    """link.html with the shared stylesheet and its script inlined."""
+    static = files("sfpms.dashboard") / "static"
+    html = (static / "link.html").read_text(encoding="utf-8")
+    css = (static / "style.css").read_text(encoding="utf-8")
+    js = (static / "link.js").read_text(encoding="utf-8")
+    return html.replace("/*STYLE*/", css).replace("//SCRIPT", js)
 
 
 @cache
@@ -90,9 +102,33 @@ def create_app(
             "last_poll_at": sampler.last_poll_at,
         }
 
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        """Ready while the sampler's polls of the broker succeed (the page has data)."""
+        status, body = readiness_of(sampler)
+        return JSONResponse(body, status_code=status)
+
     @app.get("/", response_class=HTMLResponse)
     def index() -> HTMLResponse:
         return HTMLResponse(page())
+
+    @app.get("/links/{record_id}", response_class=HTMLResponse)
+    def link(record_id: str) -> HTMLResponse:
+        """One link's story: the page fetches /api/links/{id} (same token)."""
+        return HTMLResponse(link_page())
+
+    @app.get("/api/links/{record_id}")
+    async def link_story_api(
+        record_id: str, hours: float = Query(168.0, gt=0, le=24 * 90)
+    ) -> dict[str, Any]:
+        """Both records, per-field provenance and the link's history from the topics."""
+        from sfpms.observe.linkstory import NoSuchLink, link_story
+
+        since_ms = int((time.time() - hours * 3600) * 1000)
+        try:
+            return await asyncio.to_thread(link_story, settings, record_id, since_ms)
+        except NoSuchLink as exc:
+            raise HTTPException(404, str(exc)) from exc
 
     @app.get("/metrics")
     def metrics() -> Response:
@@ -107,6 +143,7 @@ def create_app(
             "prefix": prefix,
             "sampler": _sampler_state(sampler),
             "api_usage": sampler.api,
+            "api_budget": sampler.budgets,
             "metrics_targets": {
                 name: {"url": s.url, "up": s.error is None} for name, s in sampler.scrapes.items()
             },
@@ -174,6 +211,19 @@ def _require(sampler: Sampler) -> Any:
     return report
 
 
+def readiness_of(sampler: Sampler) -> tuple[int, dict[str, Any]]:
+    """200 when a poll succeeded within three intervals (at least 15 s), else 503 and why."""
+    last = sampler.last_poll_at
+    horizon = max(15.0, 3 * sampler.options.interval_s)
+    if last is not None and time.time() - last <= horizon:
+        return 200, {"ready": True, "checks": {"broker": "ok"}}
+    cluster = sampler.cluster
+    why = f"no broker at {cluster}" if sampler.last_error else f"no poll of {cluster} yet"
+    if last is not None:
+        why = f"no successful poll of {cluster} for {time.time() - last:.0f} s"
+    return 503, {"ready": False, "checks": {"broker": why}}
+
+
 def _sampler_state(sampler: Sampler) -> dict[str, Any]:
     return {
         "polls": sampler.polls,
@@ -181,4 +231,5 @@ def _sampler_state(sampler: Sampler) -> dict[str, Any]:
         "last_error": sampler.last_error,
         "interval_s": sampler.options.interval_s,
         "history_s": sampler.options.history_s,
+        "history_from": sampler.history_source,
     }

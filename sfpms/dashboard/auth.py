@@ -4,12 +4,15 @@
   the bind address or a name in `SFPMS_DASHBOARD_ALLOWED_HOSTS`. A page on another site that
   re-points its own name at 127.0.0.1 (DNS rebinding) sends its own name as Host, and is
   answered 400.
-- **Token** (`SFPMS_DASHBOARD_TOKEN`; blank counts as unset), on every route but `/healthz`
-  and the login form. Scripts and Prometheus send `Authorization: Bearer <token>`. A
-  browser posts the token once to the login form (`POST /login`), which sets an HttpOnly,
-  SameSite=Strict session cookie: an HMAC of an expiry time keyed by the token, so the
-  cookie is not the token and every session ends when the token changes. A token in the
-  URL (`?token=`) is never accepted: URLs end up in history, logs and Referer headers.
+- **Token** (`SFPMS_DASHBOARD_TOKEN`; blank counts as unset), on every route but the probes
+  (`/healthz`, `/readyz`: compose, Kubernetes and `sfpms status` carry no token, and they
+  reveal no data) and the login form. Scripts and Prometheus send
+  `Authorization: Bearer <token>`. A browser posts the token once to the login form
+  (`POST /login`), which sets an HttpOnly, SameSite=Strict session cookie: an HMAC of an
+  expiry time keyed by the token, so the cookie is not the token and every session ends
+  when the token changes. A token in the URL (`?token=`) is never accepted: URLs end up in
+  history, logs and Referer headers. A browser opening a page (`/`, `/links/...`) without
+  a session gets the login form.
 - **Binding**: off the loopback interface the dashboard refuses to start without a token of
   at least `MIN_TOKEN_LENGTH` characters (`check_bind`).
 """
@@ -30,7 +33,8 @@ from foundation.errors import ConfigError
 from foundation.settings import Settings
 from sfpms.registry.auth import is_loopback
 
-OPEN_PATHS = frozenset({"/healthz", "/login", "/logout"})
+#: Probes carry no token (they reveal no data); the login form must be reachable without one.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/login", "/logout"})
 SESSION_COOKIE = "sfpms_dashboard_session"
 SESSION_S = 12 * 3600
 MIN_TOKEN_LENGTH = 16
@@ -157,7 +161,7 @@ def install_access_control(app: FastAPI, settings: Settings, bind_host: str) -> 
             )
         elif request.url.path in OPEN_PATHS or authenticated(request):
             response = await call_next(request)
-        elif request.url.path == "/" and request.method == "GET":
+        elif request.method == "GET" and _is_page(request.url.path):
             response = HTMLResponse(
                 login_page(), status_code=401, headers={"WWW-Authenticate": "Bearer"}
             )
@@ -175,6 +179,12 @@ def install_access_control(app: FastAPI, settings: Settings, bind_host: str) -> 
 
     app.middleware("http")(access)
     app.include_router(_login_routes(sessions, expected, hosts))
+
+
+def _is_page(path: str) -> bool:
+    """The HTML pages (the overview, a link's page): a browser opening one unauthenticated
+    gets the login form instead of a JSON error."""
+    return path == "/" or path.startswith("/links/")
 
 
 def _login_routes(sessions: Sessions | None, expected: bytes, hosts: frozenset[str]) -> APIRouter:

@@ -27,9 +27,9 @@ _ENTITIES = {"salesforce": t.SALESFORCE_OBJECTS, "custompms": t.CUSTOMPMS_RESOUR
 def expected_topics() -> dict[str, tuple[str, ...]]:
     """Known group -> the topics it consumes (unprefixed). Replay groups are discovered."""
     engine = tuple(t.changes_topic(s, e) for s, es in _ENTITIES.items() for e in es)
-    groups = {ENGINE_GROUP: (*engine, t.INBOX, t.ACKS, t.ROUTES)}
+    groups = {ENGINE_GROUP: (*engine, t.INBOX, t.RESULTS, t.ROUTES)}
     for system, group in SINK_GROUPS.items():
-        groups[group] = tuple(t.writes_topic(system, e) for e in _ENTITIES[system])
+        groups[group] = (t.writes_topic(system),)
     return groups
 
 
@@ -52,8 +52,8 @@ def flow_inputs() -> tuple[FlowInputs, ...]:
         pairs = (
             (ENGINE_GROUP, t.changes_topic("salesforce", sf_entity)),
             (ENGINE_GROUP, t.changes_topic("custompms", pms_entity)),
-            (SINK_GROUPS["custompms"], t.writes_topic("custompms", pms_entity)),
-            (SINK_GROUPS["salesforce"], t.writes_topic("salesforce", sf_entity)),
+            (SINK_GROUPS["custompms"], t.writes_topic("custompms")),
+            (SINK_GROUPS["salesforce"], t.writes_topic("salesforce")),
         )
         inputs.append(FlowInputs(flow.name, pairs))
     return tuple(inputs)

@@ -98,16 +98,23 @@ class GroupLag:
 
 @dataclass(frozen=True, slots=True)
 class Latency:
-    """End-to-end latency quantiles of a flow in seconds (from the sink histogram)."""
+    """End-to-end latency of one flow in seconds, from that flow's own sink histogram:
+    quantiles (bucket-interpolated, like Prometheus' histogram_quantile), the exact mean
+    (sum / count) and how many writes they rest on."""
 
     p50: float
     p95: float
     p99: float
     count: int
+    mean: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"p50": _round(self.p50), "p95": _round(self.p95), "p99": _round(self.p99)} | {
-            "count": self.count
+        return {
+            "p50": _round(self.p50),
+            "p95": _round(self.p95),
+            "p99": _round(self.p99),
+            "mean": _round(self.mean),
+            "count": self.count,
         }
 
 

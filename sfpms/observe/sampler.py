@@ -3,7 +3,8 @@
 Each poll (blocking Kafka I/O, run in a worker thread) reads a snapshot of the product's
 groups, feeds the tracker, reads new dead letters, scrapes the sink and CDC /metrics, and
 publishes a fresh `LagReport`. Charts draw from an in-memory history bounded in time
-(`history_s`, 30 minutes by default) and in length. Nothing is persisted.
+(`history_s`, 30 minutes by default) and in length, read back at start from Prometheus or
+from the snapshot each poll writes to the data directory (sfpms/observe/history_store.py).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from typing import Any
 
 from foundation.kafka import topics as t
 from foundation.settings import Settings
+from sfpms.observe.budget import api_budgets
 from sfpms.observe.deadletters import DeadLetterReader, DeadLetterView
 from sfpms.observe.groups import Naming
+from sfpms.observe.history_store import load_history, save_snapshot, snapshot_path
 from sfpms.observe.model import LagReport
 from sfpms.observe.offsets import OffsetReader
 from sfpms.observe.scrape import Scraped, api_usage, scrape
@@ -38,6 +41,7 @@ class SamplerOptions:
     groups: tuple[str, ...] = ()  # empty: the product's groups
     tracker: TrackerOptions = field(default_factory=lambda: TrackerOptions(stop_after_s=30.0))
     scrape_timeout_s: float = 1.0
+    persist_history: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +60,9 @@ class HistoryPoint:
 def metrics_urls(settings: Settings) -> dict[str, str]:
     """The other processes' /metrics endpoints the dashboard reads."""
     return {
-        "sinks": f"http://127.0.0.1:{settings.sink_metrics_port}/metrics",
-        "cdc": f"http://127.0.0.1:{settings.cdc_metrics_port}/metrics",
+        "sinks": settings.sink_metrics_url
+        or f"http://127.0.0.1:{settings.sink_metrics_port}/metrics",
+        "cdc": settings.cdc_metrics_url or f"http://127.0.0.1:{settings.cdc_metrics_port}/metrics",
     }
 
 
@@ -78,11 +83,13 @@ class Sampler:
         self.tracker = LagTracker(self.naming, self.options.tracker)
         self.report: LagReport | None = None
         self.api: list[dict[str, object]] = []
+        self.budgets: list[dict[str, object]] = []
         self.scrapes: dict[str, Scraped] = {}
         self.last_error: str | None = None
         self.last_poll_at: float | None = None
         self.polls = 0
         self._history: dict[str, deque[HistoryPoint]] = {}
+        self.history_source: str | None = None
         self._lock = threading.Lock()
         self._reader: OffsetReader | None = None
         self._dead_letters: DeadLetterReader | None = None
@@ -142,12 +149,46 @@ class Sampler:
             self.report = report
             self.scrapes = scrapes
             self.api = api_usage(scrapes.values())
+            self.budgets = [b.as_dict() for b in api_budgets(scrapes.values())]
             self.last_poll_at = time.time()
             self.last_error = None
             self.polls += 1
+            snapshot = {k: [p.as_list() for p in v] for k, v in self._history.items()}
+        if self.options.persist_history:
+            try:
+                save_snapshot(snapshot_path(self.settings.data_dir), snapshot)
+            except OSError as exc:
+                log.warning("could not save the lag history snapshot: %s", exc)
+
+    def _length(self) -> int:
+        return int(self.options.history_s / max(self.options.interval_s, 0.1)) + 10
+
+    def restore_history(self) -> int:
+        """Seed the charts with what Prometheus or the snapshot kept; returns the points."""
+        points, source = load_history(
+            self.settings.data_dir,
+            self.settings.prometheus_url,
+            self.options.history_s,
+            self.options.interval_s,
+        )
+        count = 0
+        with self._lock:
+            for key, rows in points.items():
+                series = self._history.setdefault(key, deque(maxlen=self._length()))
+                for at, lag, seconds in rows:
+                    series.append(HistoryPoint(at, lag, seconds))
+                    count += 1
+            self.history_source = source
+        log.info("lag history: %d points read back from %s", count, source)
+        return count
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll every `interval_s` until `stop` is set; a failed poll is logged and retried."""
+        if self.options.persist_history:
+            try:
+                await asyncio.to_thread(self.restore_history)
+            except Exception as exc:  # history is a convenience; the polls matter
+                log.warning("lag history not read back: %s", exc)
         while not stop.is_set():
             try:
                 await asyncio.to_thread(self.poll_once)

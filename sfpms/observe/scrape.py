@@ -60,6 +60,7 @@ def latency_by_flow(samples: Iterable[object]) -> dict[str, Latency]:
     """p50/p95/p99 per `flow` label from a histogram's `_bucket` and `_count` samples."""
     buckets: dict[str, list[tuple[float, float]]] = {}
     counts: dict[str, float] = {}
+    sums: dict[str, float] = {}
     for sample in samples:
         name: str = sample.name  # type: ignore[attr-defined]
         labels: dict[str, str] = sample.labels  # type: ignore[attr-defined]
@@ -69,17 +70,26 @@ def latency_by_flow(samples: Iterable[object]) -> dict[str, Latency]:
             buckets.setdefault(flow, []).append((float(labels["le"]), value))
         elif name.endswith("_count"):
             counts[flow] = value
+        elif name.endswith("_sum"):
+            sums[flow] = value
     result: dict[str, Latency] = {}
     for flow, rows in buckets.items():
         rows.sort()
         count = int(counts.get(flow, rows[-1][1] if rows else 0))
         if count <= 0:
             continue
+        mean = sums[flow] / count if flow in sums else None
+        if count == 1 and mean is not None:
+            # One write: its latency is known exactly; interpolating inside its bucket would
+            # invent a spread (a 5.3 s write would read p50 7.5 s, p99 9.9 s).
+            result[flow] = Latency(mean, mean, mean, 1, mean)
+            continue
         result[flow] = Latency(
             p50=histogram_quantile(0.5, rows),
             p95=histogram_quantile(0.95, rows),
             p99=histogram_quantile(0.99, rows),
             count=count,
+            mean=mean,
         )
     return result
 

@@ -13,17 +13,23 @@ Routes (Confluent's paths, bodies and error codes):
   POST /compatibility/subjects/{s}/versions/{v|latest}  -> {"is_compatible"[, "messages"]}
   GET/PUT /config, GET/PUT /config/{s}
 Only Avro is supported; other schema types get 422 (42201). With `auth` every route needs
-HTTP basic credentials (sfpms/registry/auth.py); `sfpms registry` always passes them.
+HTTP basic credentials (sfpms/registry/auth.py); `sfpms registry` always passes them. The
+probes `/healthz` and `/readyz` (not Confluent routes) are the exception, as Confluent's
+`authentication.skip.paths` would make them: compose, Kubernetes and `sfpms status` carry
+no credentials, and the probes reveal no schema.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from foundation.health import Readiness, alive
 from sfpms.registry.auth import BasicAuth, basic_auth_middleware
 from sfpms.registry.compat import LEVELS, InvalidSchema, incompatibilities, parse
 from sfpms.registry.log import SchemaLog
@@ -140,13 +146,49 @@ def _version_body(v: Version) -> dict[str, Any]:
     return {"subject": v.subject, "version": v.version, "id": v.schema_id, "schema": v.schema}
 
 
-def create_registry_app(registry: Registry, *, auth: BasicAuth | None = None) -> FastAPI:
-    """The ASGI app serving `registry`; with `auth`, only to clients presenting it."""
+#: Health probes, answered without credentials; they name no subject or schema.
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+def create_registry_app(
+    registry: Registry, readiness: Readiness | None = None, *, auth: BasicAuth | None = None
+) -> FastAPI:
+    """The ASGI app serving `registry`, with `/healthz` and `/readyz` (its broker answers);
+    with `auth`, only to clients presenting it, the probes excepted (PROBE_PATHS).
+
+    When the server shuts down, the log lets go of its Kafka producer: FastAPI keeps the
+    app's routes (and so the registry) alive for the process's life, and a producer left
+    alive past its broker logs a reconnect error every second until the process exits.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            close = getattr(registry.log, "close", None)
+            if close is not None:
+                close()
+
     app = FastAPI(
-        title="sfpms embedded schema registry", docs_url=None, redoc_url=None, openapi_url=None
+        title="sfpms embedded schema registry",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
     )
     if auth is not None:
-        app.middleware("http")(basic_auth_middleware(auth))
+        app.middleware("http")(basic_auth_middleware(auth, open_paths=PROBE_PATHS))
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        status, body = alive()
+        return JSONResponse(body, status_code=status)
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        status, body = readiness.report() if readiness else (200, {"ready": True, "checks": {}})
+        return JSONResponse(body, status_code=status)
 
     def reply(content: Any, status: int = 200) -> JSONResponse:
         return JSONResponse(content, status_code=status, media_type=MEDIA_TYPE)

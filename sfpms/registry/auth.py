@@ -1,11 +1,12 @@
 """HTTP basic authentication of the embedded registry, the way Confluent Schema Registry does
 it (`authentication.method=BASIC`).
 
-Every route needs credentials, `/` included (Confluent's `authentication.skip.paths` is
-empty by default). Without them, or with wrong ones, the answer is Confluent's: 401 with
-`{"error_code": 401, "message": "Unauthorized"}` and a `WWW-Authenticate: Basic realm=...`
-challenge. Clients pass the credentials as confluent-kafka's `basic.auth.user.info`
-(`Settings.registry_client_config`).
+Every registry route needs credentials, `/` included (Confluent's `authentication.skip.paths`
+is empty by default); only sfpms's own probes `/healthz` and `/readyz` are skipped, the way
+that setting would skip them (sfpms/registry/app.py). Without them, or with wrong ones,
+the answer is Confluent's: 401 with `{"error_code": 401, "message": "Unauthorized"}` and a
+`WWW-Authenticate: Basic realm=...` challenge. Clients pass the credentials as
+confluent-kafka's `basic.auth.user.info` (`Settings.registry_client_config`).
 
 One user, full access. Confluent's open registry has no read-only role either: its
 `authentication.roles` only says which roles may log in at all; a read/write split takes
@@ -65,11 +66,16 @@ class BasicAuth:
         return user_ok and password_ok
 
 
-def basic_auth_middleware(auth: BasicAuth) -> Middleware:
-    """An HTTP middleware answering 401 to every request without `auth`'s credentials."""
+def basic_auth_middleware(
+    auth: BasicAuth, *, open_paths: frozenset[str] = frozenset()
+) -> Middleware:
+    """An HTTP middleware answering 401 to every request without `auth`'s credentials,
+    except to the exact paths in `open_paths` (Confluent's `authentication.skip.paths`)."""
     challenge = f'Basic realm="{auth.realm}", charset="UTF-8"'
 
     async def middleware(request: Request, call_next: Handler) -> Response:
+        if request.url.path in open_paths:
+            return await call_next(request)
         if not auth.accepts(request.headers.get("authorization")):
             return JSONResponse(
                 UNAUTHORIZED,

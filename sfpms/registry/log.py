@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
 from foundation.kafka.admin import ensure_topics
 from foundation.kafka.topics import TopicSpec
@@ -49,9 +49,18 @@ class KafkaLog:
         self._lock = threading.Lock()
         # One record per batch keeps end offsets exact on brokers that misreport them for
         # multi-record batches (Tansu); the registry writes rarely, so it costs nothing.
-        self._producer = Producer(
+        self._producer: Any = Producer(
             settings.producer_config(**{"batch.num.messages": 1, "linger.ms": 0})
         )
+
+    def close(self) -> None:
+        """Let go of the producer now. FastAPI caches route dependencies for the life of the
+        process, so an app that stopped serving keeps this log alive, and a producer kept
+        alive past its broker logs a reconnect error every second until exit."""
+        with self._lock:
+            if self._producer is not None:
+                self._producer.flush(5)
+                self._producer = None
 
     def replay(self) -> list[tuple[bytes, bytes | None]]:
         from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
@@ -96,6 +105,8 @@ class KafkaLog:
                 errors.append(str(err))
 
         with self._lock:
+            if self._producer is None:
+                raise RuntimeError(f"the registry log of {self.topic} is closed")
             self._producer.produce(self.topic, key=key, value=value, on_delivery=on_delivery)
             remaining = self._producer.flush(15)
         if remaining or errors:

@@ -1,4 +1,10 @@
-"""Creating twins: a Salesforce record a person made gets its Custompms record per flow."""
+"""Creating twins: a Salesforce record a person made gets its Custompms record per flow.
+
+A flow whose record refers to another flow's record (a Task's project_id names the Project
+of the same Salesforce Task) waits until that reference is linked, or travels with its
+create: both creates then go to Custompms in one command, the Task's field filled with the
+id the Project's create gets (`WriteIntent.refs`).
+"""
 
 from __future__ import annotations
 
@@ -23,8 +29,13 @@ def maybe_create(
     """Create the flow's Custompms record for a Salesforce record a person made."""
     if not flow.create_in_pms or hub.born_by_sync:
         return
-    if any(hub.linked(other) is None for _ref, other in flow.requires):
-        return  # the reference (e.g. the Project of a Task) is not linked yet
+    refs: dict[str, str] = {}
+    for ref_key, other in flow.requires:
+        if hub.linked(other) is not None:
+            continue  # desired state carries the linked record's id
+        if not _created_with(decision, other):
+            return  # the reference is neither linked nor created with this record
+        refs[ref_key] = other
     local: Problems = {}
     fields = pms_desired(hub, flow, sf_wanted, local, hub.sf_id)
     if local:
@@ -45,5 +56,17 @@ def maybe_create(
             if flow.name in hub.no_match
             else {k: str(fields[k]) for k in flow.match_on if fields.get(k) is not None},
             idempotency_key=f"{flow.name}:{hub.sf_id}:create:{attempt}",
+            refs=refs,
         )
+    )
+
+
+def creation_order(flows: tuple[Flow, ...]) -> tuple[Flow, ...]:
+    """Flows ordered so that a flow comes after the flows its records refer to."""
+    return tuple(sorted(flows, key=lambda flow: len(flow.requires)))
+
+
+def _created_with(decision: Decision, flow: str) -> bool:
+    return any(
+        w.system == "custompms" and w.action == "create" and w.flow == flow for w in decision.writes
     )

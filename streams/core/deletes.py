@@ -9,13 +9,13 @@ from __future__ import annotations
 from streams.core import lifecycle
 from streams.core.hub import SF, Hub, PmsLink, Winner
 from streams.core.known import issue
-from streams.core.model import Decision, LinkChange, WriteIntent
+from streams.core.model import Decision, LinkEvent, WriteIntent
 from streams.core.rules import Rules
 from streams.core.values import canonical
 from streams.mapping.table import DeleteAction, DeleteRule, Flow
 
 
-def sf_deleted(hub: Hub, rules: Rules, decision: Decision) -> None:
+def sf_deleted(hub: Hub, rules: Rules, now: int, decision: Decision) -> None:
     """The hub's Salesforce record was deleted: apply each linked flow's rule."""
     hub.deleted = True
     for flow in rules.for_sf_object(hub.sf_object):
@@ -23,10 +23,10 @@ def sf_deleted(hub: Hub, rules: Rules, decision: Decision) -> None:
         # A pending link stays pending: its create may still land, and its result then gets
         # the delete policy (results.pms_created), so no record is left behind unlinked.
         if link is not None and link.state == "linked":
-            apply_sf_delete_rule(hub, flow, link, decision)
+            apply_sf_delete_rule(hub, flow, link, now, decision)
 
 
-def apply_sf_delete_rule(hub: Hub, flow: Flow, link: PmsLink, decision: Decision) -> None:
+def apply_sf_delete_rule(hub: Hub, flow: Flow, link: PmsLink, now: int, decision: Decision) -> None:
     """Carry a Salesforce delete to the linked Custompms record, then detach and unlink it."""
     rule: DeleteRule = flow.delete_policy.sf_deleted
     assert link.pms_id is not None
@@ -47,10 +47,10 @@ def apply_sf_delete_rule(hub: Hub, flow: Flow, link: PmsLink, decision: Decision
                 fields=patch,
             )
         )
-    _detach(hub, flow, link, decision)
+    _detach(hub, flow, link, now, decision)
 
 
-def pms_deleted(hub: Hub, flow: Flow, link: PmsLink, ts: int, decision: Decision) -> None:
+def pms_deleted(hub: Hub, flow: Flow, link: PmsLink, ts: int, now: int, decision: Decision) -> None:
     """The flow's Custompms record was deleted: apply the flow's rule to Salesforce."""
     rule = flow.delete_policy.pms_deleted
     if not hub.deleted and rule.action is DeleteAction.PROPAGATE:
@@ -76,12 +76,12 @@ def pms_deleted(hub: Hub, flow: Flow, link: PmsLink, ts: int, decision: Decision
                 if_match=hub.sf_modstamp,
             )
         )
-    _detach(hub, flow, link, decision)
+    _detach(hub, flow, link, now, decision)
 
 
-def _detach(hub: Hub, flow: Flow, link: PmsLink, decision: Decision) -> None:
+def _detach(hub: Hub, flow: Flow, link: PmsLink, now: int, decision: Decision) -> None:
     assert link.pms_id is not None
     lifecycle.advance(hub, flow.name, "detached")
     decision.links.append(
-        LinkChange(link.pms_id, flow.pms_resource, hub.sf_id, flow.name, "unlinked")
+        LinkEvent(link.pms_id, flow.pms_resource, hub.sf_id, flow.name, "unlinked", now)
     )

@@ -10,11 +10,11 @@ run through it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from streams.core.model import Change, LinkChange, Problem, WriteIntent, WriteOutcome
+from foundation.wire import LinkEvent, Source, WriteCommand, WriteResult
+from streams.core.model import Change, Problem
 
 Table = Literal["hubs", "routes"]
 
@@ -26,7 +26,7 @@ class SalesforceChanged:
 
     table: ClassVar[Table] = "hubs"
     change: Change
-    source: Mapping[str, Any]
+    source: Source
 
     @property
     def key(self) -> str:
@@ -39,7 +39,7 @@ class CustompmsChanged:
 
     table: ClassVar[Table] = "routes"
     change: Change
-    source: Mapping[str, Any]
+    source: Source
     raw: bytes
 
     @property
@@ -55,7 +55,7 @@ class Forwarded:
     link_key: str
     flow: str
     change: Change
-    source: Mapping[str, Any]
+    source: Source
 
     @property
     def key(self) -> str:
@@ -67,21 +67,20 @@ class WriteAcked:
     """A sink reports what it did with a write command."""
 
     table: ClassVar[Table] = "hubs"
-    hub_key: str
-    outcome: WriteOutcome
-    cause: Mapping[str, Any] | None
+    result: WriteResult
 
     @property
     def key(self) -> str:
-        return self.hub_key
+        return self.result.hub_key
 
 
 @dataclass(frozen=True, slots=True)
 class LinkClaimed:
-    """A hub linked a Custompms record: its changes are to be routed to that hub."""
+    """A hub linked (`linked`) or claimed (`claimed`, an onboarding match) a Custompms
+    record: its changes are to be routed to that hub, once the claim is accepted."""
 
     table: ClassVar[Table] = "routes"
-    link: LinkChange
+    link: LinkEvent
 
     @property
     def key(self) -> str:
@@ -93,7 +92,7 @@ class LinkReleased:
     """A hub unlinked a Custompms record (a delete rule): its changes are to be ignored."""
 
     table: ClassVar[Table] = "routes"
-    link: LinkChange
+    link: LinkEvent
 
     @property
     def key(self) -> str:
@@ -101,12 +100,23 @@ class LinkReleased:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkAccepted:
+    """The routing side accepted a hub's claim on a record the onboarding match found."""
+
+    table: ClassVar[Table] = "hubs"
+    link: LinkEvent
+
+    @property
+    def key(self) -> str:
+        return self.link.link_key
+
+
+@dataclass(frozen=True, slots=True)
 class LinkRefused:
     """The routing side refused a hub's claim: the record is linked to another hub."""
 
     table: ClassVar[Table] = "hubs"
-    link: LinkChange
-    reason: str
+    link: LinkEvent
 
     @property
     def key(self) -> str:
@@ -132,6 +142,7 @@ Event = (
     | WriteAcked
     | LinkClaimed
     | LinkReleased
+    | LinkAccepted
     | LinkRefused
     | Tombstone
 )
@@ -140,17 +151,16 @@ Event = (
 # -- effects --------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class IssueWrite:
-    """Ask a sink to write; `cause` is the change behind it (latency, audit)."""
+    """Ask a sink to apply a command (writes to one system for one link, in order)."""
 
-    intent: WriteIntent
-    cause: Mapping[str, Any] | None
+    command: WriteCommand
 
 
 @dataclass(frozen=True, slots=True)
 class AnnounceLink:
     """Tell the routing side a link was claimed or released."""
 
-    link: LinkChange
+    link: LinkEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,11 +173,11 @@ class Forward:
 
 
 @dataclass(frozen=True, slots=True)
-class RefuseLink:
-    """Tell a hub its claim on a Custompms record was refused."""
+class AnswerClaim:
+    """Tell a hub its claim on a Custompms record was accepted or refused
+    (`link.action`; `link.reason` says why a refusal)."""
 
-    link: LinkChange
-    reason: str
+    link: LinkEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,4 +194,4 @@ class Skip:
     reason: str
 
 
-Effect = IssueWrite | AnnounceLink | Forward | RefuseLink | Reject | Skip
+Effect = IssueWrite | AnnounceLink | Forward | AnswerClaim | Reject | Skip

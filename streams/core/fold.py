@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from foundation.errors import SyncError
 from streams.core.deletes import pms_deleted, sf_deleted
-from streams.core.hub import SF, Hub, Winner
+from streams.core.hub import SF, Hub, PmsLink, Winner
 from streams.core.known import incoming, news
 from streams.core.model import EXTERNAL_ID_FIELD, Change, Decision
 from streams.core.reconcile import reconcile
 from streams.core.rules import Rules
 from streams.mapping.apply import get_path
+from streams.mapping.table import Flow
 
 
 def on_sf_change(hub: Hub | None, change: Change, rules: Rules, now: int) -> tuple[Hub, Decision]:
@@ -36,7 +37,7 @@ def on_sf_change(hub: Hub | None, change: Change, rules: Rules, now: int) -> tup
         reconcile(hub, rules, now, decision)
         return hub, decision
     if change.op == "d":
-        sf_deleted(hub, rules, decision)
+        sf_deleted(hub, rules, now, decision)
         return hub, decision
     if hub.deleted:
         decision.skipped = "record is deleted"
@@ -83,13 +84,21 @@ def on_pms_change(
         reconcile(hub, rules, now, decision)
         return hub, decision
     if change.op == "d":
-        pms_deleted(hub, flow, link, change.ts, decision)
+        pms_deleted(hub, flow, link, change.ts, now, decision)
         return hub, decision
+    fold_pms_record(hub, flow, link, change, rules, now, decision)
+    return hub, decision
+
+
+def fold_pms_record(
+    hub: Hub, flow: Flow, link: PmsLink, change: Change, rules: Rules, now: int, decision: Decision
+) -> None:
+    """Fold a Custompms record's state into its link: known values, winners, version."""
     if change.record is None:
         raise SyncError(
-            f"{flow_name}: Custompms {change.entity} {change.id} changed (op {change.op}) "
+            f"{flow.name}: Custompms {change.entity} {change.id} changed (op {change.op}) "
             "but the change carries no record",
-            flow=flow_name,
+            flow=flow.name,
             record=change.id,
         )
     fresh: set[str] = set()
@@ -99,11 +108,10 @@ def on_pms_change(
             continue
         link.known[row.key] = value
         if row.writes_sf and row.sf_field is not None and not change.by_sync:
-            candidate = Winner(flow_name, change.ts, value)
+            candidate = Winner(flow.name, change.ts, value)
             if rules.beats(candidate, hub.winners.get(row.sf_field)):
                 hub.winners[row.sf_field] = candidate
                 fresh.add(row.sf_field)
     link.version = change.version
     link.modstamp = change.ts
     reconcile(hub, rules, now, decision, fresh)
-    return hub, decision

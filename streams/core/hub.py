@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from streams.core.values import Scalar
 
-LinkState = Literal["pending", "linked", "detached"]
+LinkState = Literal["pending", "claimed", "linked", "detached"]
 SF = "sf"
 
 

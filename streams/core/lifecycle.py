@@ -5,14 +5,21 @@ the move up in `TRANSITIONS` and refuses anything else, so every path through th
 (creation, results, refusals, deletes) obeys the same table; tests walk every entry.
 
     (no link) --create_issued--> pending     the sync asked Custompms to create the twin
-    pending   --created--------> linked      the create (or an onboarding match) succeeded
+    pending   --created--------> linked      the create succeeded
+    pending   --matched--------> claimed     the onboarding match found an existing record;
+                                             nothing is written to it until the routing
+                                             side accepts the claim
+    claimed   --accepted-------> linked      nobody else owns it: the pair is linked
+    claimed   --refused--------> (no link)   another hub owns it (or its own twin is being
+                                             made): create a record of our own, unmatched
+    linked    --refused--------> (no link)   (a late refusal of an accepted pair's claim)
     pending   --create_failed--> (no link)   the next reconcile tries again (next attempt)
-    linked    --refused--------> (no link)   the matched twin belongs to another hub
     (no link) --upserted-------> linked      Salesforce twin of a Custompms record made
                                              (a redelivered result replaces the pair)
     linked    --detached-------> detached    a delete rule unlinked the pair; final
-A pending link is not detached by a Salesforce delete: its create may still land, and the
-result then links it and applies the delete rule at once, so nothing is left behind.
+A pending or claimed link is not detached by a Salesforce delete: its create may still land
+(or its claim be accepted), and then the delete rule applies at once, so nothing is left
+behind.
 """
 
 from __future__ import annotations
@@ -23,20 +30,34 @@ from typing import Literal
 from foundation.errors import SyncError
 from streams.core.hub import Hub, LinkState, PmsLink
 
-Trigger = Literal["create_issued", "created", "create_failed", "refused", "upserted", "detached"]
+Trigger = Literal[
+    "create_issued",
+    "created",
+    "matched",
+    "accepted",
+    "create_failed",
+    "refused",
+    "upserted",
+    "detached",
+]
 TRIGGERS: tuple[Trigger, ...] = (
     "create_issued",
     "created",
+    "matched",
+    "accepted",
     "create_failed",
     "refused",
     "upserted",
     "detached",
 )
-STATES: tuple[LinkState | None, ...] = (None, "pending", "linked", "detached")
+STATES: tuple[LinkState | None, ...] = (None, "pending", "claimed", "linked", "detached")
 
 TRANSITIONS: Mapping[tuple[LinkState | None, Trigger], LinkState | None] = {
     (None, "create_issued"): "pending",
     ("pending", "created"): "linked",
+    ("pending", "matched"): "claimed",
+    ("claimed", "accepted"): "linked",
+    ("claimed", "refused"): None,
     ("pending", "create_failed"): None,
     ("linked", "refused"): None,
     (None, "upserted"): "linked",

@@ -1,18 +1,34 @@
-"""The core's inputs and outputs: changes in; write intents, link events and errors out."""
+"""The core's own types: changes in; write intents, link events and problems out.
+
+What crosses a topic is a wire record (foundation/wire/): results come in as
+`WriteResult`/`OpOutcome`, link events go out as `LinkEvent`. A `WriteIntent` is one write
+the core wants done; the dispatcher groups a decision's intents into `WriteCommand`s
+(streams/core/commands.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-System = Literal["salesforce", "custompms"]
-Op = Literal["c", "u", "d", "r"]
-Origin = Literal["sync", "person", "unknown"]
-Action = Literal["create", "update", "delete", "upsert"]
+from foundation.wire.links import LinkEvent
+from foundation.wire.values import Action, Origin, System
 
 #: Salesforce external-id field that carries the Custompms id on objects that have one.
 EXTERNAL_ID_FIELD = "Custompms_Id__c"
+
+__all__ = [
+    "EXTERNAL_ID_FIELD",
+    "Action",
+    "Change",
+    "Decision",
+    "LinkEvent",
+    "Origin",
+    "Problem",
+    "System",
+    "WriteIntent",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +38,7 @@ class Change:
     system: System
     entity: str
     id: str
-    op: Op
+    op: str
     record: Mapping[str, Any] | None
     ts: int
     origin: Origin = "unknown"
@@ -35,7 +51,7 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class WriteIntent:
-    """A write the core wants done; the engine turns it into a WriteCommand."""
+    """A write the core wants done; the dispatcher turns intents into a WriteCommand."""
 
     flow: str
     link_key: str
@@ -48,26 +64,14 @@ class WriteIntent:
     external_id_field: str | None = None
     external_id: str | None = None
     idempotency_key: str | None = None
-    #: Salesforce updates: the SystemModstamp (epoch ms) the decision saw. The sink skips
-    #: the write if a person changed the record since (that change is on its way to the
-    #: engine, which decides again); None writes unconditionally.
+    #: The version the decision saw: Salesforce SystemModstamp (epoch ms) or Custompms record
+    #: version. The sink skips the write if someone other than the sync changed the record
+    #: since (that change is on its way to the engine, which decides again); None writes
+    #: unconditionally.
     if_match: int | None = None
-
-    @property
-    def partition_key(self) -> str:
-        """Writes to one target record share a key, so they stay in order."""
-        return self.target_id or self.external_id or self.link_key
-
-
-@dataclass(frozen=True, slots=True)
-class LinkChange:
-    """A link established or removed, for the routing table keyed by the Custompms id."""
-
-    pms_id: str
-    pms_entity: str
-    link_key: str
-    flow: str
-    action: Literal["linked", "unlinked"]
+    #: Fields that take the id of the record another flow's create in the same decision
+    #: makes (field -> that flow), e.g. a Task's project_id from the Project created with it.
+    refs: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,29 +91,6 @@ class Decision:
     """Everything one input leads to."""
 
     writes: list[WriteIntent] = field(default_factory=list)
-    links: list[LinkChange] = field(default_factory=list)
+    links: list[LinkEvent] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     skipped: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class WriteOutcome:
-    """A sink's result for one write command (the engine's view of a WriteResult)."""
-
-    flow: str
-    link_key: str
-    system: System
-    entity: str
-    action: Action
-    ok: bool
-    target_id: str | None
-    written: Mapping[str, Any]
-    version: int | None = None
-    modstamp: int | None = None
-    external_id: str | None = None
-    created: bool = False
-    error: str | None = None
-    rejected: bool = False
-    #: skipped: someone other than the sync changed the target at `modstamp`, after the
-    #: decision; that change is (or will be) folded in, then the write is decided again
-    conflict: bool = False

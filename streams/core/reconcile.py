@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from streams.core.creation import maybe_create
+from streams.core.creation import creation_order, maybe_create
 from streams.core.desired import Problems, baseline_winners, pms_desired, sf_desired
 from streams.core.hub import SF, Hub, PmsLink
 from streams.core.known import MISSING, issue
@@ -58,11 +58,14 @@ def reconcile(
                 if_match=hub.sf_modstamp,
             )
         )
-    for flow in rules.for_sf_object(hub.sf_object):
+    for flow in creation_order(rules.for_sf_object(hub.sf_object)):
         link = hub.links.get(flow.name)
         if link is None:
             maybe_create(hub, flow, sf_wanted, now, decision, problems)
-        elif link.state == "linked":
+        elif link.state == "linked" and link.version is not None:
+            # Custompms writes are conditional on the version this hub saw (If-Match); a link
+            # whose version is not known yet (a Custompms record's new Salesforce twin, until
+            # its parked changes arrive) waits, rather than risk overwriting a person's edit.
             patch = _pms_patch(hub, flow, link, sf_wanted, problems)
             if patch:
                 issue(link.known, link.stale, patch)
@@ -75,6 +78,7 @@ def reconcile(
                         action="update",
                         target_id=link.pms_id,
                         fields=patch,
+                        if_match=link.version,  # skipped (conflict) if someone changed it since
                     )
                 )
     decision.problems.extend(

@@ -1,52 +1,66 @@
 """Results: what a sink reports it wrote, folded back into the hub.
 
 Creates establish links (and bring the twin's first known state), updates confirm what the
-target holds, failures forget what was optimistically known so the next change writes
-again, conflicts wait for (or fold) the person's change that caused them.
+target holds and at which version, failures forget what was optimistically known so the
+next change writes again, conflicts fold the person's change that caused them (or wait for
+it). A result carries one outcome per op of its command, folded in order.
 """
 
 from __future__ import annotations
 
 from foundation.errors import SyncError
+from foundation.wire import OpOutcome, WriteResult
 from streams.core import lifecycle
 from streams.core.deletes import apply_sf_delete_rule
 from streams.core.hub import Hub, PmsLink
-from streams.core.model import Decision, LinkChange, Problem, WriteOutcome
+from streams.core.model import Decision, LinkEvent, Problem
 from streams.core.reconcile import reconcile
 from streams.core.rules import Rules
-from streams.core.values import canonical
+from streams.core.values import Scalar, canonical
+from streams.mapping.apply import get_path, nest
 from streams.mapping.table import Flow
 
 
-def on_outcome(
-    hub: Hub | None, outcome: WriteOutcome, rules: Rules, now: int
+def on_result(
+    hub: Hub | None, result: WriteResult, rules: Rules, now: int
 ) -> tuple[Hub | None, Decision]:
-    """Fold a sink's result: establish links, record versions, forget failed writes."""
+    """Fold every outcome of a sink's result into the hub, in the order of its ops."""
     decision = Decision()
-    flow = rules.flows.get(outcome.flow)
-    if flow is None:
-        decision.skipped = f"unknown flow {outcome.flow}"
-        return hub, decision
-    if outcome.system == "salesforce" and outcome.action == "upsert":
-        return sf_created(hub, flow, outcome, rules, now, decision)
-    if hub is None:
-        decision.skipped = "no link state for this result"
-        return hub, decision
-    if outcome.rejected:
-        link_refused(hub, flow, outcome.target_id, rules, now, decision)
-    elif outcome.conflict:
-        _write_conflict(hub, outcome, rules, now, decision)
-    elif outcome.system == "custompms" and outcome.action == "create":
-        pms_created(hub, flow, outcome, rules, now, decision)
-    elif not outcome.ok:
-        _forget_written(hub, flow, outcome)
-    elif outcome.action == "update":
-        _record_written(hub, flow, outcome)
+    for outcome in result.outcomes:
+        hub = _on_outcome(hub, result, outcome, rules, now, decision)
     return hub, decision
 
 
+def _on_outcome(
+    hub: Hub | None,
+    result: WriteResult,
+    outcome: OpOutcome,
+    rules: Rules,
+    now: int,
+    decision: Decision,
+) -> Hub | None:
+    flow = rules.flows.get(outcome.flow)
+    if flow is None:
+        decision.skipped = f"unknown flow {outcome.flow}"
+        return hub
+    if result.system == "salesforce" and outcome.action == "upsert":
+        return sf_created(hub, flow, result, outcome, rules, now, decision)
+    if hub is None:
+        decision.skipped = "no link state for this result"
+        return hub
+    if outcome.conflict:
+        _write_conflict(hub, flow, result, outcome, rules, now, decision)
+    elif result.system == "custompms" and outcome.action == "create":
+        pms_created(hub, flow, outcome, rules, now, decision)
+    elif not outcome.ok:
+        _forget_written(hub, flow, result, outcome)
+    elif outcome.action == "update":
+        _record_written(hub, flow, result, outcome)
+    return hub
+
+
 def pms_created(
-    hub: Hub, flow: Flow, outcome: WriteOutcome, rules: Rules, now: int, decision: Decision
+    hub: Hub, flow: Flow, outcome: OpOutcome, rules: Rules, now: int, decision: Decision
 ) -> None:
     """The flow's Custompms twin was created (or matched): link it, or try again later."""
     link = hub.links.get(flow.name)
@@ -58,15 +72,41 @@ def pms_created(
         hub.create_attempts[flow.name] = hub.create_attempts.get(flow.name, 0) + 1
         decision.skipped = f"create failed: {outcome.error}"
         return
-    lifecycle.advance(hub, flow.name, "created")
     link.pms_id = outcome.target_id
-    link.known = {k: canonical(v) for k, v in outcome.written.items()}
-    link.version, link.modstamp = outcome.version, outcome.modstamp
+    link.known = _known_after(flow, outcome)
+    link.version, link.modstamp = outcome.version, outcome.target_modstamp
+    if outcome.matched:
+        # An existing record: claimed, and left alone until the routing side accepts.
+        lifecycle.advance(hub, flow.name, "matched")
+        decision.links.append(
+            LinkEvent(outcome.target_id, flow.pms_resource, hub.sf_id, flow.name, "claimed", now)
+        )
+        return
+    lifecycle.advance(hub, flow.name, "created")
     decision.links.append(
-        LinkChange(outcome.target_id, flow.pms_resource, hub.sf_id, flow.name, "linked")
+        LinkEvent(outcome.target_id, flow.pms_resource, hub.sf_id, flow.name, "linked", now)
     )
+    _linked(hub, flow, link, rules, now, decision)
+
+
+def link_accepted(
+    hub: Hub, flow: Flow, pms_id: str, rules: Rules, now: int, decision: Decision
+) -> None:
+    """The routing side accepted the hub's claim on a matched record: the pair is linked."""
+    link = hub.links.get(flow.name)
+    if link is None or link.pms_id != pms_id or link.state != "claimed":
+        decision.skipped = "accepted claim is not pending here"
+        return
+    lifecycle.advance(hub, flow.name, "accepted")
+    _linked(hub, flow, link, rules, now, decision)
+
+
+def _linked(
+    hub: Hub, flow: Flow, link: PmsLink, rules: Rules, now: int, decision: Decision
+) -> None:
+    """A pair was just linked: carry a delete that came first, else reconcile the two."""
     if hub.deleted:
-        apply_sf_delete_rule(hub, flow, link, decision)
+        apply_sf_delete_rule(hub, flow, link, now, decision)
         return
     reconcile(hub, rules, now, decision)
 
@@ -74,8 +114,9 @@ def pms_created(
 def link_refused(
     hub: Hub, flow: Flow, pms_id: str | None, rules: Rules, now: int, decision: Decision
 ) -> None:
-    """The onboarding match linked a Custompms record another Salesforce record owns already:
-    drop that link and create a record of our own, this time without matching."""
+    """The onboarding match found a Custompms record another Salesforce record owns (or one
+    whose own twin is being made): drop the claim and create a record of our own, this time
+    without matching."""
     link = hub.links.get(flow.name)
     if link is None or link.pms_id != pms_id:
         decision.skipped = "refused link is not ours"
@@ -94,20 +135,28 @@ def link_refused(
 def sf_created(
     hub: Hub | None,
     flow: Flow,
-    outcome: WriteOutcome,
+    result: WriteResult,
+    outcome: OpOutcome,
     rules: Rules,
     now: int,
     decision: Decision,
-) -> tuple[Hub | None, Decision]:
+) -> Hub | None:
     """A Salesforce record was upserted for a Custompms record a person made."""
-    pms_id = outcome.external_id
-    assert pms_id is not None, "an upsert result names the Custompms id it was keyed by"
-    if not outcome.ok or outcome.target_id is None:
+    pms_id = result.external_id
+    assert pms_id is not None, "an upsert's link key names the Custompms id it was keyed by"
+    if outcome.outcome == "gone":
+        # Its twin was made before and a person deleted it: the record is detached, never
+        # re-created (a replayed or redelivered create would otherwise make a second twin).
         decision.links.append(
-            LinkChange(pms_id, flow.pms_resource, outcome.link_key, flow.name, "unlinked")
+            LinkEvent(pms_id, flow.pms_resource, result.link_key, flow.name, "unlinked", now)
         )
+        decision.skipped = f"twin deleted in Salesforce: {outcome.error}"
+        return hub
+    if not outcome.ok or outcome.target_id is None:
+        # Dead-lettered by the sink; the record's changes stay parked until a re-drive of
+        # the create succeeds.
         decision.skipped = f"create failed: {outcome.error}"
-        return hub, decision
+        return hub
     if hub is None:
         hub = Hub(sf_id=outcome.target_id, sf_object=flow.sf_object, born_by_sync=True)
     hub.born_by_sync = True
@@ -123,7 +172,7 @@ def sf_created(
                 f"{existing.pms_id}; not linking {pms_id} as well",
             )
         )
-        return hub, decision
+        return hub
     hub.sf_known.update({k: canonical(v) for k, v in outcome.written.items()})
     # Whatever the flow had (nothing, a redelivered result's link, a detached pair) is
     # replaced by the new pair, which starts from what the upsert wrote.
@@ -131,52 +180,88 @@ def sf_created(
     link = lifecycle.advance(hub, flow.name, "upserted", since=now)
     assert link is not None
     link.pms_id, link.born_in = pms_id, "custompms"
-    decision.links.append(LinkChange(pms_id, flow.pms_resource, hub.sf_id, flow.name, "linked"))
+    decision.links.append(LinkEvent(pms_id, flow.pms_resource, hub.sf_id, flow.name, "linked", now))
     if hub.deleted:
         # A person deleted the new Salesforce record before this result arrived (its delete
         # reached the hub first): the link is born detached, under the flow's delete rule.
-        apply_sf_delete_rule(hub, flow, link, decision)
-        return hub, decision
+        apply_sf_delete_rule(hub, flow, link, now, decision)
+        return hub
     reconcile(hub, rules, now, decision)
-    return hub, decision
+    return hub
 
 
-def _record_written(hub: Hub, flow: Flow, outcome: WriteOutcome) -> None:
+def _known_after(flow: Flow, outcome: OpOutcome) -> dict[str, Scalar]:
+    """What a Custompms record holds after a write: its returned values where the sink
+    reported them (server defaults included), else what the write sent."""
+    written = {k: canonical(v) for k, v in outcome.written.items()}
+    if outcome.record is None:
+        return written
+    record = nest(dict(outcome.record))
+    known = {row.key: canonical(get_path(record, row.pms_field)) for row in flow.rows}
+    return {**written, **known}
+
+
+def _record_written(hub: Hub, flow: Flow, result: WriteResult, outcome: OpOutcome) -> None:
     """A write landed: its values are what the target holds now (usually already known,
     set when the write was issued; a replay's writes are learned here)."""
     written = {k: canonical(v) for k, v in outcome.written.items()}
-    if outcome.system == "salesforce":
+    if result.system == "salesforce":
         if outcome.target_id == hub.sf_id:
             hub.sf_known.update(written)
         return
     link: PmsLink | None = hub.linked(flow.name)
     if link is not None and outcome.target_id == link.pms_id:
         link.known.update(written)
-        link.version = outcome.version or link.version
-        link.modstamp = outcome.modstamp or link.modstamp
+        if outcome.version is not None:
+            # Results may arrive after later writes were issued: never step the version
+            # the next write conditions on back.
+            link.version = max(link.version or 0, outcome.version)
+        link.modstamp = outcome.target_modstamp or link.modstamp
 
 
 def _write_conflict(
-    hub: Hub, outcome: WriteOutcome, rules: Rules, now: int, decision: Decision
+    hub: Hub,
+    flow: Flow,
+    result: WriteResult,
+    outcome: OpOutcome,
+    rules: Rules,
+    now: int,
+    decision: Decision,
 ) -> None:
-    """The sink skipped a Salesforce write: a person changed the record after the decision.
-    The write's fields are no longer known, but the values they replaced stay stale: the
-    person's change still carries them for every field the person did not touch. Once that
-    change is folded in (now, or when it arrives) the write is decided again."""
-    if outcome.system != "salesforce" or outcome.target_id != hub.sf_id:
+    """The sink skipped a write: someone other than the sync changed the record after the
+    decision. The write's fields are no longer known, but the values they replaced stay
+    stale: the person's change still carries them for every field the person did not
+    touch. Once that change is folded in (now, from the record the sink read, or when CDC
+    brings it) the write is decided again."""
+    if result.system == "salesforce":
+        if outcome.target_id != hub.sf_id:
+            return
+        for name in outcome.written:
+            hub.sf_known.pop(name, None)
+        seen = hub.sf_modstamp is not None and hub.sf_modstamp >= (outcome.target_modstamp or 0)
+        if seen:
+            reconcile(hub, rules, now, decision)
+        else:
+            decision.skipped = "write conflict: waiting for the change that caused it"
         return
-    for name in outcome.written:
-        hub.sf_known.pop(name, None)
-    seen = hub.sf_modstamp is not None and hub.sf_modstamp >= (outcome.modstamp or 0)
-    if seen:
+    link = hub.linked(flow.name)
+    if link is None or link.pms_id is None or link.pms_id != outcome.target_id:
+        return
+    for key in outcome.written:
+        link.known.pop(key, None)
+    # Who moved the version is not known here (the sink maps its own writes forward, so
+    # usually a person, but after a sink restart possibly the sync itself): the record is
+    # not folded as a person's change. A person's change reaches the engine through CDC;
+    # once it is folded (now, if it already was) the write is decided again.
+    if link.version is not None and link.version >= (outcome.version or 0):
         reconcile(hub, rules, now, decision)
     else:
         decision.skipped = "write conflict: waiting for the change that caused it"
 
 
-def _forget_written(hub: Hub, flow: Flow, outcome: WriteOutcome) -> None:
+def _forget_written(hub: Hub, flow: Flow, result: WriteResult, outcome: OpOutcome) -> None:
     """A write failed: its fields are no longer known, so the next change writes them again."""
-    if outcome.system == "salesforce":
+    if result.system == "salesforce":
         for name in outcome.written:
             hub.sf_known.pop(name, None)
             hub.sf_stale.pop(name, None)

@@ -7,21 +7,23 @@ the Salesforce id. The route of a Custompms record says where its changes go:
 - `creating`: a person made this record; the sync is creating its Salesforce twin. Its
   changes are parked, in order, until the link arrives, then forwarded. All of them: the
   first says a person set the values, and that must survive a later echo;
-- `awaiting`: the sync itself made this record; its link arrives from the sink's result.
-  Changes are parked the same way;
+- `awaiting`: waiting for a claim: the sync itself made this record (its link arrives once
+  the hub has the create's result), or a person edited a record this table has never seen
+  (one the sync made whose claim is still on its way, or one that existed before the sync,
+  which onboarding claims). Changes are parked the same way;
 - `detached`: the link was removed (a delete, or unlink policy); changes are ignored so a
   detached record is never re-created on the other side.
-No route: a record never seen linked. A person's record is created in Salesforce where its
+No route: a record never seen. A record a person creates is created in Salesforce where its
 flow allows; others wait for the onboarding match.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from foundation.errors import SyncError
-from streams.core.model import EXTERNAL_ID_FIELD, Change, LinkChange, Problem, WriteIntent
+from streams.core.model import EXTERNAL_ID_FIELD, Change, LinkEvent, Problem, WriteIntent
 from streams.core.rules import Rules
 from streams.core.values import canonical
 from streams.mapping.apply import pms_to_sf
@@ -71,7 +73,7 @@ class RouteDecision:
     writes: list[WriteIntent]
     problems: list[Problem]
     skipped: str | None = None
-    rejected: list[LinkChange] = field(default_factory=list)
+    answers: list[LinkEvent] = field(default_factory=list)
 
 
 def on_pms_change(route: Route | None, change: Change, raw: bytes, rules: Rules) -> RouteDecision:
@@ -91,6 +93,13 @@ def on_pms_change(route: Route | None, change: Change, raw: bytes, rules: Rules)
         return RouteDecision(None, [], [], [], skipped=f"no flow takes {change.entity} records")
     if change.by_sync:
         return RouteDecision(Route("awaiting", parked=[raw]), [], [], [])
+    if change.op == "u":
+        # Not a creation: the record existed before this table saw it. The sync's own
+        # changes do not reach the engine (their results carry what they wrote), so this may
+        # be a person's edit of a record the sync just made, whose claim is on its way.
+        return RouteDecision(
+            Route("awaiting", parked=[raw]), [], [], [], skipped="parked until claimed"
+        )
     flow = rules.flows[flows[0].name]
     if not flow.create_in_sf:
         return RouteDecision(None, [], [], [], skipped=f"{flow.name} waits for onboarding")
@@ -119,30 +128,57 @@ def on_pms_change(route: Route | None, change: Change, raw: bytes, rules: Rules)
     return RouteDecision(Route("creating", flow=flow.name, parked=[raw]), [], [write], [])
 
 
-def on_link_change(route: Route | None, event: LinkChange) -> RouteDecision:
-    """Apply a link established or removed; forward what was parked once linked."""
-    if event.action == "linked":
-        if route is not None and route.state == "linked" and route.link_key != event.link_key:
-            problem = Problem(
-                event.flow,
-                event.pms_id,
-                None,
-                "LinkConflict",
-                f"Custompms {event.pms_entity} {event.pms_id} is already linked to "
-                f"{route.link_key}; ignoring a second link to {event.link_key}",
-            )
+def on_link_change(route: Route | None, event: LinkEvent, now: int) -> RouteDecision:
+    """Apply a link linked, claimed or unlinked; forward what was parked once linked.
+
+    `linked` comes from a hub that made the record (or its Salesforce twin) and owns it;
+    `claimed` from an onboarding match, accepted only if no other hub owns the record (the
+    answer goes back to the hub, which writes nothing to the record before it is accepted).
+    A record whose own twin is being created can be claimed: the twin's upsert then adopts
+    the claimant by the same match, or is refused. A record a delete rule unlinked is never
+    linked again, by any claim."""
+    if event.action in ("linked", "claimed"):
+        owner = route.link_key if route is not None and route.state == "linked" else None
+        if owner is not None and owner != event.link_key:
+            reason = f"already linked to {owner}"
+            problems = []
+            if event.action == "linked":
+                problems.append(
+                    Problem(
+                        event.flow,
+                        event.pms_id,
+                        None,
+                        "LinkConflict",
+                        f"Custompms {event.pms_entity} {event.pms_id} is already linked to "
+                        f"{owner}; ignoring a second link to {event.link_key}",
+                    )
+                )
             return RouteDecision(
-                route, [], [], [problem], skipped="already linked", rejected=[event]
+                route, [], [], problems, skipped=reason, answers=[_answer(event, now, reason)]
+            )
+        if route is not None and route.state == "detached":
+            reason = "a delete rule unlinked it; detached records are never linked again"
+            return RouteDecision(
+                route, [], [], [], skipped=reason, answers=[_answer(event, now, reason)]
             )
         parked = route.parked if route is not None else []
         forward = [(event.link_key, event.flow, raw) for raw in parked]
-        return RouteDecision(Route("linked", event.link_key, event.flow), forward, [], [])
+        answers = [_answer(event, now)] if event.action == "claimed" else []
+        linked = Route("linked", event.link_key, event.flow)
+        return RouteDecision(linked, forward, [], [], answers=answers)
     if route is not None and route.state == "creating":
-        # The Salesforce create failed: forget, so the next change tries again.
-        return RouteDecision(None, [], [], [], skipped="create failed")
+        # Its Salesforce twin was deleted before this table knew it was made: detached.
+        return RouteDecision(
+            Route("detached", event.link_key, event.flow), [], [], [], skipped="twin deleted"
+        )
     if route is not None and route.state == "linked" and route.link_key != event.link_key:
         # Only the owner of a link can remove it (a refused claimant's unlink is stale).
         return RouteDecision(
             route, [], [], [], skipped="unlink from a record that is not the owner"
         )
     return RouteDecision(Route("detached", event.link_key, event.flow), [], [], [])
+
+
+def _answer(event: LinkEvent, now: int, refused: str | None = None) -> LinkEvent:
+    """The routing side's answer to a hub's claim."""
+    return replace(event, action="refused" if refused else "accepted", reason=refused, at=now)

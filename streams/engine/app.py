@@ -27,7 +27,9 @@ from foundation.settings import Settings
 from streams.core.rules import Rules
 from streams.core.step import State
 from streams.engine import topology
+from streams.engine.checkpoint import Checkpoint
 from streams.engine.codecs import EngineCodecs
+from streams.engine.health import add_health_pages
 from streams.engine.output import OutputProducer
 from streams.engine.processor import (
     Processor,
@@ -86,6 +88,10 @@ class TableOverlay:
                     del self.table[key]
             else:
                 self.table[key] = value
+        self.changes.clear()
+
+    def discard(self) -> None:
+        """Forget the batch's changes (its outputs were not produced)."""
         self.changes.clear()
 
 
@@ -165,7 +171,7 @@ def create_app(
         # (streams/engine/state_guard.py).
         recovery_consistency_check=False,
         web_enabled=True,
-        web_bind="127.0.0.1",
+        web_bind=settings.metrics_host,
         web_port=web_port or settings.worker_web_port,
         consumer_group_instance_id=instance_id,
         key_serializer="raw",
@@ -176,13 +182,14 @@ def create_app(
         # for its wrong end offsets, which Faust's table recovery reads (docs/brokers.md).
         app.conf.producer_max_batch_size = 1
     Path(app.conf.datadir).mkdir(parents=True, exist_ok=True)
+    add_health_pages(app, settings)
     processor = Processor(codecs or EngineCodecs(settings), rules)
     app.conf.sfpms_processor = processor  # reachable for metrics
 
     def topic(*names: str) -> Any:
         return app.topic(*(settings.topic(n) for n in names), key_type=bytes, value_type=bytes)
 
-    output = OutputProducer(settings)
+    checkpoint = Checkpoint(OutputProducer(settings))
 
     hubs_table = app.Table(
         "hubs",
@@ -217,10 +224,7 @@ def create_app(
                     _headers(message.headers),
                 )
                 outgoing += processor.dispatch(record, stores)
-            # Outputs first, state second (see TableOverlay); offsets are committed later.
-            output.send(outgoing)
-            await output.flush()
-            store.apply()
+            await checkpoint.commit(outgoing, store)
 
     @app.agent(topic(*topology.HUB_INPUTS), name="hubs")
     async def hub_agent(stream: Any) -> None:

@@ -40,7 +40,8 @@ class EngineCodecs:
     def register_outputs(self) -> None:
         """Register every output schema up front, so the first record is not slowed."""
         for spec in t.catalogue():
-            if spec.name.endswith(".writes") or spec.name in (t.ACKS, t.ROUTES, t.DEADLETTER):
+            outputs = (t.RESULTS, t.ROUTES, t.INBOX, t.DEADLETTER)
+            if spec.name.endswith(".writes") or spec.name in outputs:
                 codec = TopicCodec(
                     self.settings, self.client, spec.name, writers=self._decoder.writers
                 )

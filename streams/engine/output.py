@@ -11,13 +11,16 @@ crash could keep while losing them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterable
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from foundation.settings import Settings
 from streams.engine.topology import Outgoing
+
+log = logging.getLogger(__name__)
 
 
 class OutputError(RuntimeError):
@@ -64,6 +67,18 @@ class OutputProducer:
         if self.errors:
             first, self.errors = self.errors[0], []
             raise OutputError(f"the broker refused outputs: {first}")
+
+    def renew(self) -> None:
+        """Replace the producer (a fatal error, e.g. librdkafka's idempotent producer after a
+        broker lost acknowledged writes: OUT_OF_ORDER_SEQUENCE_NUMBER, ends a producer for
+        good); what the old one still held is dropped, the caller sends it again."""
+        old, self.producer = self.producer, Producer(self.settings.producer_config())
+        self.errors = []
+        try:
+            old.purge()
+            old.flush(0)
+        except (KafkaException, RuntimeError):
+            log.debug("discarding the old output producer failed", exc_info=True)
 
     def close(self) -> None:
         self.producer.flush(30)

@@ -151,19 +151,13 @@ class Processor:
         for effect in handled.effects:
             if isinstance(effect, Reject):
                 self.counts["dead_letter"] += 1
-                # A record nobody could read is attached with its key, so a re-drive puts
-                # it back where it was; a mapping problem names its record instead.
-                with_key = handled.event is None
-                out.append(
-                    topology.dead_letter(
-                        effect.problem, handled.record, self.codecs, now, with_key=with_key
-                    )
-                )
+                out.append(topology.dead_letter(effect.problem, handled.record, self.codecs, now))
                 continue
             if isinstance(effect, Skip):
                 self.counts["skipped"] += 1
                 continue
             if isinstance(effect, IssueWrite):
-                self.counts[f"write_{effect.intent.system}_{effect.intent.action}"] += 1
-            out.extend(topology.write(effect, self.codecs, now))
+                for op in effect.command.ops:
+                    self.counts[f"write_{effect.command.system}_{op.action}"] += 1
+            out.extend(topology.write(effect, self.codecs))
         return out

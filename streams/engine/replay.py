@@ -28,6 +28,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
 from foundation.kafka import topics as t
 from foundation.settings import Settings
+from foundation.wire import WriteOp
 from streams.core.events import Effect, Forward, IssueWrite, Reject, Skip
 from streams.core.hub import Hub
 from streams.core.rules import Rules
@@ -297,35 +298,51 @@ class Replay:
         before: Mapping[str, Any],
         diff_out: IO[str] | None,
     ) -> IssueWrite | None:
-        """The write a replay issues for `effect` (None: creations are the live engine's)."""
-        intent = effect.intent
-        if intent.action in ("create", "upsert"):
-            self.summary.skipped_creates += 1
+        """The part of a command a replay issues (None when nothing is left): updates and
+        deletes of this flow's records; creations are the live engine's."""
+        command = effect.command
+        kept: list[WriteOp] = []
+        for op in command.ops:
+            if op.action in ("create", "upsert"):
+                self.summary.skipped_creates += 1
+                continue
+            if command.system == "salesforce":
+                fields = {k: v for k, v in op.fields.items() if k in self.sf_fields}
+                if not fields and op.action == "update":
+                    continue
+                op = replace(op, fields=fields)
+            elif op.flow != self.flow.name:
+                continue
+            kept.append(op)
+            self._count(command.system, command.link_key, op, before, diff_out)
+        if not kept:
             return None
-        if intent.system == "salesforce":
-            fields = {k: v for k, v in intent.fields.items() if k in self.sf_fields}
-            if not fields and intent.action == "update":
-                return None
-            intent = replace(intent, fields=dict(fields))
-        elif intent.flow != self.flow.name:
-            return None
-        record = intent.target_id or intent.link_key
+        return IssueWrite(replace(command, ops=tuple(kept)))
+
+    def _count(
+        self,
+        system: str,
+        link_key: str,
+        op: WriteOp,
+        before: Mapping[str, Any],
+        diff_out: IO[str] | None,
+    ) -> None:
+        record = op.target_id or link_key
         self.summary.records.add(record)
-        self.summary.fields += len(intent.fields)
-        self.summary.by_action[f"{intent.system} {intent.action}"] += 1
+        self.summary.fields += len(op.fields)
+        self.summary.by_action[f"{system} {op.action}"] += 1
         if diff_out is not None:
-            old = before.get(_side(intent.system, intent.flow), {})
+            old = before.get(_side(system, op.flow), {})
             line = {
-                "flow": intent.flow,
-                "system": intent.system,
-                "entity": intent.entity,
-                "action": intent.action,
+                "flow": op.flow,
+                "system": system,
+                "entity": op.entity,
+                "action": op.action,
                 "record": record,
-                "link_key": intent.link_key,
-                "fields": {k: {"old": old.get(k), "new": v} for k, v in intent.fields.items()},
+                "link_key": link_key,
+                "fields": {k: {"old": old.get(k), "new": v} for k, v in op.fields.items()},
             }
             diff_out.write(json.dumps(line, default=str) + "\n")
-        return IssueWrite(intent, effect.cause)
 
     def _produce(self, handled: Handled, producer: Producer) -> None:
         for out in self.processor.encode(handled):

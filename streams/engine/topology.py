@@ -12,43 +12,41 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from foundation.deadletters import dead_letter as build_dead_letter
 from foundation.errors import SyncError
 from foundation.kafka import topics as t
-from streams.core.envelopes import (
-    change_from_envelope,
-    command_from_intent,
-    dead_letter_for,
-    link_change_from_event,
-    link_event,
-    outcome_from_result,
-    rejection_result,
-    result_key,
-)
+from foundation.wire import ChangeEnvelope, LinkEvent, WriteResult
+from streams.core.envelopes import change_from_envelope
 from streams.core.events import (
     AnnounceLink,
+    AnswerClaim,
     CustompmsChanged,
     Effect,
     Event,
     Forward,
     Forwarded,
     IssueWrite,
+    LinkAccepted,
     LinkClaimed,
     LinkRefused,
     LinkReleased,
-    RefuseLink,
     Reject,
     SalesforceChanged,
     Skip,
     Tombstone,
     WriteAcked,
 )
-from streams.core.model import LinkChange, Problem
+from streams.core.model import Problem
 
+#: On the inbox: the flow of a forwarded Custompms change. The routing side's answer to a
+#: claim (a LinkEvent, accepted or refused) carries KIND_HEADER = ANSWER instead.
 FLOW_HEADER = "sfpms-flow"
+KIND_HEADER = "sfpms-kind"
+ANSWER = b"answer"
 
 #: The topics each agent consumes (unprefixed): hub events, keyed by a Salesforce id, and
 #: route events, keyed by a Custompms id.
-HUB_INPUTS = (*(t.changes_topic("salesforce", e) for e in t.SALESFORCE_OBJECTS), t.INBOX, t.ACKS)
+HUB_INPUTS = (*(t.changes_topic("salesforce", e) for e in t.SALESFORCE_OBJECTS), t.INBOX, t.RESULTS)
 ROUTE_INPUTS = (*(t.changes_topic("custompms", e) for e in t.CUSTOMPMS_RESOURCES), t.ROUTES)
 
 
@@ -87,67 +85,78 @@ def read(record: Consumed, codecs: Codecs) -> Event:
     topic = record.topic
     if record.value is None:
         return Tombstone(topic)
-    if topic == t.ACKS:
-        result = codecs.decode(topic, record.value)
-        outcome = outcome_from_result(result)
-        if outcome.rejected:
-            change = _refused_link(result)
-            return LinkRefused(change, str(result.get("error") or "already linked"))
-        return WriteAcked(result_key(result), outcome, result.get("cause"))
+    if topic == t.RESULTS:
+        return WriteAcked(WriteResult.from_avro(codecs.decode(topic, record.value)))
     if topic == t.INBOX:
-        envelope = codecs.decode(topic, record.value)
+        if record.headers.get(KIND_HEADER) == ANSWER:
+            answer = LinkEvent.from_avro(codecs.decode(topic, record.value))
+            if answer.action == "accepted":
+                return LinkAccepted(answer)
+            if answer.action == "refused":
+                return LinkRefused(answer)
+            raise ValueError(f"an answer to a claim is accepted or refused, not {answer.action}")
+        envelope = ChangeEnvelope.from_avro(codecs.decode(topic, record.value))
         flow = record.headers.get(FLOW_HEADER, b"").decode()
         link_key = (record.key or b"").decode()
-        return Forwarded(link_key, flow, change_from_envelope(envelope), envelope["source"])
+        return Forwarded(link_key, flow, change_from_envelope(envelope), envelope.source)
     if topic == t.ROUTES:
-        link = link_change_from_event(codecs.decode(topic, record.value))
-        return LinkClaimed(link) if link.action == "linked" else LinkReleased(link)
+        link = LinkEvent.from_avro(codecs.decode(topic, record.value))
+        if link.action in ("linked", "claimed"):
+            return LinkClaimed(link)
+        if link.action == "unlinked":
+            return LinkReleased(link)
+        raise ValueError(f"an answer to a claim ({link.action}) belongs on the inbox")
     if topic.startswith("salesforce.") and topic.endswith(".changes"):
-        envelope = codecs.decode(topic, record.value)
-        return SalesforceChanged(change_from_envelope(envelope), envelope["source"])
+        envelope = ChangeEnvelope.from_avro(codecs.decode(topic, record.value))
+        return SalesforceChanged(change_from_envelope(envelope), envelope.source)
     if topic.startswith("custompms.") and topic.endswith(".changes"):
-        envelope = codecs.decode(topic, record.value)
-        return CustompmsChanged(change_from_envelope(envelope), envelope["source"], record.value)
+        envelope = ChangeEnvelope.from_avro(codecs.decode(topic, record.value))
+        change = change_from_envelope(envelope)
+        return CustompmsChanged(change, envelope.source, record.value)
     raise ValueError(f"the engine does not consume {topic}")
 
 
-def write(effect: Effect, codecs: Codecs, now: int) -> list[Outgoing]:
+def write(effect: Effect, codecs: Codecs) -> list[Outgoing]:
     """The records an effect produces (none for a skip; dead letters via `dead_letter`)."""
     if isinstance(effect, IssueWrite):
-        intent = effect.intent
-        command = command_from_intent(intent, effect.cause, now)
-        topic = t.writes_topic(intent.system, intent.entity.lower())
-        return [Outgoing(topic, intent.partition_key.encode(), codecs.encode(topic, command))]
+        command = effect.command
+        topic = t.writes_topic(command.system)
+        value = codecs.encode(topic, command.to_avro())
+        return [Outgoing(topic, command.link_key.encode(), value)]
     if isinstance(effect, AnnounceLink):
-        value = codecs.encode(t.ROUTES, link_event(effect.link, now))
+        value = codecs.encode(t.ROUTES, effect.link.to_avro())
         return [Outgoing(t.ROUTES, effect.link.pms_id.encode(), value)]
     if isinstance(effect, Forward):
         headers = ((FLOW_HEADER, effect.flow.encode()),)
         return [Outgoing(t.INBOX, effect.link_key.encode(), effect.raw, headers)]
-    if isinstance(effect, RefuseLink):
-        reply = codecs.encode(t.ACKS, rejection_result(effect.link, effect.reason, now))
-        return [Outgoing(t.ACKS, effect.link.link_key.encode(), reply)]
+    if isinstance(effect, AnswerClaim):
+        value = codecs.encode(t.INBOX, effect.link.to_avro())
+        headers = ((KIND_HEADER, ANSWER),)
+        return [Outgoing(t.INBOX, effect.link.link_key.encode(), value, headers)]
     if isinstance(effect, Skip | Reject):
         return []
     raise TypeError(f"not an engine effect: {effect!r}")
 
 
-def dead_letter(
-    problem: Problem, record: Consumed, codecs: Codecs, now: int, *, with_key: bool
-) -> Outgoing:
-    """The dead letter for a problem found while processing `record` (its bytes attached)."""
-    letter = dead_letter_for(
-        problem,
-        stage="engine",
-        now=now,
+def dead_letter(problem: Problem, record: Consumed, codecs: Codecs, now: int) -> Outgoing:
+    """The dead letter for a problem found while processing `record`: a bounded copy of its
+    bytes and key (a re-drive puts it back in the key's partition; foundation/deadletters)."""
+    letter = build_dead_letter(
+        "engine",
+        error_class=problem.error_class,
+        reason=problem.reason,
+        flow=problem.flow,
+        record=problem.record,
+        field=problem.field,
         topic=record.topic,
         partition=record.partition,
         offset=record.offset,
-        key=record.key if with_key else None,
+        key=record.key,
         value=record.value,
+        failed_at=now,
     )
-    key = (problem.record or "unknown").encode()
-    return Outgoing(t.DEADLETTER, key, codecs.encode(t.DEADLETTER, letter))
+    value = codecs.encode(t.DEADLETTER, letter.to_record())
+    return Outgoing(t.DEADLETTER, letter.message_key, value)
 
 
 def unreadable(record: Consumed, exc: Exception) -> Problem:
@@ -169,14 +178,4 @@ def unreadable(record: Consumed, exc: Exception) -> Problem:
         field=getattr(exc, "field", None),
         error_class=type(exc).__name__,
         reason=reason,
-    )
-
-
-def _refused_link(result: Mapping[str, object]) -> LinkChange:
-    return LinkChange(
-        pms_id=str(result.get("target_id") or ""),
-        pms_entity=str(result["entity"]),
-        link_key=str(result["link_key"]),
-        flow=str(result["flow"]),
-        action="linked",
     )

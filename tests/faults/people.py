@@ -1,9 +1,12 @@
 """People's clients for the fault tests: alice in Salesforce, the person token in Custompms.
 
 The fault tests make the emulators fail on purpose (5xx, 429, dropped connections, expired
-tokens), and a person's edit must still happen exactly once. Both clients therefore retry
-until the server answers: injected faults are decided before the emulator's handler runs,
-so a request that failed was never carried out and sending it again cannot duplicate it.
+tokens, and requests carried out whose answer is then dropped), and a person's edit must
+still happen exactly once. Both clients therefore retry until the server answers, the way
+a careful client must when a write may have happened: updates are idempotent; a delete
+answered 404 on a retry is done; a Custompms create carries an Idempotency-Key; a
+Salesforce create whose answer was lost looks its record up by its (unique, tagged) name
+before sending it again.
 Every request carries `X-Sfpms-Test: person`, so a request recorder can tell people's
 calls from the sync's.
 """
@@ -11,6 +14,7 @@ calls from the sync's.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ from typing import Any
 import httpx
 import requests
 
+from connectors.salesforce.formats import soql_quote
 from emulators.salesforce.config import ALICE_USER, CLIENT_ID
 
 API = "/services/data/v60.0"
@@ -28,6 +33,10 @@ MAX_TRIES = 60
 
 class PersonError(AssertionError):
     """A person's request kept failing; the test cannot go on."""
+
+
+class _Unanswered(Exception):
+    """A write whose answer never came: it may or may not have been carried out."""
 
 
 def _pause(attempt: int, retry_after: str | None) -> None:
@@ -81,12 +90,16 @@ class SfPerson:
             raise PersonError(f"{self.username} could not log in: {response.status_code}")
         self.token = str(response.json()["access_token"])
 
-    def _send(self, method: str, url: str, *, auth: bool = True, **kwargs: Any) -> Any:
+    def _send(
+        self, method: str, url: str, *, auth: bool = True, resend: bool = True, **kwargs: Any
+    ) -> Any:
         for attempt in range(1, MAX_TRIES + 1):
             headers = {"Authorization": f"Bearer {self.token}"} if auth and self.token else {}
             try:
                 response = self.session.request(method, url, headers=headers, timeout=30, **kwargs)
-            except requests.RequestException:
+            except requests.RequestException as exc:
+                if not resend:
+                    raise _Unanswered(f"{method} {url}") from exc
                 _pause(attempt, None)
                 continue
             if response.status_code == 429 or response.status_code >= 500:
@@ -98,23 +111,39 @@ class SfPerson:
             return response
         raise PersonError(f"{method} {url} failed {MAX_TRIES} times")
 
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def call(self, method: str, path: str, *, missing_ok: bool = False, **kwargs: Any) -> Any:
         """A REST call (path relative to /services/data/v60.0); 4xx raise PersonError."""
         if self.token is None:
             self._login()
         response = self._send(method, f"{self.url}{API}{path}", **kwargs)
+        if missing_ok and response.status_code == 404:
+            return None
         if response.status_code >= 400:
             raise PersonError(f"{method} {path}: {response.status_code} {response.text[:300]}")
         return response.json() if response.content else None
 
     def create(self, sobject: str, fields: dict[str, Any]) -> str:
-        return str(self.call("POST", f"/sobjects/{sobject}", json=fields)["id"])
+        """Create; if the answer is lost, find the record by its name before trying again."""
+        name = "Subject" if "Subject" in fields else "Name"
+        for attempt in range(1, MAX_TRIES + 1):
+            try:
+                return str(
+                    self.call("POST", f"/sobjects/{sobject}", json=fields, resend=False)["id"]
+                )
+            except _Unanswered:
+                value = soql_quote(str(fields[name]))
+                found = self.query(f"SELECT Id FROM {sobject} WHERE {name} = {value}")  # noqa: S608
+                if found:
+                    return str(found[0]["Id"])
+                _pause(attempt, None)
+        raise PersonError(f"creating a {sobject} failed {MAX_TRIES} times")
 
     def update(self, sobject: str, record_id: str, fields: dict[str, Any]) -> None:
         self.call("PATCH", f"/sobjects/{sobject}/{record_id}", json=fields)
 
     def delete(self, sobject: str, record_id: str) -> None:
-        self.call("DELETE", f"/sobjects/{sobject}/{record_id}")
+        # 404 on a retry: the first try deleted it and its answer was lost.
+        self.call("DELETE", f"/sobjects/{sobject}/{record_id}", missing_ok=True)
 
     def query(self, soql: str) -> list[dict[str, Any]]:
         """Every row of a SOQL query, following nextRecordsUrl (bounded)."""
@@ -161,7 +190,8 @@ class PmsPerson:
         raise PersonError(f"{method} {path} failed {MAX_TRIES} times")
 
     def create(self, resource: str, body: dict[str, Any]) -> str:
-        return str(self.call("POST", f"/{resource}", json=body)["id"])
+        key = {"Idempotency-Key": uuid.uuid4().hex}  # a retry after a lost answer is the same
+        return str(self.call("POST", f"/{resource}", json=body, headers=key)["id"])
 
     def update(self, resource: str, record_id: str, body: dict[str, Any]) -> None:
         self.call("PATCH", f"/{resource}/{record_id}", json=body)

@@ -1,6 +1,7 @@
 """How big the fault tests run: reduced in `make test`, full with `make faults-full`.
 
-`make faults-full` sets SFPMS_FAULTS_FULL=1; SFPMS_FAULTS_SEED replays another seed;
+Every run draws a new seed (printed at the start and end of the run and in every failure);
+SFPMS_FAULTS_SEED=<seed> replays one. `make faults-full` sets SFPMS_FAULTS_FULL=1;
 SFPMS_FAULTS_RACE_GUARD=0/1 overrides the race guard (tests/faults/workload.py; on in the
 reduced form, off in the full form, where people edit both sides concurrently). Read
 through pydantic-settings like every other setting (nothing reads os.environ directly).
@@ -8,12 +9,11 @@ through pydantic-settings like every other setting (nothing reads os.environ dir
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from functools import cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-#: The seed of record (docs/faults.md); each test derives its own from it.
-DEFAULT_SEED = 20260611
 
 
 class FaultsSettings(BaseSettings):
@@ -22,7 +22,7 @@ class FaultsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SFPMS_FAULTS_", extra="ignore")
 
     full: bool = False
-    seed: int = DEFAULT_SEED
+    seed: int | None = None
     race_guard: bool | None = None
 
 
@@ -37,10 +37,21 @@ class Scale:
     settle_timeout: float
     pause: tuple[float, float]
     race_guard: bool = True
+    #: Deaths at kill points per target (foundation/killpoints.py), on top of `kills_each`.
+    points_each: int = 0
+    #: Kills (SIGKILL and kill points) the kill test must have survived.
+    min_kills: int = 0
 
     def rng_seed(self, test: str) -> str:
         """A per-test seed (random.Random accepts a string), stable across runs."""
         return f"{self.seed}:{test}"
+
+
+@cache
+def run_seed() -> int:
+    """This run's seed: SFPMS_FAULTS_SEED, else a new one (the same for every test of a run)."""
+    chosen = FaultsSettings().seed
+    return chosen if chosen is not None else secrets.randbelow(10**9)
 
 
 def scale() -> Scale:
@@ -50,19 +61,29 @@ def scale() -> Scale:
     if settings.full:
         return Scale(
             True,
-            settings.seed,
+            run_seed(),
             ops=240,
-            kills_each=3,
+            kills_each=9,
             settle_timeout=300.0,
             pause=(0.05, 0.5),
             race_guard=False if guard is None else guard,
+            points_each=8,
+            min_kills=50,
         )
     return Scale(
         False,
-        settings.seed,
-        ops=36,
-        kills_each=1,
+        run_seed(),
+        ops=48,
+        kills_each=2,
         settle_timeout=120.0,
         pause=(0.05, 0.35),
         race_guard=True if guard is None else guard,
+        points_each=3,
+        min_kills=10,
     )
+
+
+def replay_hint() -> str:
+    """How to run this seed again."""
+    full = "SFPMS_FAULTS_FULL=1 " if FaultsSettings().full else ""
+    return f"fault seed {run_seed()}; replay: {full}SFPMS_FAULTS_SEED={run_seed()}"

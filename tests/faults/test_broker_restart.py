@@ -21,7 +21,9 @@ other than a RetriableError, so the CDC process exits instead of resetting its p
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -138,6 +140,50 @@ def test_broker_stopped_and_restarted_mid_workload_loses_and_duplicates_nothing(
         _restart_known_crashes(stack)
 
         stack.settle(workload, form.settle_timeout, "broker: " + "; ".join(chaos.done))
+
+
+def test_broker_frozen_while_the_sync_is_busy_loses_and_duplicates_nothing(
+    own_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """The broker stops answering in the middle of the work (SIGSTOP: every connection
+    hangs, as in a long GC pause or a network partition), while people keep working and the
+    sync has writes in flight; then it goes on (SIGCONT). Unlike a restart, noida-db loses
+    nothing here, so the stop need not wait for a quiet moment."""
+    form = scale()
+    rng = random.Random(form.rng_seed("broker-freeze"))
+    assert own_broker.process is not None and own_broker.process.pid is not None
+    pid = own_broker.process.pid
+    with fault_stack(own_broker.bootstrap, tmp_path / "stack") as stack:
+        workload = stack.workload(form.rng_seed("broker-freeze-workload"), "Z")
+        duration = form.ops * (sum(form.pause) / 2 + 0.15)
+        freezes = 3 if form.full else 1
+        schedule = [
+            Kill(duration * (i + 1) / (freezes + 1), "broker", rng.uniform(3.0, 8.0))
+            for i in range(freezes)
+        ]
+        watcher = (stack.sf_person(), stack.pms_person())  # the chaos thread's own clients
+        busy: list[int] = []
+
+        def freeze(_target: str) -> None:
+            # Busy: people's latest work is not in both systems yet.
+            busy.append(len(check_end_state(workload.groups, read_snapshot(*watcher))))
+            os.kill(pid, signal.SIGSTOP)
+
+        def thaw(_target: str) -> None:
+            os.kill(pid, signal.SIGCONT)
+
+        chaos = Chaos(schedule, freeze, thaw)
+        chaos.begin()
+        try:
+            workload.run(form.ops, pause=form.pause)
+            chaos.join()
+        except BaseException:
+            chaos.abort()
+            os.kill(pid, signal.SIGCONT)
+            raise
+        _restart_known_crashes(stack)
+        stack.settle(workload, form.settle_timeout, "broker frozen: " + "; ".join(chaos.done))
+        assert any(busy), f"the sync was never busy when the broker froze: {busy}"
 
 
 class _FatalProducer(Producer):

@@ -32,15 +32,18 @@ def with_registry(settings: Settings) -> Iterator[Settings]:
     It requires basic auth, as `sfpms registry` does, with a password of its own in the
     settings: every client the tests start must pass the configured credentials."""
     auth = BasicAuth("sfpms-tests", SecretStr("registry-" + secrets.token_hex(16)))
-    app = create_registry_app(Registry(KafkaLog(settings)), auth=auth)
-    with serve_in_thread(app) as server:
-        yield settings.model_copy(
-            update={
-                "schema_registry_url": server.url,
-                "schema_registry_user": auth.user,
-                "schema_registry_password": auth.password,
-            }
-        )
+    log = KafkaLog(settings)
+    try:
+        with serve_in_thread(create_registry_app(Registry(log), auth=auth)) as server:
+            yield settings.model_copy(
+                update={
+                    "schema_registry_url": server.url,
+                    "schema_registry_user": auth.user,
+                    "schema_registry_password": auth.password,
+                }
+            )
+    finally:
+        log.close()  # the app outlives the server (FastAPI caches it); its producer must not
 
 
 class EngineWorker:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from foundation.kafka import topics as t
-from streams.core.envelopes import result_key
+from foundation.wire import WriteResult
 from streams.core.events import Reject
 from streams.core.hub import Hub
 from streams.core.model import EXTERNAL_ID_FIELD, Problem
@@ -62,6 +62,9 @@ class World:
     last: dict[tuple[str, str], Any] = field(default_factory=dict)
     tables: MemoryTables = field(default_factory=MemoryTables)
     problems: list[Problem] = field(default_factory=list)
+    own_versions: dict[str, dict[int, int]] = field(default_factory=dict)
+    uncommitted: list[tuple[tuple[str, str], Any]] = field(default_factory=list)
+    stored: tuple[dict[str, Hub], dict[str, Route]] = field(default_factory=lambda: ({}, {}))
     writes_applied: int = 0
     sequence: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -155,6 +158,8 @@ class World:
         actor: str,
         created: bool = False,
     ) -> None:
+        if not created and _content(record) == _content(self.pms[record_id]):
+            return  # a write that changes nothing keeps the version and makes no change
         now = self.tick()
         version = 1 if created else self.pms[record_id]["version"] + 1
         record = {
@@ -186,6 +191,10 @@ class World:
     ) -> None:
         record = after if after is not None else before
         assert record is not None
+        if side == "pms" and origin == "sync":
+            # Custompms CDC does not publish the sync's own changes: the write results carry
+            # what they wrote (connectors/cdc/custompms_source.py).
+            return
         envelope = {
             "op": op,
             "before": copy.deepcopy(before),
@@ -229,7 +238,28 @@ class World:
         if key[0] == "writes":
             self._sink(item)
         else:
+            if not redeliver:
+                self.uncommitted.append((key, item))
             self._engine(key[0], item)
+
+    # -- an engine worker's crash -------------------------------------------------------------
+    def commit(self) -> None:
+        """The engine stores its state and commits its offsets (a batch boundary)."""
+        self.stored = copy.deepcopy((self.tables.hubs, self.tables.routes))
+        self.uncommitted.clear()
+
+    def crash(self) -> None:
+        """The engine dies after producing its outputs and before storing its state: the
+        tables go back to what was stored, and every record consumed since is delivered
+        again (its outputs, already produced, stay produced)."""
+        hubs, routes = copy.deepcopy(self.stored)
+        self.tables.hubs.clear()
+        self.tables.hubs.update(hubs)
+        self.tables.routes.clear()
+        self.tables.routes.update(routes)
+        for key, item in reversed(self.uncommitted):
+            self.queues[key].appendleft(item)
+        self.uncommitted.clear()
 
     def drain(self, limit: int = 20_000) -> int:
         """Deliver everything in a fixed order; returns the steps taken (bounded)."""
@@ -260,60 +290,107 @@ class World:
             source = item["source"]
             topic = t.changes_topic(source["system"], source["entity"].lower())
             return Consumed(topic, 0, 0, source["id"].encode(), _encode(item), {})
-        if kind == "acks" and isinstance(item, dict):  # a sink's result (refusals are records)
-            return Consumed(t.ACKS, 0, 0, result_key(item).encode(), _encode(item), {})
+        if kind == "acks":  # a sink's result
+            key = WriteResult.from_avro(item).hub_key.encode()
+            return Consumed(t.RESULTS, 0, 0, key, _encode(item), {})
         return Consumed(item.topic, 0, 0, item.key, item.value, dict(item.headers))
 
     # -- the sinks (what the connector workers do) ------------------------------------------
     def _sink(self, command: dict[str, Any]) -> None:
-        self.writes_applied += 1
-        if command["system"] == "custompms":
-            result = self._sink_pms(command)
-        else:
-            result = self._sink_sf(command)
-        result.update(
-            command_id=command["command_id"],
-            flow=command["flow"],
-            link_key=command["link_key"],
-            system=command["system"],
-            entity=command["entity"],
-            action=command["action"],
-            cause=command.get("cause"),
-            acked_at=self.clock,
-        )
-        self.queues[("acks", result_key(result))].append(result)
+        """Apply a command's ops in order (refs filled from earlier creates), one result."""
+        outcomes: list[dict[str, Any]] = []
+        for op in command["ops"]:
+            self.writes_applied += 1
+            op = {**op, "link_key": command["link_key"]}
+            for name, index in op["refs"].items():
+                referenced = outcomes[index]
+                if referenced["outcome"] != "ok":
+                    op = None
+                    break
+                op["fields"] = {**op["fields"], name: referenced["target_id"]}
+            if op is None:
+                outcome = _failed(command["ops"][len(outcomes)], None, "its reference failed")
+            elif command["system"] == "custompms":
+                outcome = self._sink_pms(op)
+            else:
+                outcome = self._sink_sf(op)
+            outcomes.append(outcome)
+        result = {
+            "command_id": command["command_id"],
+            "link_key": command["link_key"],
+            "system": command["system"],
+            "outcomes": outcomes,
+            "cause": command.get("cause"),
+            "acked_at": self.clock,
+        }
+        key = WriteResult.from_avro(result).hub_key
+        self.queues[("acks", key)].append(result)
 
-    def _sink_pms(self, command: dict[str, Any]) -> dict[str, Any]:
-        fields = command["fields"]
-        target = command["target_id"]
-        if command["action"] == "create":
-            key = command["idempotency_key"]
+    def _sink_pms(self, op: dict[str, Any]) -> dict[str, Any]:
+        fields = op["fields"]
+        target = op["target_id"]
+        if op["action"] == "create":
+            key = op["idempotency_key"]
             if key in self.idempotency:
                 target = self.idempotency[key]
-                return _ok(target, fields, self.pms[target]["version"])
-            if command["match"]:
-                target = self._pms_match(command["entity"], command["match"])
-                if target is not None:
-                    return self._pms_update(target, fields)
-            target = self.new_id(PMS_PREFIX[command["entity"]] + "_")
+                return self._pms_ok(op, target, fields)
+            if op["match"]:
+                target = self._pms_match(op["entity"], op["match"])
+                if target is not None:  # reported, not written, as the real sink does
+                    return {**self._pms_ok(op, target, {}), "matched": True}
+            target = self.new_id(PMS_PREFIX[op["entity"]] + "_")
             self.idempotency[key] = target
             self.sync_created_pms.append(target)
-            record = nest({**PMS_DEFAULTS[command["entity"]], **fields})
-            self._pms_store(command["entity"], target, record, SYNC_CLIENT, True)
-            return {**_ok(target, fields, 1), "created": True}
+            record = nest({**PMS_DEFAULTS[op["entity"]], **fields})
+            self._pms_store(op["entity"], target, record, SYNC_CLIENT, True)
+            return {**self._pms_ok(op, target, fields), "created": True}
         if target not in self.pms or target in self.pms_deleted:
-            return {"outcome": "failed", "target_id": target, "written": fields, "error": "404"}
-        if command["action"] == "delete":
+            return _failed(op, target, "404")
+        if op["action"] == "delete":
             self._pms_delete(target, SYNC_CLIENT)
-            return _ok(target, {}, None)
-        return self._pms_update(target, fields)
+            return _ok(op, target, {}, None)
+        current = self.pms[target]
+        if_match = self._forward(target, op.get("if_match"))
+        if if_match is not None and if_match != current["version"]:
+            # what connectors/sinks/custompms_target.py does on 412: report the record as it
+            # is, so the engine folds the change that made it move and decides again
+            return {
+                **_failed(op, target, "412 version_mismatch"),
+                "outcome": "conflict",
+                "version": current["version"],
+                "record": _flat(current),
+                "target_modstamp": current["updated_at"],
+            }
+        return self._pms_update(op, target, fields)
 
-    def _pms_update(self, target: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    def _pms_update(
+        self, op: dict[str, Any], target: str, fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
         record = copy.deepcopy(self.pms[target])
+        before = record["version"]
         for path, value in fields.items():
             set_path(record, path, value)
         self._pms_store(record["_type"], target, record, SYNC_CLIENT)
-        return _ok(target, fields, self.pms[target]["version"])
+        after = self.pms[target]["version"]
+        if after != before:
+            self.own_versions.setdefault(target, {})[before] = after
+        return self._pms_ok(op, target, fields)
+
+    def _forward(self, target: str, version: int | None) -> int | None:
+        """What connectors/sinks/custompms_target.py does: a version from before the sink's
+        own later writes of the record is moved past them (they are not someone's change)."""
+        moves = self.own_versions.get(target, {})
+        while version in moves:
+            version = moves[version]
+        return version
+
+    def _pms_ok(self, op: dict[str, Any], target: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        current = self.pms[target]
+        return {
+            **_ok(op, target, fields, current["version"]),
+            "record": _flat(current),
+            "target_modstamp": current["updated_at"],
+        }
 
     def _pms_match(self, resource: str, match: Mapping[str, str]) -> str | None:
         for record_id, record in self.pms.items():
@@ -327,10 +404,16 @@ class World:
         return None
 
     def _sink_sf(self, command: dict[str, Any]) -> dict[str, Any]:
+        op = command
         fields = dict(command["fields"])
         sf_object = command["entity"]
         if command["action"] == "upsert":
             ext = command["external_id"]
+            if any(
+                rec.get(EXTERNAL_ID_FIELD) == ext and rid in self.sf_deleted
+                for rid, rec in self.sf.items()
+            ):  # what the Salesforce sink does: a deleted twin is not made again
+                return {**_failed(op, None, "twin deleted"), "outcome": "gone"}
             found = [
                 rid
                 for rid, rec in self.sf.items()
@@ -353,18 +436,18 @@ class World:
                 target = found[0]
                 record = {**self.sf[target], **fields}
                 self._sf_store(sf_object, target, record, SYNC_USER)
-                return _ok(target, command["fields"], None)
+                return _ok(op, target, command["fields"], None)
             target = self.new_id(SF_PREFIX[sf_object])
             self.sync_created_sf.append(target)
             record = {"Id": target, **SF_REQUIRED_DEFAULTS.get(sf_object, {}), **fields}
             self._sf_store(sf_object, target, record, SYNC_USER, created=True)
-            return {**_ok(target, command["fields"], None), "created": True}
+            return {**_ok(op, target, command["fields"], None), "created": True}
         target = command["target_id"]
         if target not in self.sf or target in self.sf_deleted:
-            return {"outcome": "failed", "target_id": target, "written": fields, "error": "404"}
+            return _failed(op, target, "404")
         if command["action"] == "delete":
             self._sf_delete(target, SYNC_USER)
-            return _ok(target, {}, None)
+            return _ok(op, target, {}, None)
         current = self.sf[target]
         if_match = command.get("if_match")
         if (
@@ -374,29 +457,65 @@ class World:
         ):
             # what connectors/sinks/salesforce_target.py does: a person changed it since
             return {
+                **_failed(op, target, "changed since"),
                 "outcome": "conflict",
-                "target_id": target,
-                "written": fields,
                 "target_modstamp": current["SystemModstamp"],
-                "error": "changed since",
             }
         self._sf_store(sf_object, target, {**current, **fields}, SYNC_USER)
-        return _ok(target, fields, None)
+        return _ok(op, target, fields, None)
 
 
-def _ok(target: str, written: Mapping[str, Any], version: int | None) -> dict[str, Any]:
+def _outcome(op: Mapping[str, Any], target: str | None, status: str) -> dict[str, Any]:
     return {
-        "outcome": "ok",
+        "flow": op["flow"],
+        "entity": op["entity"],
+        "action": op["action"],
+        "outcome": status,
         "target_id": target,
-        "written": {k: canonical(v) for k, v in written.items()},
-        "version": version,
         "created": False,
+        "matched": False,
+        "version": None,
+        "written": {},
+        "record": None,
+        "target_modstamp": None,
         "error": None,
     }
 
 
+def _ok(
+    op: Mapping[str, Any], target: str, written: Mapping[str, Any], version: int | None
+) -> dict[str, Any]:
+    return {
+        **_outcome(op, target, "ok"),
+        "written": {k: canonical(v) for k, v in written.items()},
+        "version": version,
+    }
+
+
+def _failed(op: Mapping[str, Any], target: str | None, error: str) -> dict[str, Any]:
+    return {**_outcome(op, target, "failed"), "written": dict(op["fields"]), "error": error}
+
+
+def _content(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A Custompms record without what the server maintains (to spot no-op writes)."""
+    return {k: v for k, v in record.items() if k not in ("version", "updated_at")}
+
+
+def _flat(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A Custompms record as the sink reports it: dotted paths, server fields dropped."""
+    values: dict[str, Any] = {}
+    for key, value in record.items():
+        if key.startswith("_"):
+            continue
+        if isinstance(value, Mapping):
+            values.update(_flat(value, f"{prefix}{key}."))
+        else:
+            values[f"{prefix}{key}"] = value
+    return values
+
+
 #: The World's queue for each topic the engine produces to (besides the write topics).
-QUEUE_OF_TOPIC = {t.INBOX: "inbox", t.ACKS: "acks", t.ROUTES: "links"}
+QUEUE_OF_TOPIC = {t.INBOX: "inbox", t.ROUTES: "links"}
 
 
 class PickleCodecs:

@@ -39,7 +39,7 @@ from connectors.salesforce.pubsub.errors import (
 from connectors.salesforce.pubsub.events import EventSchema
 from connectors.salesforce.pubsub.proto import pubsub_api_pb2 as pb2
 from connectors.salesforce.pubsub.proto import pubsub_api_pb2_grpc as pb2_grpc
-from connectors.salesforce.retry import RetryPolicy
+from connectors.salesforce.retry import SALESFORCE_RETRY, RetryPolicy
 from foundation.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class PubSubClient:
     ) -> None:
         self.source = credentials
         self.endpoint = endpoint
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or SALESFORCE_RETRY
         self.rng = rng or random.Random()
         self._credentials = channel_credentials(ca_bundle)
         self._channel: Any = None
@@ -189,7 +189,7 @@ class PubSubClient:
                     continue
                 if exc.code() != grpc.StatusCode.UNAVAILABLE:
                     raise classify(exc, topic=topic) from exc
-                if attempt >= self.retry.max_attempts:
+                if self.retry.exhausted(attempt):
                     raise PubSubUnavailable(
                         f"the Pub/Sub API at {self.endpoint} stayed unavailable for {topic} "
                         f"after {attempt} attempts: {exc.details()}"

@@ -129,7 +129,7 @@ class Subscription:
                     raise classify(exc, topic=self.topic, replay_id=start.replay_id) from exc
                 why = f"unavailable ({exc.details()})"
             attempt += 1
-            if attempt > self.client.retry.max_attempts:
+            if self.client.retry.exhausted(attempt - 1):
                 raise PubSubUnavailable(
                     f"the Subscribe stream for {self.topic} at {self.client.endpoint} kept "
                     f"failing ({why}) through {attempt - 1} reconnects; resume after replay "

@@ -107,8 +107,13 @@
   // -- sections ------------------------------------------------------------------------
 
   function flowCard(flow) {
-    const latency = flow.latency && flow.latency !== "n/a"
-      ? `e2e latency p50 ${fmtSeconds(flow.latency.p50)} · p95 ${fmtSeconds(flow.latency.p95)} · p99 ${fmtSeconds(flow.latency.p99)}`
+    // Each flow's own histogram (sfpms_e2e_latency_seconds{flow=...}); with one write the
+    // figures are that write's latency, not an interpolation inside its bucket.
+    const lat = flow.latency && flow.latency !== "n/a" ? flow.latency : null;
+    const latency = lat
+      ? `e2e latency p50 ${fmtSeconds(lat.p50)} · p95 ${fmtSeconds(lat.p95)} · p99 ${fmtSeconds(lat.p99)}` +
+        ` (${fmtInt(lat.count)} write${lat.count === 1 ? "" : "s"}` +
+        (lat.mean === null || lat.mean === undefined ? ")" : `, mean ${fmtSeconds(lat.mean)})`)
       : "e2e latency n/a (no sink metrics or no writes yet)";
     const figure = (value, label, cls) =>
       el("div", { class: "figure" }, el("div", { class: "value " + (cls || "") }, value), el("div", { class: "label" }, label));
@@ -123,7 +128,7 @@
         figure(fmtInt(flow.lag), "messages behind", "flow-lag"),
         figure(fmtSeconds(flow.lag_seconds), "oldest waiting", "flow-lag-seconds"),
         figure(flow.dead_letters === null ? "n/a" : fmtInt(flow.dead_letters), "dead letters", "flow-dlq")),
-      el("p", { class: "latency" }, latency),
+      el("p", lat ? { class: "latency", "data-p50": lat.p50, "data-p95": lat.p95, "data-p99": lat.p99, "data-count": lat.count } : { class: "latency" }, latency),
       chart(flow.history, "lag of " + flow.flow + " over time")
     );
   }
@@ -196,25 +201,40 @@
     return entries.slice(0, 10).map((d) =>
       el("tr", {},
         el("td", {}, d.failed_at ? d.failed_at.replace("T", " ").slice(0, 19) : "–"),
-        el("td", {}, d.stage), el("td", {}, d.flow || "–"), el("td", {}, d.record || "–"),
+        el("td", {}, d.stage), el("td", {}, d.flow || "–"),
+        el("td", {}, d.record ? el("a", { href: "/links/" + encodeURIComponent(d.record), title: "why is this record in this state" }, d.record) : "–"),
         el("td", {}, d.field || "–"), el("td", {}, d.reason)));
   }
 
-  function apiPanel(rows) {
+  // First, in red, a system that refuses the sync's credentials (from the raw figures: it
+  // may publish no allowance then). Then one block per system: a sentence, a bar of the
+  // allowance with the used part, the reserve kept for other integrations at its end, and
+  // the paused state when there is one.
+  function apiPanel(budgets, usage) {
     const box = el("div", {});
-    if (!rows.length) {
-      box.append(el("p", { class: "muted" }, "unknown: the CDC and sink processes publish no sfpms_api_* figures"));
+    for (const row of usage) {
+      if (row.name === "sfpms_api_credentials_refused" && row.value >= 1) {
+        box.append(el("div", { class: "alert", "data-refused": row.labels.system },
+          `${row.labels.system} refuses the sync's credentials (HTTP 401): check the token; the sync keeps retrying`));
+      }
+    }
+    if (!budgets.length) {
+      if (!box.childNodes.length) {
+        box.append(el("p", { class: "muted" }, "unknown: the CDC and sink processes publish no sfpms_api_* figures"));
+      }
       return box;
     }
-    for (const row of rows) {
-      const labels = Object.entries(row.labels).map(([k, v]) => `${k}=${v}`).join(", ");
-      if (row.name === "share_of_limit") {
-        const pct = Math.min(100, row.value * 100);
-        box.append(el("div", {}, `${labels}: ${pct.toFixed(1)} % of the API limit`),
-          el("div", { class: "meter" }, el("span", { style: `width:${pct}%` })));
-      } else {
-        box.append(el("div", { class: "muted" }, `${row.name}{${labels}} = ${fmtInt(row.value)}`));
-      }
+    for (const b of budgets) {
+      const used = b.share === null ? 0 : Math.min(100, b.share * 100);
+      const reserve = b.reserve_share === null ? 0 : Math.min(100, b.reserve_share * 100);
+      const bar = el("div", { class: "budget-bar", role: "img", "aria-label": b.words },
+        el("span", { class: "used", style: `width:${used.toFixed(2)}%` }),
+        reserve > 0 ? el("span", { class: "reserve", style: `width:${reserve.toFixed(2)}%` }) : null);
+      box.append(el("div", { class: "budget", "data-system": b.system, "data-paused": b.paused ? 1 : 0 },
+        el("p", { class: "budget-words" + (b.paused ? " paused" : "") }, b.words),
+        b.limit ? bar : null,
+        b.limit ? el("p", { class: "budget-scale muted" },
+          `${fmtInt(b.used)} used` + (b.reserve ? ` · reserve ${fmtInt(b.reserve)}` : "") + ` · allowance ${fmtInt(b.limit)}`) : null));
     }
     return box;
   }
@@ -254,7 +274,7 @@
     const link = document.getElementById("dlq-link");
     link.href = "/api/deadletters";
     document.querySelector("#dlq-table tbody").replaceChildren(...deadLetterRows(dead.entries));
-    document.getElementById("api").replaceChildren(apiPanel(data.api_usage));
+    document.getElementById("api").replaceChildren(apiPanel(data.api_budget || [], data.api_usage || []));
     document.getElementById("targets").replaceChildren(
       ...Object.entries(data.metrics_targets).map(([name, t]) =>
         el("li", {}, el("span", { class: "dot " + (t.up ? "up" : "down") }), `${name}: ${t.url}`)));

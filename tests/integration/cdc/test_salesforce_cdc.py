@@ -10,6 +10,7 @@ import pytest
 from connectors.cdc.positions import Position, load_positions, salesforce_key
 from foundation.kafka import topics as t
 from foundation.kafka.serde import TopicCodec, registry_client
+from foundation.wire import ChangeEnvelope
 from streams.core.envelopes import change_from_envelope
 from tests.integration.cdc.support import (
     ADMIN,
@@ -90,7 +91,7 @@ def test_person_and_sync_edits_in_salesforce_arrive_as_envelopes_with_their_orig
     assert sync_created["source"]["actor"] == admin_id
 
     # The engine reads these envelopes as its own `Change`s, keyed by record id.
-    change = change_from_envelope(deleted)
+    change = change_from_envelope(ChangeEnvelope.from_avro(deleted))
     assert (change.system, change.entity, change.id, change.op) == (
         "salesforce",
         "Task",
@@ -230,7 +231,11 @@ def test_a_record_that_fails_conversion_is_dead_lettered_and_later_records_still
     letters = [r for r in reader.records if r.topic == stack.settings.topic(t.DEADLETTER)]
     assert len(letters) == 1
     letter = letters[0].value
-    assert (letter["stage"], letter["topic"], letter["record"]) == ("cdc", None, bad)
+    assert (letter["stage"], letter["topic"], letter["record"]) == (
+        "cdc",
+        t.changes_topic("salesforce", "division"),
+        bad,
+    )
     assert letter["field"] == "SortOrder"
     assert "salesforce" in letter["reason"] and "Division" in letter["reason"]
     assert bad in letter["reason"] and "SortOrder" in letter["reason"]

@@ -12,7 +12,8 @@ from connectors.custompms import (
     VersionMismatchError,
     item_error,
 )
-from foundation.errors import ConfigError, FatalError
+from connectors.custompms.errors import CustompmsAuthError
+from foundation.errors import FatalError
 from tests.integration.custompms.support import RunningEmulator
 
 pytestmark = pytest.mark.integration
@@ -125,10 +126,17 @@ async def test_missing_records_and_stale_versions_raise_their_own_fatal_errors(
     assert missing.value.record == "customers/cus_000404"
 
 
-async def test_a_rejected_token_is_a_config_error(emulator: RunningEmulator) -> None:
+async def test_a_rejected_token_is_an_auth_error_sent_once_and_reported(
+    emulator: RunningEmulator,
+) -> None:
     from pydantic import SecretStr
 
+    from foundation import metrics
+
     async with CustompmsClient(emulator.settings(), token=SecretStr("nope-nope")) as client:
-        with pytest.raises(ConfigError) as caught:
+        with pytest.raises(CustompmsAuthError) as caught:
             await client.get("customers", "cus_000001")
+        refused = metrics.CREDENTIALS_REFUSED.labels("custompms")._value.get()
     assert "SFPMS_CUSTOMPMS_TOKEN" in str(caught.value)
+    assert emulator.stats()["total"] == 1  # the caller retries it, on its own schedule
+    assert refused == 1

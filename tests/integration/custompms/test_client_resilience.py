@@ -17,12 +17,13 @@ from connectors.custompms import (
     CustompmsRetriableError,
     RetryPolicy,
 )
-from foundation.errors import ConfigError, FatalError, RetriableError, SyncError
+from connectors.custompms.errors import CustompmsAuthError
+from foundation.errors import FatalError, RetriableError, SyncError
 from tests.integration.custompms.support import RunningEmulator
 
 pytestmark = pytest.mark.integration
 
-FAST = RetryPolicy(max_attempts=8, base_delay=0.01, max_delay=0.05)
+FAST = RetryPolicy(max_attempts=8, base_delay_s=0.01, max_delay_s=0.05)
 
 
 def client_for(
@@ -86,7 +87,7 @@ async def test_persistent_failures_end_in_a_retriable_error_after_bounded_attemp
     emulator: RunningEmulator,
 ) -> None:
     emulator.set_faults(error_rate=1.0, error_status=500)
-    policy = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.02)
+    policy = RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.02)
     async with client_for(emulator, retry=policy) as client:
         with pytest.raises(CustompmsRetriableError) as caught:
             await client.get("tasks", "tsk_000001")
@@ -100,7 +101,7 @@ async def test_a_retry_after_beyond_the_limit_is_handed_to_the_caller_at_once(
     emulator: RunningEmulator,
 ) -> None:
     emulator.set_faults(rate_limit_rate=1.0, retry_after_s=120)
-    async with client_for(emulator, retry=RetryPolicy(max_retry_after=30)) as client:
+    async with client_for(emulator, retry=RetryPolicy(max_retry_after_s=30)) as client:
         with pytest.raises(CustompmsRetriableError) as caught:
             await client.changes()
     assert caught.value.retry_after == 120
@@ -109,7 +110,7 @@ async def test_a_retry_after_beyond_the_limit_is_handed_to_the_caller_at_once(
 
 async def test_timeouts_are_retried_then_reported_as_retriable(emulator: RunningEmulator) -> None:
     emulator.set_faults(latency_ms=400)
-    policy = RetryPolicy(max_attempts=2, base_delay=0.01)
+    policy = RetryPolicy(max_attempts=2, base_delay_s=0.01)
     async with client_for(emulator, retry=policy, timeout=0.1) as client:
         with pytest.raises(CustompmsRetriableError) as caught:
             await client.get("customers", "cus_000001")
@@ -138,7 +139,7 @@ async def test_the_token_never_appears_in_errors_or_logs(
         errors.append(unavailable.value)
         emulator.clear_faults()
     async with client_for(emulator, token=SecretStr(wrong)) as client:
-        with pytest.raises(ConfigError) as rejected:
+        with pytest.raises(CustompmsAuthError) as rejected:
             await client.get("projects", project["id"])
         errors.append(rejected.value)
 

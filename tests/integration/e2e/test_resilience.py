@@ -83,9 +83,7 @@ def test_sink_worker_killed_mid_batch_loses_and_duplicates_nothing(live: Live) -
 def test_malformed_input_is_dead_lettered_and_the_rest_keeps_flowing(live: Live) -> None:
     settings = live.settings
     producer = Producer(settings.producer_config())
-    producer.produce(
-        settings.topic(t.writes_topic("custompms", "project")), key=b"x", value=b"\x00garbage"
-    )
+    producer.produce(settings.topic(t.writes_topic("custompms")), key=b"x", value=b"\x00garbage")
     producer.produce(
         settings.topic(t.changes_topic("salesforce", "task")), key=b"y", value=b"not avro"
     )

@@ -54,7 +54,7 @@ def consume(
     return found
 
 
-def test_salesforce_task_change_becomes_project_create_command(
+def test_salesforce_task_change_becomes_one_command_creating_its_project_and_task(
     stack_settings: Settings, tmp_path: Path
 ) -> None:
     worker = EngineWorker(stack_settings, tmp_path, check_schemas=False)  # no APIs here
@@ -85,12 +85,18 @@ def test_salesforce_task_change_becomes_project_create_command(
                 "ts_ms": now,
             },
         )
-        commands = consume(stack_settings, t.writes_topic("custompms", "project"), 1)
+        commands = consume(stack_settings, t.writes_topic("custompms"), 1)
         assert commands, f"no write command; worker log:\n{worker.log_tail()}"
         command = commands[0]
-        assert (command["action"], command["flow"]) == ("create", "task_project")
-        assert command["fields"]["name"] == "Call Acme"
-        assert command["fields"]["status"] == "active"
+        project, task = command["ops"]  # created together: the Task refers to the Project
+        assert (project["action"], project["flow"]) == ("create", "task_project")
+        assert project["fields"]["name"] == "Call Acme"
+        assert project["fields"]["status"] == "active"
+        assert (task["action"], task["flow"], task["refs"]) == (
+            "create",
+            "task_task",
+            {"project_id": 0},
+        )
         assert command["link_key"] == "00T000000000001AAA"
     finally:
         worker.stop()

@@ -19,6 +19,7 @@ from foundation.kafka import topics
 from foundation.kafka.admin import ensure_topics
 from foundation.kafka.schemas import schema_str
 from foundation.settings import Settings
+from foundation.wire import WriteCommand, WriteOp
 from sfpms.registry.app import Registry, create_registry_app
 from sfpms.registry.log import KafkaLog
 from tests.support.servers import ThreadedServer, serve_in_thread
@@ -114,26 +115,19 @@ def test_our_codec_and_confluents_serializers_read_each_other(
 
     configured = settings.model_copy(update={"schema_registry_url": registry_url})
     client = SchemaRegistryClient({"url": registry_url})
-    topic_name = topics.writes_topic("custompms", "project")
+    topic_name = topics.writes_topic("custompms")
     ours = TopicCodec(configured, client, topic_name)
     ctx = SerializationContext(configured.topic(topic_name), MessageField.VALUE)
     now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-    command = {
-        "command_id": "c1",
-        "flow": "task_project",
-        "link_key": "00T1",
-        "system": "custompms",
-        "entity": "project",
-        "action": "update",
-        "target_id": "prj_000001",
-        "fields": {"name": "N", "active": True, "n": 3},
-        "match": {},
-        "issued_at": now,
-    }
+    update = WriteOp(
+        "task_project", "project", "update", "prj_000001", fields={"name": "N", "n": 3}
+    )
+    at = int(now.timestamp() * 1000)
+    command = WriteCommand("c1", "00T1", "custompms", (update,), at).to_avro()
     theirs = AvroDeserializer(client)(ours.encode(command), ctx)
-    assert theirs["fields"] == command["fields"] and theirs["issued_at"] == now
+    assert theirs["ops"][0]["fields"] == {"name": "N", "n": 3} and theirs["issued_at"] == now
     serialized = AvroSerializer(client, schema_str("sfpms.WriteCommand"))(command, ctx)
-    assert ours.decode(serialized)["target_id"] == "prj_000001"
+    assert WriteCommand.from_avro(ours.decode(serialized)).ops[0].target_id == "prj_000001"
     with pytest.raises(WireFormatError):
         ours.decode(b"\x01\x00\x00\x00\x01garbage")
     with pytest.raises(WireFormatError):

@@ -117,6 +117,17 @@ class Page:
     async def navigate(self, url: str) -> None:
         await self.send("Page.navigate", url=url)
 
+    async def log_in(self, base_url: str, token: str) -> None:
+        """What a person does: open the dashboard, get the login form, type the token,
+        submit; the answer sets the session cookie and leads back to the overview."""
+        await self.navigate(f"{base_url}/")
+        await self.wait_for("!!document.querySelector('form[action=\"/login\"] input[name=token]')")
+        await self.evaluate(
+            "(() => { const form = document.querySelector('form');"
+            f" form.token.value = {json.dumps(token)}; form.submit(); return true; }})()"
+        )
+        await self.wait_for("!document.querySelector('form[action=\"/login\"]')", timeout=30)
+
     async def evaluate(self, expression: str) -> Any:
         result = await self.send(
             "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
@@ -140,11 +151,19 @@ class Page:
             await asyncio.sleep(0.1)
         raise TimeoutError(f"the page never satisfied {expression!r} (last value {value!r})")
 
-    async def screenshot(self, path: Path) -> None:
-        """A PNG of the whole page."""
-        metrics = await self.send("Page.getLayoutMetrics")
-        size = metrics.get("cssContentSize") or metrics["contentSize"]
-        clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+    async def screenshot(self, path: Path, selector: str | None = None) -> None:
+        """A PNG of the whole page, or of the element `selector` names."""
+        if selector is None:
+            metrics = await self.send("Page.getLayoutMetrics")
+            size = metrics.get("cssContentSize") or metrics["contentSize"]
+            clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+        else:
+            box = await self.evaluate(
+                f"(() => {{ const r = document.querySelector({selector!r})"
+                ".getBoundingClientRect(); return {x: r.x + scrollX, y: r.y + scrollY, "
+                "width: r.width, height: r.height}; })()"
+            )
+            clip = {**box, "scale": 1}
         shot = await self.send(
             "Page.captureScreenshot", format="png", captureBeyondViewport=True, clip=clip
         )

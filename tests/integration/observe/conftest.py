@@ -78,8 +78,17 @@ def _metrics_app(registry: CollectorRegistry) -> FastAPI:
     return app
 
 
+#: e2e latency samples per flow (seconds): each flow's card must show its own figures
+LATENCY_SAMPLES = {
+    "task_project": (0.2, 0.3, 0.4, 0.7, 1.5),
+    "task_task": (12.0, 13.0, 14.0),
+    "organization_customer": (5.3,),
+}
+
+
 def _metrics_target(kind: str) -> CollectorRegistry:
-    """What a sink (latency histogram) or CDC process (API limit use) would expose."""
+    """What a sink (latency histograms, the API budget) or CDC process (API limit use)
+    would expose."""
     registry = CollectorRegistry()
     if kind == "sinks":
         latency = Histogram(
@@ -89,8 +98,14 @@ def _metrics_target(kind: str) -> CollectorRegistry:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
             registry=registry,
         )
-        for value in (0.2, 0.3, 0.4, 0.7, 1.5):
-            latency.labels("task_project").observe(value)
+        for flow, values in LATENCY_SAMPLES.items():
+            for value in values:
+                latency.labels(flow).observe(value)
+        reserve = Gauge("sfpms_api_budget_reserve", "reserve", ["system"], registry=registry)
+        paused = Gauge("sfpms_api_budget_paused", "paused", ["system"], registry=registry)
+        reserve.labels("salesforce").set(1500)
+        paused.labels("salesforce").set(0)
+        paused.labels("custompms").set(1)
     else:
         used = Gauge("sfpms_api_limit_used", "API calls used", ["system"], registry=registry)
         limit = Gauge("sfpms_api_limit_max", "API call limit", ["system"], registry=registry)

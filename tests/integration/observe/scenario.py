@@ -79,7 +79,7 @@ class Lagging:
     task_changes: str
     project_writes: str
     task_lag: dict[int, int]  # engine lag per partition of salesforce.task.changes
-    project_lag: dict[int, int]  # sink lag per partition of custompms.project.writes
+    project_lag: dict[int, int]  # sink lag per partition of custompms.writes
     flow_lag: dict[str, int]
     dlq: int
 
@@ -87,13 +87,15 @@ class Lagging:
 @contextmanager
 def lagging_deployment(settings: Settings) -> Iterator[Lagging]:
     """Engine behind on Task changes (nobody consumes: it will STOP), the Custompms sink
-    behind on project writes with a live member that does not commit (STALL), and three
-    dead letters. The live member stays in the group until the block ends."""
+    behind on its write topic with a live member that does not commit (STALL), and three
+    dead letters. The live member stays in the group until the block ends. Every flow
+    writes to Custompms through the one write topic, so every flow shares the sink's lag;
+    only the two Task flows read the Task changes."""
     ensure_topics(settings, t.catalogue())
     engine = settings.topic("sfpms-engine")
     sink = settings.topic("sfpms-sink-custompms")
     task_changes = settings.topic("salesforce.task.changes")
-    project_writes = settings.topic("custompms.project.writes")
+    project_writes = settings.topic("custompms.writes")
 
     produce(settings, task_changes, {0: 5, 1: 2, 2: 0, 3: 1})
     consume_and_commit(settings, engine, task_changes, {0: 3, 1: 2, 2: 0, 3: 0})
@@ -130,9 +132,9 @@ def lagging_deployment(settings: Settings) -> Iterator[Lagging]:
             project_lag={0: 0, 1: 3, 2: 0, 3: 0},
             flow_lag={
                 "task_project": 3 + 3,
-                "task_task": 3,
-                "division_customer": 0,
-                "organization_customer": 0,
+                "task_task": 3 + 3,
+                "division_customer": 3,
+                "organization_customer": 3,
             },
             dlq=len(letters),
         )

@@ -1,11 +1,11 @@
 """The dashboard page in real headless Chromium: what a person sees after the JS rendered.
 
-Saves a screenshot to artifacts/dashboard.png (git-ignored) for people to look at.
+Saves screenshots to artifacts/ (git-ignored) for people to look at: the whole page
+(dashboard.png) and the flow cards (flow-cards.png).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,9 @@ from tests.integration.observe.scenario import RunningDashboard
 
 pytestmark = pytest.mark.integration
 
-SCREENSHOT = Path(__file__).resolve().parents[3] / "artifacts" / "dashboard.png"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
+SCREENSHOT = ARTIFACTS / "dashboard.png"
+CARDS_SHOT = ARTIFACTS / "flow-cards.png"
 
 CARDS = """
 [...document.querySelectorAll('article.card')].map(c => ({
@@ -25,6 +27,15 @@ CARDS = """
   lag: c.querySelector('.flow-lag').textContent,
   dlq: c.querySelector('.flow-dlq').textContent,
   chart: !!c.querySelector('svg.chart polyline'),
+  latency: c.querySelector('.latency').textContent,
+}))
+"""
+BUDGETS = """
+[...document.querySelectorAll('#api .budget')].map(b => ({
+  system: b.dataset.system, paused: b.dataset.paused,
+  words: b.querySelector('.budget-words').textContent,
+  used: b.querySelector('.used')?.style.width || null,
+  reserve: b.querySelector('.reserve')?.style.width || null,
 }))
 """
 ROWS = """
@@ -36,21 +47,12 @@ ROWS = """
 # the sampler's statuses have settled and the lag charts have at least two points
 SETTLED = """
 document.body.dataset.ready === '1'
-&& document.querySelector('article[data-flow="task_task"]')?.dataset.status === 'STOP'
+&& document.querySelector('article[data-flow="task_task"]')?.dataset.status === 'STALL'
+&& [...document.querySelectorAll('td')].some(cell => cell.textContent.trim() === 'STOP')
 && document.querySelector('article[data-flow="task_project"]')?.dataset.status === 'STALL'
 && document.getElementById('dlq-count').textContent === '3'
 && !!document.querySelector('article[data-flow="task_project"] svg.chart polyline')
 """
-
-
-async def log_in(page: Page, dash: RunningDashboard) -> None:
-    """What a person does: open the dashboard, get the login form, type the token, submit."""
-    await page.navigate(f"{dash.url}/")
-    await page.wait_for("!!document.querySelector('form[action=\"/login\"] input[name=token]')")
-    await page.evaluate(
-        "(() => { const form = document.querySelector('form');"
-        f" form.token.value = {json.dumps(dash.token)}; form.submit(); return true; }})()"
-    )
 
 
 @pytest.mark.timeout(900)  # the first run on a fresh machine installs Chromium
@@ -62,14 +64,15 @@ async def test_the_page_shows_flow_cards_partition_lag_and_dead_letters(
     page: Page | None = None
     try:
         page = await Page.open(browser.start())
-        await log_in(page, dash)
+        await page.log_in(dash.url, dash.token)
         await page.wait_for(SETTLED, timeout=30)
         cards: list[dict[str, Any]] = await page.evaluate(CARDS)
         rows: list[dict[str, Any]] = await page.evaluate(ROWS)
         address = await page.evaluate("location.href")
         script_cookies = await page.evaluate("document.cookie")
-        api_panel = await page.evaluate("document.getElementById('api').textContent")
+        budgets: list[dict[str, Any]] = await page.evaluate(BUDGETS)
         await page.screenshot(SCREENSHOT)
+        await page.screenshot(CARDS_SHOT, selector="#flows")
     finally:
         if page is not None:
             await page.close()
@@ -82,10 +85,10 @@ async def test_the_page_shows_flow_cards_partition_lag_and_dead_letters(
         assert by_flow[flow]["chart"], flow
     assert by_flow["task_project"]["health"] == "error"
     assert by_flow["task_project"]["dlq"] == "2"
-    assert by_flow["division_customer"]["health"] == "warn"
-    assert by_flow["organization_customer"] | {"chart": True} == {
-        "flow": "organization_customer", "status": "OK", "health": "ok",
-        "lag": "0", "dlq": "0", "chart": True,
+    assert by_flow["division_customer"]["health"] == "error"
+    assert by_flow["organization_customer"] | {"chart": True, "latency": ""} == {
+        "flow": "organization_customer", "status": "STALL", "health": "error",
+        "lag": "3", "dlq": "0", "chart": True, "latency": "",
     }  # fmt: skip
 
     def shown(group: str, topic: str) -> dict[int, tuple[str, str]]:
@@ -104,7 +107,30 @@ async def test_the_page_shows_flow_cards_partition_lag_and_dead_letters(
         p: str(v) for p, v in dash.lagging.project_lag.items()
     }
     assert sink[1][1] == "STALL"
-    assert "8.0 % of the API limit" in api_panel
+    # each flow's latency from its own histogram (interpolated the way Prometheus does)
+    assert by_flow["task_project"]["latency"] == (
+        "e2e latency p50 0.44 s · p95 1.8 s · p99 1.9 s (5 writes, mean 0.62 s)"
+    )
+    assert by_flow["task_task"]["latency"] == (
+        "e2e latency p50 20.0 s · p95 29.0 s · p99 29.8 s (3 writes, mean 13.0 s)"
+    )
+    assert by_flow["organization_customer"]["latency"] == (
+        "e2e latency p50 5.3 s · p95 5.3 s · p99 5.3 s (1 write, mean 5.3 s)"
+    )
+    assert by_flow["division_customer"]["latency"].startswith("e2e latency n/a")
+    api = {b["system"]: b for b in budgets}
+    assert api["salesforce"] == {
+        "system": "salesforce",
+        "paused": "0",
+        "used": "8%",
+        "reserve": "10%",
+        "words": "Salesforce: 1,200 of 15,000 API calls used today (8.0%); 1,500 kept in "
+        "reserve for other integrations, so the sync pauses at 13,500 (12,300 calls left for it)",
+    }
+    assert api["custompms"]["paused"] == "1"
+    assert "PAUSED: the sync's budget is spent" in api["custompms"]["words"]
+    assert "sfpms_api" not in "".join(b["words"] for b in budgets)  # no raw metric strings
     assert address == f"{dash.url}/"  # the token never was in the address bar
     assert SESSION_COOKIE not in script_cookies  # HttpOnly: the page's scripts cannot read it
     assert SCREENSHOT.stat().st_size > 10_000
+    assert CARDS_SHOT.stat().st_size > 5_000

@@ -27,8 +27,10 @@ def settled(dash: RunningDashboard, timeout: float = 25.0) -> dict[str, Any]:
         body = get(dash, "/api/overview").json()
         if body.get("ready"):
             flows = {f["flow"]: f for f in body["flows"]}
+            groups = {g["group"]: g for g in body["groups"]}
             if (
-                flows["task_task"]["status"] == "STOP"
+                groups[dash.lagging.engine]["status"] == "STOP"
+                and flows["task_task"]["status"] == "STALL"
                 and flows["task_project"]["status"] == "STALL"
                 and body["dlq"]["by_flow"].get("task_project") == 2
             ):
@@ -62,14 +64,28 @@ def test_the_overview_shows_per_partition_lag_statuses_and_flows(
     flows = {f["flow"]: f for f in body["flows"]}
     assert {name: f["lag"] for name, f in flows.items()} == dash.lagging.flow_lag
     assert flows["task_project"]["health"] == "error"
-    assert flows["division_customer"]["health"] == "warn"  # no lag, one dead letter
-    assert flows["organization_customer"]["health"] == "ok"
-    assert flows["task_project"]["latency"]["p50"] == pytest.approx(0.4, abs=0.1)
-    assert flows["task_task"]["latency"] == "n/a"
+    assert flows["division_customer"]["health"] == "error"  # the shared sink stalls
+    assert flows["organization_customer"]["health"] == "error"  # the shared sink stalls
+    assert flows["task_project"]["latency"]["p50"] == pytest.approx(0.438)
+    assert flows["task_project"]["latency"]["count"] == 5
+    assert flows["task_task"]["latency"]["p50"] == pytest.approx(20.0)  # its own histogram
+    assert flows["organization_customer"]["latency"] == {
+        "p50": 5.3,
+        "p95": 5.3,
+        "p99": 5.3,
+        "mean": 5.3,
+        "count": 1,
+    }  # one write: exact, not interpolated inside its 5-10 s bucket
+    assert flows["division_customer"]["latency"] == "n/a"
     assert len(flows["task_project"]["history"]) >= 2
     assert body["dlq"]["size"] == dash.lagging.dlq
     share = [a for a in body["api_usage"] if a["name"] == "share_of_limit"]
     assert share and share[0]["value"] == pytest.approx(0.08)
+    budgets = {b["system"]: b for b in body["api_budget"]}
+    assert budgets["salesforce"]["share"] == pytest.approx(0.08)
+    assert budgets["salesforce"]["reserve_share"] == pytest.approx(0.1)
+    assert budgets["salesforce"]["paused"] is False
+    assert budgets["custompms"]["paused"] is True
 
 
 def test_metrics_follow_kafka_lag_exporter_and_add_the_product_figures(

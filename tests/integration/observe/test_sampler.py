@@ -18,9 +18,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_with_sampled_end_offsets_the_lag_seconds_are_interpolated(settings: Settings) -> None:
-    topic = settings.topic("salesforce.task.writes")
+    topic = settings.topic("salesforce.writes")
     group = settings.topic("sfpms-sink-salesforce")
-    ensure_topics(settings, [s for s in catalogue() if s.name == "salesforce.task.writes"])
+    ensure_topics(settings, [s for s in catalogue() if s.name == "salesforce.writes"])
     sampler = Sampler(settings, SamplerOptions(groups=(group,)))
     try:
         produce(settings, topic, {0: 2})
@@ -58,3 +58,29 @@ async def test_the_poll_loop_stops_promptly_when_asked(settings: Settings) -> No
     finally:
         stop.set()
         await asyncio.to_thread(sampler.close)
+
+
+def test_lag_history_survives_a_dashboard_restart(settings: Settings) -> None:
+    topic = settings.topic("salesforce.task.writes")
+    group = settings.topic("sfpms-sink-salesforce")
+    ensure_topics(settings, [s for s in catalogue() if s.name == "salesforce.task.writes"])
+    first = Sampler(settings, SamplerOptions(groups=(group,)))
+    try:
+        produce(settings, topic, {0: 3})
+        consume_and_commit(settings, group, topic, {0: 1})
+        first.poll_once()
+        first.poll_once()
+        before = first.history()[f"group:{group}"]
+    finally:
+        first.close()
+    assert [point[1] for point in before] == [2, 2]
+    restarted = Sampler(settings, SamplerOptions(groups=(group,)))  # no Prometheus configured
+    try:
+        assert restarted.restore_history() >= 2
+        assert restarted.history()[f"group:{group}"] == before
+        assert restarted.history_source is not None
+        assert restarted.history_source.endswith("dashboard/history.json")
+        restarted.poll_once()
+        assert len(restarted.history()[f"group:{group}"]) == 3  # goes on from there
+    finally:
+        restarted.close()

@@ -23,7 +23,7 @@ from emulators.salesforce.context import Emulator
 from tests.integration.salesforce.support import RunningSalesforce, running_salesforce
 
 TOPIC = "/data/TaskChangeEvent"
-FAST = RetryPolicy(max_attempts=5, base_delay=0.05, max_delay=0.2)
+FAST = RetryPolicy(max_attempts=5, base_delay_s=0.05, max_delay_s=0.2)
 
 
 @dataclass

@@ -21,15 +21,21 @@ from tests.integration.salesforce.support import RunningSalesforce
 
 pytestmark = pytest.mark.integration
 
-FAST = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.05)
+FAST = RetryPolicy(max_attempts=6, base_delay_s=0.01, max_delay_s=0.05)
 DATA = ["/services/data"]
 TOKEN = "POST /services/oauth2/token"
 
 
 def client(
-    sf: RunningSalesforce, retry: RetryPolicy = FAST, **settings: object
+    sf: RunningSalesforce,
+    retry: RetryPolicy = FAST,
+    *,
+    ambiguous_posts: bool = False,
+    **settings: object,
 ) -> SalesforceClient:
-    return SalesforceClient(sf.settings(**settings), retry=retry)
+    return SalesforceClient(
+        sf.settings(**settings), retry=retry, retry_ambiguous_posts=ambiguous_posts
+    )
 
 
 def _count(sf: RunningSalesforce, route: str) -> int:
@@ -101,7 +107,7 @@ async def test_retries_through_injected_server_errors(sf: RunningSalesforce) -> 
 
 
 async def test_rate_limits_are_retried_after_the_retry_after_delay(sf: RunningSalesforce) -> None:
-    policy = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
+    policy = RetryPolicy(max_attempts=2, base_delay_s=0.01, max_delay_s=0.05)
     async with client(sf, retry=policy) as salesforce:
         await salesforce.identity()
         sf.admin(
@@ -173,10 +179,8 @@ async def test_dropped_create_is_not_repeated_so_nothing_is_duplicated(
 
 
 async def test_creates_may_opt_into_retrying_after_drops(sf: RunningSalesforce) -> None:
-    policy = RetryPolicy(
-        max_attempts=8, base_delay=0.01, max_delay=0.05, retry_ambiguous_posts=True
-    )
-    async with client(sf, retry=policy) as salesforce:
+    policy = RetryPolicy(max_attempts=8, base_delay_s=0.01, max_delay_s=0.05)
+    async with client(sf, retry=policy, ambiguous_posts=True) as salesforce:
         await salesforce.identity()
         sf.admin("POST", "/faults", json={"drop_rate": 0.5, "seed": 11, "path_prefixes": DATA})
         ids = [await salesforce.create("Task", {"Subject": str(n)}) for n in range(4)]

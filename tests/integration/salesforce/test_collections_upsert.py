@@ -156,7 +156,7 @@ async def test_the_client_reports_an_ambiguous_create_after_a_drop(sf: RunningSa
             "path_prefixes": ["/services/data/v60.0/sobjects/Task"],
         },
     )
-    retry = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02)
+    retry = RetryPolicy(max_attempts=2, base_delay_s=0.01, max_delay_s=0.02)
     async with SalesforceClient(sf.settings(), retry=retry) as salesforce:
         with pytest.raises(SalesforceRetriableError, match="may or may not have been applied"):
             await salesforce.create("Task", {"Subject": "ambiguous"})

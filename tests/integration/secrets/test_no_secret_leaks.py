@@ -173,7 +173,8 @@ def _all_topic_bytes(settings: Settings) -> list[bytes]:
 
 
 def _bad_credentials(running: FaultStack, values: dict[str, str]) -> None:
-    """Three CDC processes with wrong credentials: each stops and names the setting to fix."""
+    """Three CDC processes with wrong credentials name the setting to fix; the two with wrong
+    Salesforce credentials stop, the one with a refused Custompms token keeps retrying."""
     bad = [
         _bad_cdc(
             running,
@@ -188,21 +189,29 @@ def _bad_credentials(running: FaultStack, values: dict[str, str]) -> None:
             "salesforce",
             salesforce_password=SecretStr(values["wrong_password"]),
         ),
-        _bad_cdc(
-            running,
-            "cdc-wrong-token",
-            "custompms",
-            custompms_token=SecretStr(values["wrong_custompms_token"]),
-        ),
     ]
+    # A refused Custompms token does not stop the process: it says so loudly and keeps
+    # retrying with backoff, so a token fixed meanwhile is picked up (docs/faults.md).
+    refused = _bad_cdc(
+        running,
+        "cdc-wrong-token",
+        "custompms",
+        custompms_token=SecretStr(values["wrong_custompms_token"]),
+    )
     try:
         for process in bad:
             eventually(_stopped(process), timeout=60, what=f"{process.name} to stop")
             assert process.returncode() not in (0, None), process.name
+        eventually(
+            lambda: "credentials refused" in (refused.log_path or Path()).read_text("utf-8"),
+            timeout=60,
+            what="the refused token to be reported",
+        )
+        assert refused.alive(), "a refused Custompms token must not stop the capture"
     finally:
-        for process in bad:
+        for process in [*bad, refused]:
             process.stop(grace=5)
-    logs = {p.name: (p.log_path or Path()).read_text(errors="replace") for p in bad}
+    logs = {p.name: (p.log_path or Path()).read_text(errors="replace") for p in [*bad, refused]}
     assert "SFPMS_SALESFORCE_CLIENT_SECRET" in logs["cdc-wrong-client-secret"]
     assert "SFPMS_SALESFORCE_PASSWORD" in logs["cdc-wrong-password"]
     assert "SFPMS_CUSTOMPMS_TOKEN" in logs["cdc-wrong-token"]
@@ -239,9 +248,7 @@ def _through_failures(
     producer.produce(
         settings.topic(t.changes_topic("salesforce", "task")), key=b"junk", value=b"junk"
     )
-    producer.produce(
-        settings.topic(t.writes_topic("custompms", "task")), key=b"junk-w", value=b"\x00"
-    )
+    producer.produce(settings.topic(t.writes_topic("custompms")), key=b"junk-w", value=b"\x00")
     assert producer.flush(15) == 0
     eventually(
         lambda: sf.query(f"SELECT Id FROM Division WHERE Custompms_Id__c = '{customer}'"),  # noqa: S608

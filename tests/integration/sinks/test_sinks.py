@@ -16,11 +16,13 @@ from connectors.custompms.client import CustompmsClient
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.formats import parse_datetime
 from connectors.sinks.custompms_target import CustompmsTarget
+from connectors.sinks.model import Applied, flatten
 from connectors.sinks.salesforce_target import SalesforceTarget
 from connectors.sinks.worker import SinkSystemSettings, SinkWorker
 from foundation.kafka import topics as t
 from foundation.kafka.admin import ensure_topics
 from foundation.settings import Settings
+from foundation.wire import WriteCommand
 from tests.integration.custompms.support import RunningEmulator, running_emulator
 from tests.integration.salesforce.support import RunningSalesforce, running_salesforce
 from tests.support.kafka import TopicReader, produce
@@ -55,12 +57,13 @@ def wired(settings: Settings, pms: RunningEmulator, sf: RunningSalesforce) -> It
         )
 
 
-def command(**fields: Any) -> dict[str, Any]:
+COMMAND_FIELDS = ("command_id", "link_key", "system", "cause", "issued_at")
+
+
+def op(**fields: Any) -> dict[str, Any]:
+    """One WriteOp (a Project create unless told otherwise)."""
     base: dict[str, Any] = {
-        "command_id": f"c-{fields.get('idempotency_key') or fields.get('target_id')}",
         "flow": "task_project",
-        "link_key": "00T000000000001AAA",
-        "system": "custompms",
         "entity": "project",
         "action": "create",
         "target_id": None,
@@ -70,16 +73,31 @@ def command(**fields: Any) -> dict[str, Any]:
         "if_match": None,
         "fields": {},
         "match": {},
-        "cause": None,
-        "issued_at": NOW,
+        "refs": {},
     }
     base.update(fields)
     return base
 
 
+def command(*more: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A WriteCommand of one op built from `fields` (command-level ones taken out), then
+    the ops in `more`."""
+    head = {k: fields.pop(k) for k in COMMAND_FIELDS if k in fields}
+    return {
+        "command_id": f"c-{fields.get('idempotency_key') or fields.get('target_id')}",
+        "link_key": "00T000000000001AAA",
+        "system": "custompms",
+        "cause": None,
+        "issued_at": NOW,
+        **head,
+        "ops": [op(**fields), *more],
+    }
+
+
 def run_sink(settings: Settings, system: str, results_expected: int) -> list[dict[str, Any]]:
-    """Run one sink worker until it has published `results_expected` results."""
-    results = TopicReader(settings, t.ACKS)
+    """Run one sink worker until it has published `results_expected` results; returns one
+    dict per op outcome, with its command's id, link key and system."""
+    results = TopicReader(settings, t.RESULTS)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -100,14 +118,18 @@ def run_sink(settings: Settings, system: str, results_expected: int) -> list[dic
 
     asyncio.run(main())
     results.close()
-    return results.records
+    return [
+        {**outcome, **{k: result[k] for k in ("command_id", "link_key", "system")}}
+        for result in results.records
+        for outcome in result["outcomes"]
+    ]
 
 
 def test_custompms_creates_once_even_when_the_command_is_redelivered(
     wired: Settings, pms: RunningEmulator
 ) -> None:
     create = command(idempotency_key="task_project:00T1:create:0", fields={"name": "P1"})
-    produce(wired, t.writes_topic("custompms", "project"), [("00T1", create), ("00T1", create)])
+    produce(wired, t.writes_topic("custompms"), [("00T1", create), ("00T1", create)])
     results = run_sink(wired, "custompms", 2)
     assert [r["outcome"] for r in results] == ["ok", "ok"]
     assert results[0]["target_id"] == results[1]["target_id"]
@@ -126,7 +148,7 @@ def test_custompms_update_delete_and_refusal_to_the_dead_letter_topic(
         command(action="update", target_id=project["id"], fields={"status": "no-such-status"}),
         command(action="delete", target_id="prj_999999"),
     ]
-    produce(wired, t.writes_topic("custompms", "project"), [(project["id"], c) for c in commands])
+    produce(wired, t.writes_topic("custompms"), [(project["id"], c) for c in commands])
     dead = TopicReader(wired, t.DEADLETTER)
     results = run_sink(wired, "custompms", 3)
     assert [r["outcome"] for r in results] == ["ok", "failed", "ok"]
@@ -151,16 +173,69 @@ def test_custompms_onboarding_match_adopts_the_existing_customer(
         fields={"name": "acme corp", "kind": "division", "active": True},
         match={"name": "acme corp"},
     )
-    produce(wired, t.writes_topic("custompms", "customer"), [("02d1", create)])
+    produce(wired, t.writes_topic("custompms"), [("02d1", create)])
     result = run_sink(wired, "custompms", 1)[0]
     assert (result["outcome"], result["matched"], result["target_id"]) == (
         "ok",
         True,
         existing["id"],
     )
+    assert result["record"]["kind"] == "company", "reported as it is, for the claim"
     with pms.http() as api:
         customers = api.get("/customers").json()["items"]
-    assert [(c["id"], c["kind"]) for c in customers] == [(existing["id"], "division")]
+    # Nothing is written to an adopted record before the routing side accepts the claim.
+    assert [(c["id"], c["kind"], c["version"]) for c in customers] == [
+        (existing["id"], "company", existing["version"])
+    ]
+
+
+def test_custompms_creates_a_project_and_its_task_in_one_command(
+    wired: Settings, pms: RunningEmulator
+) -> None:
+    bundle = command(
+        op(
+            flow="task_task",
+            entity="task",
+            idempotency_key="task_task:00T7:create:0",
+            fields={"title": "Call", "status": "todo"},
+            refs={"project_id": 0},
+        ),
+        idempotency_key="task_project:00T7:create:0",
+        fields={"name": "Call", "priority": "high"},
+        link_key="00T7",
+    )
+    produce(wired, t.writes_topic("custompms"), [("00T7", bundle)])
+    project, task = run_sink(wired, "custompms", 1)
+    assert (project["outcome"], task["outcome"]) == ("ok", "ok")
+    assert project["created"] and task["created"]
+    assert task["record"]["project_id"] == project["target_id"]
+    assert project["record"]["status"] == "planned", "server defaults are reported"
+    with pms.http() as api:
+        stored = api.get(f"/tasks/{task['target_id']}").json()
+    assert stored["project_id"] == project["target_id"]
+
+
+def test_a_task_whose_project_cannot_be_created_fails_naming_why(
+    wired: Settings, pms: RunningEmulator
+) -> None:
+    bundle = command(
+        op(
+            flow="task_task",
+            entity="task",
+            idempotency_key="task_task:00T8:create:0",
+            fields={"title": "Orphan"},
+            refs={"project_id": 0},
+        ),
+        idempotency_key="task_project:00T8:create:0",
+        fields={"name": "Bad", "priority": "not-a-priority"},
+        link_key="00T8",
+    )
+    produce(wired, t.writes_topic("custompms"), [("00T8", bundle)])
+    project, task = run_sink(wired, "custompms", 1)
+    assert (project["outcome"], task["outcome"]) == ("failed", "failed")
+    assert "project_id" in task["error"] and "could not be created" in task["error"]
+    with pms.http() as api:
+        assert api.get("/tasks").json()["items"] == []
 
 
 def test_custompms_sink_retries_through_server_errors(
@@ -173,7 +248,7 @@ def test_custompms_sink_retries_through_server_errors(
     ]
     produce(
         wired,
-        t.writes_topic("custompms", "project"),
+        t.writes_topic("custompms"),
         [(f"00T{i}", c) for i, c in enumerate(creates)],
     )
     results = run_sink(wired, "custompms", 20)
@@ -197,7 +272,7 @@ def test_salesforce_upsert_update_and_redelivery(wired: Settings, sf: RunningSal
         external_id="tsk_000001",
         fields={"Subject": "From Custompms", "Status": "In Progress", "Priority": "High"},
     )
-    produce(wired, t.writes_topic("salesforce", "task"), [("tsk_000001", upsert)] * 2)
+    produce(wired, t.writes_topic("salesforce"), [("tsk_000001", upsert)] * 2)
     results = run_sink(wired, "salesforce", 2)
     assert [r["outcome"] for r in results] == ["ok", "ok"]
     assert results[0]["target_id"] == results[1]["target_id"]
@@ -217,8 +292,8 @@ def test_salesforce_upsert_update_and_redelivery(wired: Settings, sf: RunningSal
         target_id=task_id,
         fields={"Subject": "x" * 300},
     )
-    produce(wired, t.writes_topic("salesforce", "task"), [(task_id, update)])
-    produce(wired, t.writes_topic("salesforce", "task"), [(task_id, too_long)])
+    produce(wired, t.writes_topic("salesforce"), [(task_id, update)])
+    produce(wired, t.writes_topic("salesforce"), [(task_id, too_long)])
     more = run_sink(wired, "salesforce", 4)[2:]
     assert sorted(r["outcome"] for r in more) == ["failed", "ok"]
     client = sf.simple()
@@ -243,7 +318,7 @@ def test_salesforce_onboarding_match_adopts_an_unlinked_division(
         fields={"Name": "emea sales", "IsActive": True},
         match={"Name": "emea sales"},
     )
-    produce(wired, t.writes_topic("salesforce", "division"), [("cus_000001", upsert)])
+    produce(wired, t.writes_topic("salesforce"), [("cus_000001", upsert)])
     result = run_sink(wired, "salesforce", 1)[0]
     assert (result["outcome"], result["matched"]) == ("ok", True)
     assert result["target_id"][:15] == existing[:15]
@@ -254,7 +329,7 @@ def test_sink_stops_cleanly_while_the_target_is_down(wired: Settings, pms: Runni
     pms.set_faults(error_rate=1.0, path_prefixes=["/api/v1"])
     produce(
         wired,
-        t.writes_topic("custompms", "project"),
+        t.writes_topic("custompms"),
         [("00T9", command(idempotency_key="k9", fields={"name": "P9"}))],
     )
     stopped = threading.Event()
@@ -296,7 +371,7 @@ def test_salesforce_update_never_overwrites_a_persons_newer_edit(
             fields={"Subject": "Decided before the edit"},
         )
 
-    produce(wired, t.writes_topic("salesforce", "task"), [(i, update(i)) for i in ids])
+    produce(wired, t.writes_topic("salesforce"), [(i, update(i)) for i in ids])
     results = {r["target_id"][:15]: r for r in run_sink(wired, "salesforce", 3)}
     outcomes = {i: results[i[:15]]["outcome"] for i in ids}
     assert outcomes == {unchanged: "ok", edited: "conflict", synced: "ok"}
@@ -315,36 +390,43 @@ def _modstamp_ms(record: dict[str, Any]) -> int:
     return int(parse_datetime(record["SystemModstamp"]).timestamp() * 1000)
 
 
+def _task_upsert(n: int, subject: str) -> dict[str, Any]:
+    return command(
+        system="salesforce",
+        flow="task_task",
+        entity="Task",
+        action="upsert",
+        link_key=f"pms:tsk_{n:06d}",
+        external_id_field="Custompms_Id__c",
+        external_id=f"tsk_{n:06d}",
+        fields={"Subject": subject, "Priority": "High"},
+    )
+
+
+def _apply_ops(settings: Settings, commands: list[dict[str, Any]]) -> list[Applied]:
+    """The Salesforce target's outcomes for the commands' ops, flattened as the sink does."""
+
+    async def apply() -> list[Applied]:
+        async with SalesforceClient(settings) as client:
+            ops = flatten([WriteCommand.from_avro(c) for c in commands])
+            return await SalesforceTarget(client).apply(ops)
+
+    return asyncio.run(apply())
+
+
 def test_salesforce_creates_go_200_a_call_through_collections_upsert(
     wired: Settings, sf: RunningSalesforce
 ) -> None:
-    commands = [
-        command(
-            system="salesforce",
-            flow="task_task",
-            entity="Task",
-            action="upsert",
-            link_key=f"pms:tsk_{n:06d}",
-            external_id_field="Custompms_Id__c",
-            external_id=f"tsk_{n:06d}",
-            fields={"Subject": f"Bulk {n}" if n != 7 else "x" * 300, "Priority": "High"},
-        )
-        for n in range(450)
-    ]
+    commands = [_task_upsert(n, f"Bulk {n}" if n != 7 else "x" * 300) for n in range(450)]
     sf.admin("DELETE", "/stats")
-
-    async def apply() -> list[Any]:
-        async with SalesforceClient(wired) as client:
-            return await SalesforceTarget(client).apply(commands)
-
-    applied = asyncio.run(apply())
+    applied = _apply_ops(wired, commands)
     calls = {k: v for k, v in sf.admin("GET", "/stats")["requests"].items() if "oauth2" not in k}
     upserts = sum(n for k, n in calls.items() if k.startswith("PATCH") and "composite" in k)
     assert upserts == 3, calls  # 450 records: 200 + 200 + 50
     # and one describe (cached by the client) and one look for deleted twins
     assert sum(calls.values()) == 5, calls
     refused = applied[7]
-    assert not refused.ok and refused.target_id is None and refused.error is not None
+    assert refused.status == "failed" and refused.target_id is None and refused.error is not None
     assert "STRING_TOO_LONG" in refused.error.describe()
     good = [a for n, a in enumerate(applied) if n != 7]
     assert all(a.ok and a.created and a.target_id for a in good)
@@ -358,34 +440,40 @@ def test_salesforce_creates_go_200_a_call_through_collections_upsert(
 def test_a_replayed_upsert_never_recreates_a_twin_a_person_deleted(
     wired: Settings, sf: RunningSalesforce
 ) -> None:
-    def upsert(n: int) -> dict[str, Any]:
-        return command(
-            system="salesforce",
-            flow="task_task",
-            entity="Task",
-            action="upsert",
-            link_key=f"pms:tsk_{n:06d}",
-            external_id_field="Custompms_Id__c",
-            external_id=f"tsk_{n:06d}",
-            fields={"Subject": f"Twin {n}"},
-        )
-
-    async def apply(commands: list[dict[str, Any]]) -> list[Any]:
-        async with SalesforceClient(wired) as client:
-            return await SalesforceTarget(client).apply(commands)
-
-    first = asyncio.run(apply([upsert(1), upsert(2)]))
-    deleted = first[0].target_id
-    sf.simple().Task.delete(deleted)
+    first = _apply_ops(wired, [_task_upsert(n, f"Twin {n}") for n in (1, 2, 4)])
+    deleted = str(first[0].target_id)
+    person = sf.simple()
+    person.Task.delete(deleted)
+    # Twin 4 was deleted too, but a person made a new record with its external id since:
+    # an upsert of 4 updates that one (nothing is re-created), so it is not `gone`.
+    person.Task.delete(first[2].target_id)
+    remade = person.Task.create({"Subject": "Made again", "Custompms_Id__c": "tsk_000004"})
     sf.admin("DELETE", "/stats")
-    again = asyncio.run(apply([upsert(1), upsert(2), upsert(3)]))
-    refused, kept, new = again
-    assert not refused.ok and refused.error is not None
-    assert "was deleted" in refused.error.describe() and deleted in refused.error.describe()
+    again = _apply_ops(wired, [_task_upsert(n, f"Twin {n}") for n in (1, 2, 3, 4)])
+    gone, kept, new, updated = again
+    assert gone.status == "gone" and gone.target_id is None and gone.error is not None
+    assert "was deleted" in gone.error.describe() and deleted in gone.error.describe()
     assert kept.ok and not kept.created and kept.target_id == first[1].target_id
     assert new.ok and new.created
+    assert updated.ok and not updated.created and updated.target_id == remade["id"]
     calls = {k: n for k, n in sf.admin("GET", "/stats")["requests"].items() if "data" in k}
     # one describe (cached after), one queryAll for deleted twins, one Collections upsert
     assert sum(calls.values()) == 3, calls
-    live = sf.simple().query("SELECT Custompms_Id__c FROM Task")["records"]
-    assert sorted(r["Custompms_Id__c"] for r in live) == ["tsk_000002", "tsk_000003"]
+    live = person.query("SELECT Custompms_Id__c FROM Task")["records"]
+    assert sorted(r["Custompms_Id__c"] for r in live) == [f"tsk_00000{n}" for n in (2, 3, 4)]
+
+
+def test_the_sink_reports_a_deleted_twin_gone_without_a_dead_letter(
+    wired: Settings, sf: RunningSalesforce
+) -> None:
+    (made,) = _apply_ops(wired, [_task_upsert(5, "Twin 5")])
+    twin = str(made.target_id)
+    sf.simple().Task.delete(twin)
+    letters = TopicReader(wired, t.DEADLETTER)
+    produce(wired, t.writes_topic("salesforce"), [("tsk_000005", _task_upsert(5, "Again"))])
+    (result,) = run_sink(wired, "salesforce", 1)
+    assert (result["outcome"], result["target_id"]) == ("gone", None)
+    assert result["link_key"] == "pms:tsk_000005"  # the engine detaches that record
+    assert twin in result["error"]
+    assert letters.drain(quiet=1.5) == [], "a deleted twin is not an operator's problem"
+    letters.close()

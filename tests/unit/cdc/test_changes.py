@@ -26,6 +26,7 @@ from connectors.custompms.types import Change
 from foundation.kafka import topics as t
 from foundation.kafka.serde import TopicCodec
 from foundation.settings import Settings
+from foundation.wire import ChangeEnvelope
 from streams.core.envelopes import change_from_envelope
 
 T0 = datetime(2026, 11, 25, 23, 0, tzinfo=UTC)
@@ -206,17 +207,17 @@ def test_polled_custompms_op_is_decided_from_tombstone_version_and_creation(
     assert emission.value["source"]["origin"] == "unknown"
 
 
-def test_dead_letter_names_the_record_and_keeps_the_raw_bytes() -> None:
+def test_dead_letter_names_the_record_its_change_topic_and_keeps_the_raw_bytes() -> None:
     raw = {"Id": "02d1", "SortOrder": 2**40}
     error = ConversionError(
         "cannot convert", system="salesforce", entity="Division", record="02d1", field="SortOrder"
     )
     letter = dead_letter(
         error, key="02d1", value=raw_bytes(raw), now=NOW, system="salesforce", entity="Division"
-    )
+    ).to_record()
     assert (letter["stage"], letter["topic"], letter["record"], letter["field"]) == (
         "cdc",
-        None,
+        "salesforce.division.changes",
         "02d1",
         "SortOrder",
     )
@@ -250,13 +251,15 @@ def test_envelopes_round_trip_through_the_registered_schemas_and_read_as_engine_
     for emission in emissions:
         codec = TopicCodec(settings, registry, emission.topic)
         decoded = codec.decode(codec.encode(emission.value))
-        change = change_from_envelope(decoded)
+        change = change_from_envelope(ChangeEnvelope.from_avro(decoded))
         assert change.id == emission.key.decode()
         assert change.op == emission.op
         assert change.ts == int(emission.value["source"]["modstamp"].timestamp() * 1000)
     deleted = change_from_envelope(
-        TopicCodec(settings, registry, emissions[1].topic).decode(
-            TopicCodec(settings, registry, emissions[1].topic).encode(emissions[1].value)
+        ChangeEnvelope.from_avro(
+            TopicCodec(settings, registry, emissions[1].topic).decode(
+                TopicCodec(settings, registry, emissions[1].topic).encode(emissions[1].value)
+            )
         )
     )
     assert deleted.origin == "sync" and deleted.version == 3
@@ -268,6 +271,6 @@ def test_dead_letters_encode_with_the_dead_letter_schema(registry: SchemaRegistr
     letter = dead_letter(
         ValueError("boom"), key=None, value=b"{}", now=NOW, system="custompms", entity="task"
     )
-    decoded = codec.decode(codec.encode(letter))
+    decoded = codec.decode(codec.encode(letter.to_record()))
     assert decoded["reason"].startswith("cannot publish custompms task")
     assert decoded["flow"] == "cdc custompms/task"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import UTC, datetime
 
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from connectors.cdc.custompms_source import feed_head
-from connectors.cdc.pacing import paced_interval, retry_delay, wait_or_stop
+from connectors.cdc.pacing import failure_policy, paced_interval, wait_or_stop
 from connectors.cdc.positions import FEED_KEY, Position, poll_key, salesforce_key
 from connectors.cdc.runner import Target, resolve_entity
 from connectors.cdc.watermark import Mark
@@ -56,12 +57,15 @@ def test_polling_slows_down_as_api_usage_nears_the_daily_limit(
     assert paced_interval(5.0, usage, 0.8) == 5.0 * factor
 
 
-def test_retry_delay_grows_is_capped_and_honours_retry_after() -> None:
-    assert retry_delay(0.2, 1, None, 60) == 1.0
-    assert retry_delay(5, 2, None, 60) == 20
-    assert retry_delay(5, 30, None, 60) == 60
-    assert retry_delay(0.2, 1, 30, 60) == 30
-    assert retry_delay(0.2, 1, 3600, 60) == 60
+def test_capture_backoff_grows_is_capped_and_honours_a_retry_after_in_full() -> None:
+    rng = random.Random(3)
+    assert 0.5 <= failure_policy(0.2, 60).delay(1, None, rng) <= 1.0
+    assert 10 <= failure_policy(5, 60).delay(2, None, rng) <= 20
+    assert 30 <= failure_policy(5, 60).delay(30, None, rng) <= 60
+    assert 30 <= failure_policy(0.2, 60).delay(1, 30, rng) <= 30.2
+    # A server's Retry-After beyond the cap is still honoured: polling sooner is refused.
+    assert failure_policy(0.2, 60).delay(1, 3600, rng) >= 3600
+    assert not failure_policy(0.2, 60).exhausted(10_000, 1e9, 3600)
 
 
 async def test_wait_or_stop_returns_as_soon_as_stop_is_set() -> None:

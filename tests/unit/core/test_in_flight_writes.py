@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from foundation.wire import OpOutcome, WriteResult
 from streams.core.fold import on_pms_change
 from streams.core.hub import Hub, PmsLink, Winner
 from streams.core.known import MAX_STALE
-from streams.core.model import Change, Origin, WriteOutcome
-from streams.core.results import on_outcome
+from streams.core.model import Change, Origin
+from streams.core.results import on_result
 from streams.core.rules import Rules
 from streams.mapping.flows import FLOWS
 from tests.support.world import World
@@ -67,18 +68,17 @@ def test_a_value_nobody_wrote_clears_the_stale_list_and_wins() -> None:
 
 def test_a_failed_write_forgets_its_stale_values() -> None:
     hub = _linked_hub()
-    failed = WriteOutcome(
+    failed = OpOutcome(
         flow="task_project",
-        link_key=SF_ID,
-        system="custompms",
-        entity="projects",
+        entity="project",
         action="update",
+        outcome="failed",
         target_id=PMS_ID,
-        ok=False,
         written={"status": "active"},
         error="HTTP 503",
     )
-    result, _ = on_outcome(hub, failed, RULES, 3_000)
+    reported = WriteResult("c1", SF_ID, "custompms", (failed,), 3_000)
+    result, _ = on_result(hub, reported, RULES, 3_000)
     assert result is not None
     link = result.links["task_project"]
     assert "status" not in link.known and link.stale == {}

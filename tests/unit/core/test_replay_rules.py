@@ -6,10 +6,10 @@ from __future__ import annotations
 import copy
 from dataclasses import replace
 
+from foundation.wire import ChangeEnvelope, Source, WriteOp
 from streams.core.envelopes import change_from_envelope
 from streams.core.events import Event, Forwarded, IssueWrite, SalesforceChanged
 from streams.core.hub import Hub
-from streams.core.model import WriteIntent
 from streams.core.rules import Rules
 from streams.core.step import step
 from streams.mapping.converters import EnumMap
@@ -30,31 +30,33 @@ def synced_world() -> World:
     return world
 
 
-def replay(world: World, rules: Rules) -> list[WriteIntent]:
+def replay(world: World, rules: Rules) -> list[tuple[str, WriteOp]]:
     """Feed every historic change through the dispatcher with replay rules, on a copy of
     the link state; return the updates it decides (creations are the live engine's)."""
     hubs: dict[str, Hub] = copy.deepcopy(world.hubs)
     routes = {pms: r.link_key for pms, r in world.route_table.items() if r.state == "linked"}
     flows = {pms: r.flow for pms, r in world.route_table.items() if r.state == "linked"}
-    writes: list[WriteIntent] = []
+    writes: list[tuple[str, WriteOp]] = []
     for envelope in world.history:
-        change = change_from_envelope(envelope)
+        change = change_from_envelope(ChangeEnvelope.from_avro(envelope))
         event: Event
         if change.system == "salesforce":
-            event = SalesforceChanged(change, envelope["source"])
+            event = SalesforceChanged(change, Source.from_avro(envelope["source"]))
         elif change.id in routes:
             key, flow = routes[change.id], flows[change.id]
             assert key is not None and flow is not None
-            event = Forwarded(key, flow, change, envelope["source"])
+            event = Forwarded(key, flow, change, Source.from_avro(envelope["source"]))
         else:
             continue
         hub, effects = step(hubs.get(event.key), event, rules, 0)
         assert isinstance(hub, Hub)
         hubs[event.key] = hub
         writes += [
-            e.intent
+            (e.command.link_key, op)
             for e in effects
-            if isinstance(e, IssueWrite) and e.intent.action not in ("create", "upsert")
+            if isinstance(e, IssueWrite)
+            for op in e.command.ops
+            if op.action not in ("create", "upsert")
         ]
     return writes
 
@@ -77,8 +79,10 @@ def test_replaying_after_a_mapping_change_writes_exactly_the_changed_fields() ->
     flows = {**FLOWS, "task_project": new_flow}
     writes = replay(world, Rules(flows, replay=True))
     normal_tasks = {sf_id for sf_id, rec in world.sf.items() if rec.get("Priority") == "Normal"}
-    assert {w.link_key for w in writes} == normal_tasks
-    assert all(w.flow == "task_project" and dict(w.fields) == {"priority": "low"} for w in writes)
+    assert {key for key, _op in writes} == normal_tasks
+    assert all(
+        w.flow == "task_project" and dict(w.fields) == {"priority": "low"} for _k, w in writes
+    )
     assert len(writes) == len(normal_tasks)
 
 

@@ -95,6 +95,16 @@ class SyncMachine(RuleBasedStateMachine):
     def pms_delete(self, data: st.DataObject) -> None:
         self.world.pms_person_delete(data.draw(st.sampled_from(self._pms_ids())))
 
+    # -- the engine worker ---------------------------------------------------------------
+    @rule()
+    def engine_commits(self) -> None:
+        self.world.commit()
+
+    @precondition(lambda self: self.world.uncommitted)
+    @rule()
+    def engine_crashes_between_outputs_and_state(self) -> None:
+        self.world.crash()
+
     # -- the broker ------------------------------------------------------------------------
     @precondition(lambda self: self.world.pending())
     @rule(data=st.data(), redeliver=st.booleans(), coalesce=st.booleans())

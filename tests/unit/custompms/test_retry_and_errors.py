@@ -8,18 +8,19 @@ from datetime import UTC, datetime
 import pytest
 
 from connectors.custompms.errors import (
+    CustompmsAuthError,
     CustompmsFatalError,
     CustompmsRetriableError,
     NotFoundError,
     VersionMismatchError,
     error_from_status,
 )
-from connectors.custompms.retry import RetryPolicy, parse_retry_after
-from foundation.errors import ConfigError, FatalError, RetriableError
+from connectors.custompms.retry import CUSTOMPMS_RETRY, parse_retry_after
+from foundation.errors import FatalError, RetriableError
 
 
 def test_backoff_grows_exponentially_with_full_jitter_and_is_capped() -> None:
-    policy = RetryPolicy(base_delay=0.5, max_delay=3.0)
+    policy = CUSTOMPMS_RETRY.with_(base_delay_s=0.5, max_delay_s=3.0)
     rng = random.Random(0)
     for attempt, ceiling in [(1, 0.5), (2, 1.0), (3, 2.0), (4, 3.0), (9, 3.0)]:
         delays = [policy.delay(attempt, None, rng) for _ in range(200)]
@@ -28,7 +29,7 @@ def test_backoff_grows_exponentially_with_full_jitter_and_is_capped() -> None:
 
 
 def test_a_retry_after_is_a_floor_with_a_little_jitter() -> None:
-    policy = RetryPolicy(base_delay=0.2)
+    policy = CUSTOMPMS_RETRY.with_(spread_s=0.2)
     delays = [policy.delay(1, 5.0, random.Random(i)) for i in range(50)]
     assert all(5.0 <= d <= 5.2 for d in delays)
 
@@ -48,11 +49,6 @@ def test_retry_after_accepts_seconds_and_http_dates(
 ) -> None:
     now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     assert parse_retry_after(header, now) == expected
-
-
-def test_a_policy_needs_at_least_one_attempt() -> None:
-    with pytest.raises(ValueError):
-        RetryPolicy(max_attempts=0)
 
 
 def body(code: str, field: str | None = None) -> dict[str, object]:
@@ -100,7 +96,8 @@ def test_rate_limits_and_server_errors_are_retriable_with_retry_after(status: in
     assert error.retry_after == 3.0 and error.status == status
 
 
-def test_a_401_is_a_config_error_pointing_at_the_token_setting() -> None:
+def test_a_401_is_a_retriable_auth_error_pointing_at_the_token_setting() -> None:
     error = error_from_status(401, body("unauthorized"), action="GET /tasks", resource="tasks")
-    assert isinstance(error, ConfigError)
+    assert isinstance(error, CustompmsAuthError) and isinstance(error, RetriableError)
+    assert error.status == 401
     assert "SFPMS_CUSTOMPMS_TOKEN" in str(error)

@@ -53,7 +53,7 @@ def test_a_five_character_secret_is_redacted_where_it_stands_alone(leak: str) ->
 @pytest.mark.parametrize(
     "ordinary",
     [
-        "sfpms.acks",
+        "sfpms.results",
         "sfpms.commands.worker: started",
         "sfpms-worker-1 joined sfpms-engine",
         "topic sfpms_deadletter",

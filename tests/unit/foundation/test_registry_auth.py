@@ -131,3 +131,13 @@ def test_the_command_refuses_before_it_binds(
     result = CliRunner().invoke(cli, ["registry", "--host", "0.0.0.0"])
     assert result.exit_code != 0
     assert "SFPMS_SCHEMA_REGISTRY_PASSWORD" in result.output
+
+
+def test_the_probes_answer_without_credentials_and_show_no_schema(client: TestClient) -> None:
+    client.post("/subjects/orders-value/versions", json={"schema": SCHEMA}, auth=_good())
+    for path in ("/healthz", "/readyz"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "orders" not in response.text and "fields" not in response.text
+    assert client.get("/subjects").status_code == 401  # the probes open nothing else
+    assert client.get("/healthz/").status_code == 401  # exact paths only

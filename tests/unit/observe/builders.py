@@ -10,7 +10,7 @@ NAMING = Naming(PREFIX)
 ENGINE = NAMING.full("sfpms-engine")
 SINK_PMS = NAMING.full("sfpms-sink-custompms")
 SINK_SF = NAMING.full("sfpms-sink-salesforce")
-PROJECT_WRITES = NAMING.full("custompms.project.writes")
+PROJECT_WRITES = NAMING.full("custompms.writes")
 TASK_CHANGES = NAMING.full("salesforce.task.changes")
 
 

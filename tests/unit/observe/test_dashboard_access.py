@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from foundation.errors import ConfigError
 from foundation.settings import Settings
 from sfpms.dashboard import create_app
-from sfpms.dashboard.app import page
+from sfpms.dashboard.app import link_page, page
 from sfpms.dashboard.auth import SESSION_COOKIE, check_bind, configured_token
 from sfpms.observe.sampler import Sampler
 
@@ -150,10 +150,11 @@ def test_the_dashboards_own_form_posts_with_origin_null_under_no_referrer(
     assert response.status_code == 303
 
 
-def test_the_page_script_takes_no_token_from_the_url_or_storage() -> None:
-    script = page()
+@pytest.mark.parametrize("render", [page, link_page])
+def test_the_page_scripts_take_no_token_from_the_url_or_storage(render: Any) -> None:
+    script = render()
     assert "?token=" not in script and 'params.get("token")' not in script
-    assert "sessionStorage.setItem" not in script
+    assert "sessionStorage.setItem" not in script and "Authorization" not in script
 
 
 @pytest.mark.parametrize("value", [None, "", "   "])
@@ -186,3 +187,17 @@ def test_the_command_refuses_to_listen_off_loopback_without_a_token(
     result = CliRunner().invoke(cli, ["dashboard", "--host", "0.0.0.0"])
     assert result.exit_code != 0
     assert "SFPMS_DASHBOARD_TOKEN" in result.output
+
+
+def test_the_probes_need_no_token_but_still_a_known_host(guarded: TestClient) -> None:
+    assert guarded.get("/healthz").status_code == 200
+    assert guarded.get("/readyz").status_code in (200, 503)  # 503: no poll yet, and says why
+    assert "ready" in guarded.get("/readyz").json()
+    assert guarded.get("/readyz", headers={"Host": "10.0.0.7:8080"}).status_code == 400
+
+
+def test_a_link_page_opened_without_a_session_shows_the_login_form(guarded: TestClient) -> None:
+    response = guarded.get("/links/00T000000000001")
+    assert response.status_code == 401 and 'action="/login"' in response.text
+    _login(guarded)
+    assert guarded.get("/links/00T000000000001").status_code == 200

@@ -13,7 +13,7 @@ from sfpms.observe.deadletters import decode, encode, view
 def dead_letter(**overrides: object) -> dict[str, object]:
     record: dict[str, object] = {
         "stage": "sink",
-        "topic": "custompms.project.writes",
+        "topic": "custompms.writes",
         "partition": 2,
         "offset": 41,
         "key": b"00T1",
@@ -53,7 +53,7 @@ def test_the_view_keeps_what_an_operator_needs_and_drops_the_payload() -> None:
         "error_class": "FatalError",
         "failed_at": "2026-11-25T09:30:00+00:00",
         "attempts": 3,
-        "source": "custompms.project.writes/2@41",
+        "source": "custompms.writes/2@41",
     }
     assert "secret-payload-bytes" not in repr(shown)
 

@@ -8,16 +8,14 @@ from sfpms.observe.groups import Naming, expected_topics, flow_inputs
 def test_the_engine_reads_every_change_topic_and_its_internal_topics() -> None:
     engine = expected_topics()["sfpms-engine"]
     assert "salesforce.task.changes" in engine and "custompms.customer.changes" in engine
-    assert {"sfpms.inbox", "sfpms.acks", "sfpms.routes"} <= set(engine)
+    assert {"sfpms.inbox", "sfpms.results", "sfpms.routes"} <= set(engine)
     assert len(engine) == 9
 
 
-def test_each_sink_group_reads_its_own_systems_write_topics() -> None:
+def test_each_sink_group_reads_its_own_systems_write_topic() -> None:
     topics = expected_topics()
-    assert topics["sfpms-sink-salesforce"] == (
-        "salesforce.division.writes", "salesforce.organization.writes", "salesforce.task.writes",
-    )  # fmt: skip
-    assert all(t.startswith("custompms.") for t in topics["sfpms-sink-custompms"])
+    assert topics["sfpms-sink-salesforce"] == ("salesforce.writes",)
+    assert topics["sfpms-sink-custompms"] == ("custompms.writes",)
 
 
 def test_a_flow_depends_on_the_changes_and_writes_of_its_two_entities() -> None:
@@ -25,8 +23,8 @@ def test_a_flow_depends_on_the_changes_and_writes_of_its_two_entities() -> None:
     assert pairs["task_project"] == {
         ("sfpms-engine", "salesforce.task.changes"),
         ("sfpms-engine", "custompms.project.changes"),
-        ("sfpms-sink-custompms", "custompms.project.writes"),
-        ("sfpms-sink-salesforce", "salesforce.task.writes"),
+        ("sfpms-sink-custompms", "custompms.writes"),
+        ("sfpms-sink-salesforce", "salesforce.writes"),
     }
     assert ("sfpms-engine", "salesforce.division.changes") in pairs["division_customer"]
 

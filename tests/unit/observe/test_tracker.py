@@ -177,12 +177,12 @@ def test_flow_lag_adds_the_engine_change_topics_and_the_sink_write_topics() -> N
     tracker.observe(snap)
     report = tracker.report(snap, "c", FlowExtras(latency={}, dead_letters={"task_project": 2}))
     flows = {f.flow: f for f in report.flows}
-    # task_project reads salesforce.task.changes (2 behind) and custompms.project.writes (3)
+    # task_project reads salesforce.task.changes (2 behind) and custompms.writes (3)
     assert flows["task_project"].lag == 5
     assert flows["task_project"].dead_letters == 2
     assert flows["task_project"].health == "warn"
-    # task_task shares the Task change topic but not the project writes
-    assert flows["task_task"].lag == 2
-    assert flows["division_customer"].lag == 0
-    assert flows["division_customer"].status == Status.NOTFOUND
-    assert flows["division_customer"].health == "unknown"
+    # task_task shares both: the Task change topic and the one Custompms write topic
+    assert flows["task_task"].lag == 5
+    # division_customer shares only the write topic (its change topics are not watched here)
+    assert flows["division_customer"].lag == 3
+    assert flows["division_customer"].status == Status.OK

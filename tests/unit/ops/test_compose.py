@@ -1,30 +1,33 @@
-"""docker-compose.yml cannot run here (no Docker engine), so it is validated statically:
-it parses, every sfpms service runs a real CLI command with valid options, its environment
-names are settings the product reads, ports line up with Prometheus' targets, and Grafana's
-dashboard queries metrics the product exports."""
+"""docker-compose.yml, the sfpms services: real commands with valid options, settings the
+product reads, state on volumes, healthchecks on the ports the commands serve, and start-up
+ordered by health (not by sleeping). The infrastructure services are checked against their
+documented requirements in test_compose_infra.py; the services are run for real, without
+Docker, by tests/integration/deploy/test_compose_runs.py."""
 
 from __future__ import annotations
 
-import ast
-import json
 import re
-from pathlib import Path
 from typing import Any
 
 import click
 import pytest
-import yaml
-from prometheus_client import REGISTRY
 
-import foundation.metrics  # noqa: F401 - registers the sink metrics in the default registry
-from connectors.cdc.metrics import CdcMetrics
 from foundation.settings import Settings
 from sfpms.cli import cli
+from tests.support.compose import (
+    COMPOSE_FILE,
+    EXAMPLE_ENV,
+    MissingVariable,
+    environment_of,
+    load_compose,
+    volume_targets,
+)
 
-ROOT = Path(__file__).resolve().parents[3]
-COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+COMPOSE = load_compose(EXAMPLE_ENV)
 SERVICES: dict[str, Any] = COMPOSE["services"]
 SFPMS_SERVICES = {name: svc for name, svc in SERVICES.items() if svc.get("image") == "sfpms:latest"}
+LONG_RUNNING = {name for name, svc in SFPMS_SERVICES.items() if svc.get("restart") != "no"}
+PORT_OPTION = {"cdc": "--metrics-port", "worker": "--web-port", "sinks": "--metrics-port"}
 
 
 def resolve(args: list[str]) -> tuple[click.Command, list[str]]:
@@ -39,15 +42,18 @@ def resolve(args: list[str]) -> tuple[click.Command, list[str]]:
     return command, rest
 
 
+def served_port(name: str) -> int:
+    command = [str(a) for a in SFPMS_SERVICES[name]["command"]]
+    option = PORT_OPTION.get(name, "--port")
+    return int(command[command.index(option) + 1])
+
+
 def test_the_production_shape_has_every_part() -> None:
     expected = {
         "kafka-1", "kafka-2", "kafka-3", "schema-registry", "topic-init", "cdc", "worker",
-        "sinks", "dashboard", "prometheus", "grafana",
+        "sinks", "dashboard", "prometheus", "alertmanager", "grafana",
     }  # fmt: skip
     assert expected <= set(SERVICES)
-    for broker in ("kafka-1", "kafka-2", "kafka-3"):
-        env = SERVICES[broker]["environment"]
-        assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
     assert SERVICES["worker"]["deploy"]["replicas"] >= 2
 
 
@@ -62,13 +68,53 @@ def test_every_sfpms_service_runs_a_real_command_with_valid_options(name: str) -
 @pytest.mark.parametrize("name", sorted(SFPMS_SERVICES))
 def test_environment_names_are_settings_the_product_reads(name: str) -> None:
     fields = set(Settings.model_fields)
-    for variable in SFPMS_SERVICES[name]["environment"]:
+    env = environment_of(SFPMS_SERVICES[name])
+    for variable in env:
         assert variable.startswith("SFPMS_"), variable
         assert variable.removeprefix("SFPMS_").lower() in fields, f"{variable} is not a setting"
+    Settings.model_validate({k.removeprefix("SFPMS_").lower(): v for k, v in env.items()})
+
+
+@pytest.mark.parametrize("name", sorted(LONG_RUNNING))
+def test_state_goes_to_a_volume_and_servers_listen_beyond_the_container(name: str) -> None:
+    env = environment_of(SFPMS_SERVICES[name])
+    volumes = volume_targets(SFPMS_SERVICES[name])
+    assert env["SFPMS_DATA_DIR"] in volumes, f"{name}: SFPMS_DATA_DIR is not on a volume"
+    assert volumes[env["SFPMS_DATA_DIR"]] in COMPOSE["volumes"], "a named volume"
+    assert env["SFPMS_METRICS_HOST"] == "0.0.0.0"
+
+
+@pytest.mark.parametrize("name", sorted(LONG_RUNNING))
+def test_the_healthcheck_probes_readyz_on_the_port_the_command_serves(name: str) -> None:
+    test = SFPMS_SERVICES[name]["healthcheck"]["test"]
+    assert test[:4] == ["CMD", "python", "-m", "foundation.probe"]
+    assert test[4] == f"http://127.0.0.1:{served_port(name)}/readyz"
+
+
+def test_every_service_but_the_one_shot_init_has_a_healthcheck() -> None:
+    missing = [n for n, s in SERVICES.items() if n != "topic-init" and "healthcheck" not in s]
+    assert not missing, f"no healthcheck: {missing}"
+
+
+def test_start_up_waits_for_health_not_for_a_sleep() -> None:
+    for name, service in SERVICES.items():
+        needs = service.get("depends_on") or {}
+        assert isinstance(needs, dict), f"{name}: depends_on without conditions"
+        for dependency, rule in needs.items():
+            condition = rule["condition"]
+            if dependency == "topic-init":
+                assert condition == "service_completed_successfully", name
+            else:
+                assert condition == "service_healthy", f"{name} -> {dependency}"
+                assert "healthcheck" in SERVICES[dependency], f"{dependency} has no healthcheck"
+    assert "sleep" not in COMPOSE_FILE.read_text()
+    for name in SFPMS_SERVICES:
+        if name != "topic-init":
+            assert "topic-init" in SERVICES[name]["depends_on"], name
 
 
 def test_secrets_come_from_the_environment_not_the_file() -> None:
-    text = (ROOT / "docker-compose.yml").read_text()
+    text = COMPOSE_FILE.read_text()
     for variable in (
         "SALESFORCE_CLIENT_SECRET",
         "SALESFORCE_PASSWORD",
@@ -77,59 +123,6 @@ def test_secrets_come_from_the_environment_not_the_file() -> None:
         "DASHBOARD_TOKEN",  # required: an empty one used to turn the dashboard's auth off
     ):
         assert re.search(rf"SFPMS_{variable}: \$\{{SFPMS_{variable}:\?", text), variable
-
-
-def test_prometheus_scrapes_the_ports_the_services_serve_on() -> None:
-    config = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
-    targets = {
-        target
-        for job in config["scrape_configs"]
-        for static in job["static_configs"]
-        for target in static["targets"]
-    }
-    for service, option in (
-        ("dashboard", "--port"),
-        ("cdc", "--metrics-port"),
-        ("sinks", "--metrics-port"),
-    ):
-        command = [str(a) for a in SFPMS_SERVICES[service]["command"]]
-        port = command[command.index(option) + 1]
-        assert f"{service}:{port}" in targets
-    assert "--host" in SFPMS_SERVICES["dashboard"]["command"]  # reachable inside its container
-
-
-SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
-
-
-def _exported_metric_names() -> set[str]:
-    names: set[str] = set()
-    for registry in (REGISTRY, CdcMetrics().registry):
-        for family in registry.collect():
-            names.add(family.name)
-            names.update(family.name + suffix for suffix in SUFFIXES.get(family.type, ()))
-    source = (ROOT / "sfpms" / "observe" / "exposition.py").read_text()
-    names.update(
-        node.value
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and re.fullmatch(r"(kafka|sfpms)_[a-z0-9_]+", node.value)
-    )
-    return names
-
-
-def test_grafana_dashboard_parses_and_queries_exported_metrics() -> None:
-    dashboard = json.loads(
-        (ROOT / "deploy" / "grafana" / "dashboards" / "sfpms-lag.json").read_text()
-    )
-    exported = _exported_metric_names()
-    assert "kafka_consumergroup_group_max_lag" in exported
-    queried = {
-        name
-        for panel in dashboard["panels"]
-        for target in panel["targets"]
-        for name in re.findall(r"\b((?:kafka|sfpms)_[a-z0-9_]+)", target["expr"])
-    }
-    assert queried, "the dashboard queries nothing"
-    missing = sorted(queried - exported)
-    assert not missing, f"Grafana queries metrics nobody exports: {missing}"
+    for variable in EXAMPLE_ENV:
+        with pytest.raises(MissingVariable, match=variable):
+            load_compose({k: v for k, v in EXAMPLE_ENV.items() if k != variable})

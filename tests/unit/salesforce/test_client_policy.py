@@ -11,12 +11,12 @@ from connectors.salesforce.errors import (
     api_error,
     login_error,
 )
-from connectors.salesforce.retry import RetryPolicy, parse_retry_after
+from connectors.salesforce.retry import SALESFORCE_RETRY, may_resend, parse_retry_after
 from foundation.errors import ConfigError, FatalError, RetriableError
 
 
 def test_backoff_grows_exponentially_within_jitter_bounds() -> None:
-    policy = RetryPolicy(base_delay=1.0, max_delay=100.0)
+    policy = SALESFORCE_RETRY.with_(base_delay_s=1.0, max_delay_s=100.0)
     rng = random.Random(1)
     for attempt in range(1, 6):
         ceiling = 2 ** (attempt - 1)
@@ -25,7 +25,7 @@ def test_backoff_grows_exponentially_within_jitter_bounds() -> None:
 
 
 def test_backoff_is_capped_and_retry_after_is_a_floor() -> None:
-    policy = RetryPolicy(base_delay=1.0, max_delay=3.0)
+    policy = SALESFORCE_RETRY.with_(base_delay_s=1.0, max_delay_s=3.0, spread_s=0.0)
     rng = random.Random(2)
     assert policy.delay(10, None, rng) <= 3.0
     assert policy.delay(1, 7.0, rng) == 7.0
@@ -34,15 +34,10 @@ def test_backoff_is_capped_and_retry_after_is_a_floor() -> None:
 def test_posts_are_not_retried_after_ambiguous_failures_unless_allowed() -> None:
     dropped = httpx.RemoteProtocolError("server disconnected")
     refused = httpx.ConnectError("connection refused")
-    assert not RetryPolicy().may_retry_transport("POST", dropped)
-    assert RetryPolicy().may_retry_transport("POST", refused)
-    assert RetryPolicy().may_retry_transport("PATCH", dropped)
-    assert RetryPolicy(retry_ambiguous_posts=True).may_retry_transport("POST", dropped)
-
-
-def test_invalid_policies_are_refused() -> None:
-    with pytest.raises(ValueError):
-        RetryPolicy(max_attempts=0)
+    assert not may_resend("POST", dropped)
+    assert may_resend("POST", refused)
+    assert may_resend("PATCH", dropped)
+    assert may_resend("POST", dropped, ambiguous_posts=True)
 
 
 @pytest.mark.parametrize(
