@@ -68,9 +68,12 @@ class WriteConflict(SkippableError):
 
 
 class TargetGone(SkippableError):
-    """The write would re-create a record a person deleted (a Salesforce upsert whose
-    external id belongs to a record in the recycle bin): not applied, not dead-lettered; the
-    sink reports the op `gone` and the engine detaches the record it came from."""
+    """The target record was deleted by someone other than the sync: the write is skipped,
+    not dead-lettered, and the op's outcome is `gone`. Either the record was deleted after
+    the write was decided (the delete reaches the engine through capture and the flow's
+    delete rule applies), or a Salesforce upsert would re-create a twin a person deleted
+    (its external id belongs only to records in the recycle bin; the engine detaches the
+    Custompms record)."""
 
 
 class ConfigError(SyncError):

@@ -39,7 +39,7 @@ from connectors.custompms.errors import item_error
 from connectors.custompms.formats import parse_timestamp
 from connectors.custompms.types import BatchItemResult, BatchOperation
 from connectors.sinks.model import Applied
-from foundation.errors import FatalError, RetriableError, SyncError, WriteConflict
+from foundation.errors import FatalError, RetriableError, SyncError, TargetGone, WriteConflict
 from streams.mapping.apply import nest
 from streams.mapping.matching import normalise_name
 
@@ -237,6 +237,8 @@ class CustompmsTarget:
         action = command["action"]
         if action == "delete" and item.status == 404:
             return Applied(command, ok=True, target_id=command.get("target_id"))
+        if action == "update" and item.status == 404:
+            return _gone(resource, command, item)
         if action == "update" and item.status == 412:
             return await self._conflict(resource, command)
         if action == "create" and item.status == 422 and _code(item) == "idempotency_key_reused":
@@ -382,3 +384,17 @@ def _original_record(item: BatchItemResult) -> str | None:
         return named
     found = _RECORD_ID.search(detail.message)
     return found.group(0) if found else None
+
+
+def _gone(resource: str, command: Mapping[str, Any], item: BatchItemResult) -> Applied:
+    """404 on an update: a person deleted the record after the write was decided."""
+    target = str(command["target_id"])
+    said = item.error.message if item.error is not None else "not found"
+    error = TargetGone(
+        f"{resource} {target} is gone from Custompms ({said}); this update was decided "
+        "before the delete and is skipped: the flow's delete rule applies when capture "
+        "delivers the delete",
+        flow=command.get("flow"),
+        record=f"{resource}/{target}",
+    )
+    return Applied(command, ok=False, target_id=target, error=error)

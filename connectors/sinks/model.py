@@ -44,12 +44,12 @@ class Applied:
 
     @property
     def gone(self) -> bool:
-        """Not done because a person deleted the target (never re-created; not a failure)."""
+        """Skipped because a person deleted the target meanwhile (not a failure)."""
         return isinstance(self.error, TargetGone)
 
     @property
     def status(self) -> OpStatus:
-        """The op's wire outcome: ok, conflict, gone or failed."""
+        """The op's outcome on the wire and in the sink's metrics."""
         if self.ok:
             return "ok"
         return "conflict" if self.conflict else "gone" if self.gone else "failed"

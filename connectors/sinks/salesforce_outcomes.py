@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from connectors.salesforce.errors import SalesforceApiError, SalesforceRetriableError
 from connectors.salesforce.types import RecordResult, UpsertResult
 from connectors.sinks.model import Applied
-from foundation.errors import FatalError, RetriableError, SyncError, WriteConflict
+from foundation.errors import FatalError, RetriableError, SyncError, TargetGone, WriteConflict
 
 GONE_CODES = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"})
 #: Per-record errors that go away by themselves: the record is tried again, not refused.
@@ -40,7 +40,8 @@ def conflict(command: Mapping[str, Any], target_id: str, changed: datetime) -> A
 def applied(
     command: Mapping[str, Any], outcome: RecordResult | UpsertResult, target_id: str | None
 ) -> Applied:
-    """One record's answer: written, refused (a dead letter) or retriable (a lock).
+    """One record's answer: written, refused (a dead letter), retriable (a lock), or gone
+    (an update of a record a person deleted after the write was decided).
 
     `target_id` None (an upsert that made nothing): the error names the record by its
     external id and the result keeps the op's link key."""
@@ -52,6 +53,15 @@ def applied(
     first = outcome.errors[0] if outcome.errors else None
     message = "; ".join(f"{e.code}: {e.message}" for e in outcome.errors) or "unknown error"
     error: SyncError
+    if first is not None and first.code in GONE_CODES and command["action"] == "update":
+        error = TargetGone(
+            f"{command['entity']} {name} is gone from Salesforce ({message}); this "
+            "update was decided before the delete and is skipped: the flow's delete rule "
+            "applies when capture delivers the delete",
+            record=f"{command['entity']}/{name}",
+        )
+        error.flow = command.get("flow")
+        return Applied(command, ok=False, target_id=target_id, error=error)
     if first is not None and first.code in TRANSIENT_CODES:
         error = SalesforceRetriableError(
             f"Salesforce could not {command['action']} {command['entity']} {name} now: "

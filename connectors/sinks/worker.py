@@ -335,7 +335,7 @@ class SinkWorker:
             if applied.ok and committed is not None:
                 latency = time.time() - committed / 1000
                 metrics.E2E_LATENCY.labels(op["flow"]).observe(max(latency, 0.0))
-            if outcome in ("conflict", "gone"):  # skipped, not failed: no dead letter
+            if outcome in ("conflict", "gone"):
                 log.info("%s sink: %s", self.system, applied.error)
                 continue
             if applied.ok:

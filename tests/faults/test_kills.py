@@ -102,6 +102,9 @@ def test_kill_9_of_cdc_engine_and_sinks_mid_workload_loses_and_duplicates_nothin
         assert chaos.died > 0, f"no kill point was reached: {story}"
         assert len({g.kind for g in workload.groups}) == 5, workload.log
         letters = TopicReader(live.settings, t.DEADLETTER)
-        assert letters.drain(quiet=2.0) == [], "people's work made no bad input"
+        bad = letters.drain(quiet=2.0)
+        assert bad == [], "people's work made no bad input: " + "; ".join(
+            f"{b['topic']}@{b['offset']}: {b['reason']}" for b in bad
+        )
         letters.close()
         print(f"kills survived: {chaos.kills()} ({story})")

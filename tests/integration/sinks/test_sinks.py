@@ -477,3 +477,30 @@ def test_the_sink_reports_a_deleted_twin_gone_without_a_dead_letter(
     assert twin in result["error"]
     assert letters.drain(quiet=1.5) == [], "a deleted twin is not an operator's problem"
     letters.close()
+
+
+def test_an_update_of_a_record_a_person_deleted_is_gone_not_a_dead_letter(
+    wired: Settings, pms: RunningEmulator, sf: RunningSalesforce
+) -> None:
+    person = sf.simple(sf.alice_token())
+    task_id = person.Task.create({"Subject": "Deleted soon"})["id"]
+    person.Task.delete(task_id)
+    with pms.http() as api:
+        project = api.post("/projects", json={"name": "Deleted soon"}).json()
+        api.delete(f"/projects/{project['id']}")
+    sf_update = command(
+        system="salesforce", entity="Task", action="update", target_id=task_id,
+        fields={"Subject": "Decided before the delete"},
+    )  # fmt: skip
+    pms_update = command(action="update", target_id=project["id"], fields={"name": "Late"})
+    produce(wired, t.writes_topic("salesforce"), [(task_id, sf_update)])
+    produce(wired, t.writes_topic("custompms"), [(project["id"], pms_update)])
+    letters = TopicReader(wired, t.DEADLETTER)
+    # The results topic is shared: the second sink's run reads the first one's result too.
+    for system, update, expected in (("salesforce", sf_update, 1), ("custompms", pms_update, 2)):
+        (result,) = [r for r in run_sink(wired, system, expected) if r["system"] == system]
+        target = update["ops"][0]["target_id"]
+        assert (result["outcome"], result["target_id"]) == ("gone", target)
+        assert "is gone from" in str(result["error"]) and "delete rule" in str(result["error"])
+    assert letters.drain(quiet=2.0) == [], "a person's delete is not an operator's problem"
+    letters.close()
