@@ -7,6 +7,9 @@ both emulators (in memory, unseeded), CDC, one engine worker and the sink worker
   each becomes a Project and a Task in Custompms. Rate = N / seconds until all 2N exist.
 - `latency`: Tasks created at a steady rate for a while; per record, Custompms Project
   created_at minus Salesforce CreatedDate (both emulators share this machine's clock).
+- `engine_events_per_change`: records the engine worker consumed (its sfpms_engine_events)
+  during the throughput run, per Task created: the change plus the results and link events
+  it causes (4 for a Salesforce Task create, by the design in docs/architecture.md).
 - `api`: calls per 1,000 records written: Custompms calls for the Salesforce-to-Custompms
   run, Salesforce calls for updates going the other way (N linked Projects edited).
 Usage: python -m benchmarks.e2e [--engine noida-db] [--n 3000] [--latency-ms 0]
@@ -20,7 +23,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +32,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks import baseline
 from benchmarks.harness import Bench, bench_env, report
 from connectors.salesforce.formats import parse_datetime
 from emulators.salesforce.config import ALICE_USER, CLIENT_ID, CLIENT_SECRET
@@ -62,6 +66,17 @@ class Stack:
             a = sf.get("/__emulator__/stats").json()["requests"]
             b = pms.get(f"{self.pms_url}/__emulator__/stats").json()["requests"]
         return a, b
+
+    def engine_events(self) -> float:
+        """Records the engine worker consumed so far (every kind), from its /metrics."""
+        url = f"http://127.0.0.1:{self.settings.worker_web_port}/metrics"
+        with httpx.Client(timeout=30) as client:
+            text = client.get(url).text
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("sfpms_engine_events_total{")
+        )
 
     def latency(self, ms: float) -> None:
         with self.sf() as sf, httpx.Client(timeout=30) as pms:
@@ -203,18 +218,37 @@ def writes(stats: dict[str, int], before: dict[str, int]) -> int:
 
 def throughput(stack: Stack, token: str, n: int) -> dict[str, float]:
     _sf_before, pms_before = stack.stats()
+    events_before = stack.engine_events()
     started = time.monotonic()
     create_tasks(stack, token, "Throughput", n)
     done = wait_for(stack, "Throughput", n, timeout=1800)
     _sf_after, pms_after = stack.stats()
     pms_calls = writes(pms_after, pms_before)
+    # The results and link events of the last writes may still be on their way: wait until
+    # the engine's count stops moving before dividing.
+    events = _settled(stack.engine_events)
     return {
+        "engine_events_per_change": (events - events_before) / n,
         "changes": float(n),
         "seconds": done - started,
         "changes_per_s": n / (done - started),
         "custompms_records_written": float(2 * n),
         "custompms_calls_per_1000_writes": 1000 * pms_calls / (2 * n),
     }
+
+
+def _settled(read: Callable[[], float], quiet_s: float = 3.0, timeout: float = 120) -> float:
+    """`read()` once it has not changed for `quiet_s` (or at `timeout`)."""
+    deadline = time.monotonic() + timeout
+    value, since = read(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = read()
+        if now != value:
+            value, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            break
+    return value
 
 
 def salesforce_calls_per_1000(stack: Stack, n: int) -> dict[str, float]:
@@ -318,6 +352,12 @@ def main() -> None:
         action="store_true",
         help="Salesforce updates without the conflict check (one call fewer per batch)",
     )
+    parser.add_argument(
+        "--hand-loop-n",
+        type=int,
+        default=20000,
+        help="records for the hand-written loop measured after the run (0: skip it)",
+    )
     args = parser.parse_args()
     with bench_env(args.engine, "e2e") as bench:
         if args.unconditional:
@@ -325,20 +365,33 @@ def main() -> None:
                 update={"salesforce_conditional_updates": False}
             )
         with stack(bench, args.poll_interval) as running:
-            _run(args, running)
+            figures, label = _run(args, running)
+    if args.hand_loop_n:
+        # The same machine and broker, right after (the stack is stopped): the ratio the
+        # issue asks for, printed next to the rate it divides.
+        hand = baseline.run(args.engine, args.hand_loop_n)["hand_loop_per_s"]
+        figures["hand_loop_per_s"] = hand
+        figures["ratio_to_hand_loop"] = figures["changes_per_s"] / hand
+    report(label, figures)
+    if args.rate:
+        # A stack of its own: the throughput run's backlog must not delay these records.
+        with (
+            bench_env(args.engine, "e2e-latency") as bench,
+            stack(bench, args.poll_interval) as running,
+        ):
+            token = alice_token(running)
+            name = f"e2e_latency[{args.engine},rate={args.rate:.0f}/s]"
+            report(name, latency(running, token, args.rate, args.seconds))
 
 
-def _run(args: argparse.Namespace, running: Stack) -> None:
+def _run(args: argparse.Namespace, running: Stack) -> tuple[dict[str, float], str]:
     running.latency(args.latency_ms)
     token = alice_token(running)
     mode = ",unconditional" if args.unconditional else ""
     label = f"e2e[{args.engine},latency={args.latency_ms:.0f}ms{mode}]"
     figures = throughput(running, token, args.n)
     figures.update(salesforce_calls_per_1000(running, min(args.n, 1000)))
-    report(label, figures)
-    if args.rate:
-        name = f"e2e_latency[{args.engine},rate={args.rate:.0f}/s]"
-        report(name, latency(running, token, args.rate, args.seconds))
+    return figures, label
 
 
 if __name__ == "__main__":

@@ -22,49 +22,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 
 from foundation.deadletters import DeadLetter
 from foundation.kafka import topics as t
 from foundation.kafka.serde import TopicCodec, registry_client
+from foundation.kafka.tail import read_to_end
 from foundation.settings import Settings
 
 Letter = tuple[int, int, dict[str, Any]]
 
 
 def _read_all(settings: Settings, topic: str) -> list[Letter]:
-    """Every record now in a catalogue topic, as (partition, offset, decoded value)."""
+    """Every record now in a catalogue topic, as (partition, offset, decoded value). A
+    listing: what could be read within the quiet spell is shown rather than nothing."""
     codec = TopicCodec(settings, registry_client(settings), topic)
-    name = settings.topic(topic)
-    consumer = Consumer(settings.consumer_config(settings.topic("sfpms-dlq-reader")))
-    try:
-        metadata = consumer.list_topics(name, timeout=15).topics.get(name)
-        if metadata is None:
-            return []
-        ends: dict[int, int] = {}
-        for p in metadata.partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(name, p), timeout=15)
-            if high > low:
-                ends[p] = high
-        consumer.assign([TopicPartition(name, p, OFFSET_BEGINNING) for p in ends])
-        found: list[Letter] = []
-        idle = 0
-        while ends and idle < 50:
-            msg = consumer.poll(0.1)
-            if msg is None:
-                idle += 1
-                continue
-            idle = 0
-            if msg.error():
-                continue
-            partition, offset = int(msg.partition() or 0), int(msg.offset() or 0)
-            if msg.value() is not None:
-                found.append((partition, offset, codec.decode(msg.value() or b"")))
-            if partition in ends and offset >= ends[partition] - 1:
-                del ends[partition]
-        return found
-    finally:
-        consumer.close()
+    config = settings.consumer_config(settings.topic("sfpms-dlq-reader"))
+    return [
+        (r.partition, r.offset, codec.decode(r.value))
+        for r in read_to_end(config, settings.topic(topic), idle_s=5.0, strict=False)
+        if r.value is not None
+    ]
 
 
 def read_dead_letters(settings: Settings) -> list[Letter]:

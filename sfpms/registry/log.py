@@ -63,39 +63,15 @@ class KafkaLog:
                 self._producer = None
 
     def replay(self) -> list[tuple[bytes, bytes | None]]:
-        from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+        """Every keyed record of the schemas topic, in order (tombstones included)."""
+        from foundation.kafka.tail import read_to_end  # confluent-kafka only when replaying
 
-        consumer = Consumer(self.settings.consumer_config("sfpms-registry-replay"))
-        try:
-            _low, high = consumer.get_watermark_offsets(
-                TopicPartition(self.topic, 0), timeout=10, cached=False
-            )
-            records: list[tuple[bytes, bytes | None]] = []
-            if high <= 0:
-                return records
-            consumer.assign([TopicPartition(self.topic, 0, OFFSET_BEGINNING)])
-            position = -1
-            idle = 0
-            while position < high - 1 and idle < 100:
-                msg = consumer.poll(0.1)
-                if msg is None:
-                    idle += 1
-                    continue
-                if msg.error():
-                    raise RuntimeError(f"reading {self.topic}: {msg.error()}")
-                idle = 0
-                offset = msg.offset()
-                position = offset if offset is not None else position
-                key = msg.key()
-                if key is not None:
-                    records.append((key, msg.value()))
-            if position < high - 1:
-                raise RuntimeError(
-                    f"could not read {self.topic} to its end (offset {position} of {high})"
-                )
-            return records
-        finally:
-            consumer.close()
+        config = self.settings.consumer_config("sfpms-registry-replay")
+        return [
+            (r.key, r.value)
+            for r in read_to_end(config, self.topic, partitions=(0,))
+            if r.key is not None
+        ]
 
     def append(self, key: bytes, value: bytes | None) -> None:
         errors: list[str] = []

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import IO, Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 
 from foundation.kafka import topics as t
+from foundation.kafka.tail import latest_by_key, read_to_end
 from foundation.settings import Settings
 from foundation.wire import WriteOp
 from streams.core.events import Effect, Forward, IssueWrite, Reject, Skip
@@ -96,39 +97,8 @@ def input_topics(flow: Flow) -> list[str]:
 
 def read_compacted(settings: Settings, topic: str) -> dict[bytes, bytes]:
     """The latest value per key of a compacted topic, read to its current end."""
-    consumer = Consumer(settings.consumer_config(settings.topic("sfpms-replay-loader")))
-    name = settings.topic(topic)
-    try:
-        metadata = consumer.list_topics(name, timeout=15).topics.get(name)
-        if metadata is None or metadata.error is not None:
-            return {}
-        partitions = [TopicPartition(name, p, OFFSET_BEGINNING) for p in metadata.partitions]
-        ends = {p.partition: consumer.get_watermark_offsets(p, timeout=15)[1] for p in partitions}
-        pending = {p for p, end in ends.items() if end > 0}
-        consumer.assign([p for p in partitions if p.partition in pending])
-        latest: dict[bytes, bytes] = {}
-        idle = 0
-        while pending and idle < 100:
-            msg = consumer.poll(0.1)
-            if msg is None:
-                idle += 1
-                continue
-            idle = 0
-            if msg.error():
-                raise RuntimeError(f"reading {name}: {msg.error()}")
-            key, value = msg.key(), msg.value()
-            if key is not None:
-                if value is None:
-                    latest.pop(key, None)
-                else:
-                    latest[key] = value
-            if (msg.offset() or 0) >= ends[msg.partition() or 0] - 1:
-                pending.discard(msg.partition() or 0)
-        if pending:
-            raise RuntimeError(f"could not read {name} to its end")
-        return latest
-    finally:
-        consumer.close()
+    config = settings.consumer_config(settings.topic("sfpms-replay-loader"))
+    return latest_by_key(read_to_end(config, settings.topic(topic)))
 
 
 def load_link_table(settings: Settings) -> MemoryTables:
