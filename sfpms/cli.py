@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "flows": "sfpms.commands.flows:flows",
     "docs": "sfpms.commands.docs:docs",
     "cdc": "sfpms.commands.cdc:cdc",
+    "backfill": "sfpms.commands.backfill:backfill",
     "worker": "sfpms.commands.worker:worker",
     "sink": "sfpms.commands.sink:sink",
     "links": "sfpms.commands.links:links",

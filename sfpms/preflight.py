@@ -85,6 +85,10 @@ RULES: dict[str, Rule] = {
         + _apis(a.get("system") in ("salesforce", "all"), a.get("system") in ("custompms", "all"))
     ),
     "flows": lambda s, a: _apis(True, True) if a.get("validate") else (),
+    "backfill": lambda s, a: (
+        AVRO
+        + _apis(a.get("source") in ("salesforce", "both"), a.get("source") in ("custompms", "both"))
+    ),
 }
 
 

@@ -16,6 +16,7 @@ from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.pacing import failure_policy, log_failure, wait_or_stop
 from connectors.cdc.positions import Position, load_positions
 from connectors.cdc.publisher import Publisher
+from connectors.cdc.pubsub_source import PubSubSource
 from connectors.custompms import CustompmsClient
 from connectors.salesforce import SalesforceClient
 from foundation.errors import ConfigError, RetriableError
@@ -72,7 +73,7 @@ def resolve_entity(entity: str, source: str | None = None) -> Target:
     )
 
 
-def _prepare_kafka(
+def prepare_kafka(
     settings: Settings, systems: Sequence[str]
 ) -> tuple[SchemaRegistryClient, dict[str, Position]]:
     """Make sure the topics exist (a producer would otherwise auto-create them with one
@@ -86,7 +87,7 @@ def _prepare_kafka(
     return registry, load_positions(settings, codec)
 
 
-async def _publisher(
+async def publisher_for(
     stack: AsyncExitStack,
     settings: Settings,
     registry: SchemaRegistryClient,
@@ -122,7 +123,7 @@ async def run_cdc(
     options = options or CaptureSettings()
     stop = stop or asyncio.Event()
     metrics = metrics or CdcMetrics()
-    registry, positions = await asyncio.to_thread(_prepare_kafka, settings, sources)
+    registry, positions = await asyncio.to_thread(prepare_kafka, settings, sources)
     log.info("CDC starting (%s) with stored positions: %s", ", ".join(sources), sorted(positions))
     async with AsyncExitStack() as stack:
         if metrics_port is not None:
@@ -138,28 +139,70 @@ async def run_cdc(
         loops: list[Coroutine[Any, Any, None]] = []
         if "salesforce" in sources:
             sf = await stack.enter_async_context(SalesforceClient(settings))
-            publisher = await _publisher(stack, settings, registry, metrics, options, "salesforce")
-            sf_source = SalesforceSource(sf, publisher, metrics, options, positions)
-            await _prepare(sf_source.prepare, "Salesforce CDC start", options, stop)
-            loops.append(sf_source.run(stop))
+            if options.polled_objects():
+                publisher = await publisher_for(
+                    stack, settings, registry, metrics, options, "salesforce"
+                )
+                sf_source = SalesforceSource(sf, publisher, metrics, options, positions)
+                await ready(sf_source.prepare, "Salesforce polling start", options, stop)
+                loops.append(sf_source.run(stop))
+            if options.task_capture == "pubsub" and "Task" in options.salesforce_objects:
+                # Its own publisher: a failed batch resets it without touching the polls'.
+                streamed = await publisher_for(
+                    stack, settings, registry, metrics, options, "salesforce"
+                )
+                task_source = await _pubsub_source(
+                    stack, settings, sf, streamed, metrics, options, positions, stop
+                )
+                loops.append(task_source.run(stop))
         if "custompms" in sources:
             pms = await stack.enter_async_context(CustompmsClient(settings))
-            publisher = await _publisher(stack, settings, registry, metrics, options, "custompms")
+            publisher = await publisher_for(
+                stack, settings, registry, metrics, options, "custompms"
+            )
             pms_source = CustompmsSource(
                 pms, publisher, metrics, options, positions, settings.client_name
             )
-            await _prepare(pms_source.prepare, "Custompms CDC start", options, stop)
+            await ready(pms_source.prepare, "Custompms CDC start", options, stop)
             loops.append(pms_source.run(stop))
         await _run_all(loops, stop)
     log.info("CDC stopped; every published envelope was acknowledged")
 
 
-async def _prepare(
+async def _pubsub_source(
+    stack: AsyncExitStack,
+    settings: Settings,
+    sf: SalesforceClient,
+    publisher: Publisher,
+    metrics: CdcMetrics,
+    options: CaptureSettings,
+    positions: dict[str, Position],
+    stop: asyncio.Event,
+) -> PubSubSource:
+    """Task through Change Data Capture, on the REST client's OAuth session."""
+    from connectors.salesforce.pubsub import PubSubClient, SessionCredentials
+
+    pubsub = await stack.enter_async_context(
+        PubSubClient(
+            SessionCredentials(sf.session),
+            ca_bundle=settings.salesforce_verify(),
+            endpoint=settings.salesforce_pubsub(),
+        )
+    )
+    source = PubSubSource(
+        sf, pubsub, publisher, metrics, options, positions, client_name=settings.client_name
+    )
+    await ready(source.prepare, "Salesforce Change Data Capture start", options, stop)
+    return source
+
+
+async def ready(
     prepare: Callable[[], Awaitable[None]], what: str, options: CaptureSettings, stop: asyncio.Event
 ) -> None:
     """Run a source's start-up, retrying transient failures (an API that is down, a token
-    refused) with the capture's backoff: the process stays up, says what is wrong, and goes
-    on by itself once it is fixed. A ConfigError (a setting to change) still stops it."""
+    refused, an API budget pause) with the capture's backoff: the process stays up, says what
+    is wrong, and goes on by itself once it is fixed. A ConfigError (a setting to change)
+    still stops it."""
     policy = failure_policy(options.poll_interval_s, options.max_backoff_s)
     failures = 0
     while not stop.is_set():
@@ -204,12 +247,14 @@ async def run_snapshot(
 
     options = options or CaptureSettings()
     metrics = CdcMetrics()
-    registry, positions = await asyncio.to_thread(_prepare_kafka, settings, [target.system])
+    registry, positions = await asyncio.to_thread(prepare_kafka, settings, [target.system])
     async with AsyncExitStack() as stack:
-        publisher = await _publisher(stack, settings, registry, metrics, options, target.system)
+        publisher = await publisher_for(stack, settings, registry, metrics, options, target.system)
         if target.system == "salesforce":
             sf = await stack.enter_async_context(SalesforceClient(settings))
-            sf_source = SalesforceSource(sf, publisher, metrics, options, positions)
+            sf_source = SalesforceSource(
+                sf, publisher, metrics, options, positions, objects=(target.entity,)
+            )
             await sf_source.prepare()
             return await sf_source.snapshot(
                 target.entity, stop=stop, progress=progress, store_position=False

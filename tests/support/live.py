@@ -73,6 +73,8 @@ class Live:
             str(poll_interval),
             "--overlap",
             "1",
+            "--idle-poll-interval",
+            "1",
             *cdc_metrics,
         )
         for index in range(workers):
@@ -165,6 +167,24 @@ class Live:
         return count(sf_stats), count(self.pms.stats())
 
 
+def pubsub_config(tmp_path: Path) -> dict[str, Any]:
+    """Salesforce emulator settings that serve its Pub/Sub API (TLS) on a free port."""
+    from emulators.salesforce import ensure_certificate
+
+    cert, key = ensure_certificate(tmp_path / "tls")
+    return {
+        "pubsub_port": 0,
+        "pubsub_certfile": cert,
+        "pubsub_keyfile": key,
+        "pubsub_keepalive_s": 0.5,
+    }
+
+
+def pubsub_endpoint(sf: RunningSalesforce) -> str:
+    """Where the emulator serves its Pub/Sub API (the CDC's Task capture)."""
+    return f"127.0.0.1:{sf.admin('GET', '/pubsub')['port']}"
+
+
 @contextmanager
 def live_stack(
     kafka_bootstrap: str,
@@ -186,13 +206,14 @@ def live_stack(
     ensure_topics(base, t.catalogue())
     with ExitStack() as stack:
         settings = stack.enter_context(with_registry(base))
-        sf = stack.enter_context(running_salesforce(tmp_path / "tls"))
+        sf = stack.enter_context(running_salesforce(tmp_path / "tls", **pubsub_config(tmp_path)))
         pms = stack.enter_context(running_emulator())
         pms.add_token(PERSON_TOKEN, "alice")
         settings = settings.model_copy(
             update={
                 "salesforce_url": sf.url,
                 "salesforce_ca_bundle": sf.cert,
+                "salesforce_pubsub_endpoint": pubsub_endpoint(sf),
                 "custompms_url": pms.url,
             }
         )
