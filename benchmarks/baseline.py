@@ -35,6 +35,44 @@ STATUS = {"Not Started": "planned", "In Progress": "active", "Completed": "compl
 PRIORITY = {"High": "high", "Normal": "medium", "Low": "low"}
 
 
+def project_command(envelope: dict[str, Any]) -> dict[str, Any]:
+    """The Project create the hand loop maps a Task change to: the engine's WriteCommand
+    shape (one op), so the loop pays the same encoding cost."""
+    after = envelope["after"]
+    command = {
+        "command_id": after["Id"],
+        "link_key": after["Id"],
+        "system": "custompms",
+        "cause": None,
+        "issued_at": envelope["ts_ms"],
+        "ops": [
+            {
+                "flow": "task_project",
+                "entity": "project",
+                "action": "create",
+                "target_id": None,
+                "external_id_field": None,
+                "external_id": None,
+                "idempotency_key": f"task_project:{after['Id']}:create:0",
+                "if_match": None,
+                "fields": {
+                    "name": after["Subject"],
+                    "description": after["Description"],
+                    "status": STATUS.get(after["Status"], "planned"),
+                    "priority": PRIORITY.get(after["Priority"], "medium"),
+                    "due_date": None,
+                    "owner": after["OwnerId"],
+                    "kind": "task",
+                    "active": True,
+                },
+                "match": {},
+                "refs": {},
+            }
+        ],
+    }
+    return command
+
+
 def hand_loop(settings: Settings, n: int) -> float:
     """Consume-decode-map-encode-produce-commit; returns seconds for n records."""
     source = settings.topic(t.changes_topic("salesforce", "task"))
@@ -58,27 +96,7 @@ def hand_loop(settings: Settings, n: int) -> float:
             envelope = cast(
                 "dict[str, Any]", schemaless_reader(io.BytesIO(value[5:]), reader, None)
             )
-            after = envelope["after"]
-            command = {
-                "command_id": after["Id"],
-                "flow": "task_project",
-                "link_key": after["Id"],
-                "system": "custompms",
-                "entity": "project",
-                "action": "create",
-                "fields": {
-                    "name": after["Subject"],
-                    "description": after["Description"],
-                    "status": STATUS.get(after["Status"], "planned"),
-                    "priority": PRIORITY.get(after["Priority"], "medium"),
-                    "due_date": None,
-                    "owner": after["OwnerId"],
-                    "kind": "task",
-                    "active": True,
-                },
-                "match": {},
-                "issued_at": envelope["ts_ms"],
-            }
+            command = project_command(envelope)
             buffer = io.BytesIO()
             buffer.write(b"\x00\x00\x00\x00\x01")
             schemaless_writer(buffer, writer, command)

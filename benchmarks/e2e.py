@@ -23,7 +23,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -99,14 +99,23 @@ def _process(name: str, args: list[str], settings: Settings, logs: Path) -> Mana
 
 
 @contextmanager
-def stack(bench: Bench, poll_interval: float) -> Iterator[Stack]:
+def stack(
+    bench: Bench,
+    poll_interval: float | None,
+    cdc_args: Sequence[str] = (),
+    idle_poll_interval: float = 1.0,
+    cdc_metrics_port: int | None = None,
+) -> Iterator[Stack]:
+    """The product as `sfpms up` runs it (Task through the emulator's Pub/Sub API); a
+    `poll_interval` of None keeps the capture's defaults."""
     logs = bench.workdir / "logs"
-    sf_port, pms_port = free_port(), free_port()
+    sf_port, pms_port, pubsub_port = free_port(), free_port(), free_port()
     sf_dir = bench.workdir / "salesforce"
     settings = bench.settings.model_copy(
         update={
             "salesforce_url": f"https://127.0.0.1:{sf_port}",
             "salesforce_ca_bundle": sf_dir / "cert.pem",
+            "salesforce_pubsub_endpoint": f"127.0.0.1:{pubsub_port}",
             "custompms_url": f"http://127.0.0.1:{pms_port}",
             "worker_web_port": free_port(),
         }
@@ -115,23 +124,42 @@ def stack(bench: Bench, poll_interval: float) -> Iterator[Stack]:
     try:
         sf_args = ["emulate", "salesforce", "--port", str(sf_port), "--memory", "--no-seed"]
         sf_args += ["--data-dir", str(sf_dir), "--api-limit", "100000000"]
+        sf_args += ["--pubsub-port", str(pubsub_port)]
         processes.append(_process("salesforce", sf_args, settings, logs))
         pms_args = ["emulate", "custompms", "--port", str(pms_port), "--memory", "--no-seed"]
         pms_args += ["--token", f"{PERSON_TOKEN}=bench-person"]
         processes.append(_process("custompms", pms_args, settings, logs))
-        wait_until(lambda: port_open(sf_port) and port_open(pms_port), timeout=60, what="emulators")
-        processes.append(
-            _process("cdc", ["cdc", "run", "--poll-interval", str(poll_interval)], settings, logs)
+        wait_until(
+            lambda: port_open(sf_port) and port_open(pms_port) and port_open(pubsub_port),
+            timeout=60,
+            what="emulators",
         )
+        cdc = ["cdc", "run", *cdc_args]
+        if cdc_metrics_port is not None:
+            cdc += ["--metrics-port", str(cdc_metrics_port)]
+        if poll_interval is not None:
+            cdc += ["--poll-interval", str(poll_interval)]
+            cdc += ["--idle-poll-interval", str(idle_poll_interval)]
+        processes.append(_process("cdc", cdc, settings, logs))
         worker_args = ["worker", "--instance-id", "bench-worker"]
         processes.append(_process("worker", worker_args, settings, logs))
         processes.append(_process("sinks", ["sink", "run"], settings, logs))
-        time.sleep(6)
+        # The worker's web server answers once it has joined its group and recovered its
+        # tables: that, not a fixed pause, is when the stack is ready to be measured.
+        wait_until(lambda: _answers(settings.worker_web_port), timeout=180, what="engine worker")
+        time.sleep(2)
         yield Stack(settings, settings.salesforce_base_url(), settings.custompms_base_url(),
                     sf_dir / "cert.pem", processes)  # fmt: skip
     finally:
         for process in reversed(processes):
             process.stop(grace=15)
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def alice_token(stack: Stack) -> str:

@@ -68,9 +68,12 @@ class WriteConflict(SkippableError):
 
 
 class TargetGone(SkippableError):
-    """The target record was deleted (by someone other than the sync) after the write was
-    decided: the write is skipped, not dead-lettered; the delete reaches the engine through
-    capture and the flow's delete rule applies."""
+    """The target record was deleted by someone other than the sync: the write is skipped,
+    not dead-lettered, and the op's outcome is `gone`. Either the record was deleted after
+    the write was decided (the delete reaches the engine through capture and the flow's
+    delete rule applies), or a Salesforce upsert would re-create a twin a person deleted
+    (its external id belongs only to records in the recycle bin; the engine detaches the
+    Custompms record)."""
 
 
 class ConfigError(SyncError):

@@ -6,7 +6,6 @@ Credentials are `SecretStr`: they print as `**********` in reprs, logs and error
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -14,10 +13,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from foundation.capture_settings import (
+    SALESFORCE_OBJECTS,
+    CaptureSettings,
+    CustompmsMode,
+    TaskCapture,
+)
+
 BrokerEngine = Literal["noida-db", "tansu"]
-CustompmsMode = Literal["auto", "feed", "poll"]
-#: The Salesforce objects the capture can read (each has an entity schema).
-SALESFORCE_OBJECTS: tuple[str, ...] = ("Division", "Organization", "Task")
 SalesforceAuth = Literal["jwt", "client_credentials", "password"]
 
 #: The name the sync writes under. Salesforce records it from `Sforce-Call-Options: client=`,
@@ -25,58 +28,16 @@ SalesforceAuth = Literal["jwt", "client_credentials", "password"]
 DEFAULT_CLIENT_NAME = "sfpms"
 
 
+__all__ = [
+    "SALESFORCE_OBJECTS",
+    "CaptureSettings",
+    "CustompmsMode",
+    "TaskCapture",
+]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class CaptureSettings(_Section):
-    """How the CDC producers poll, page and pace themselves (`SFPMS_CAPTURE__<NAME>`).
-
-    - `poll_interval_s`: pause between polls when nothing is left to read.
-    - `batch_size`: SOQL `LIMIT` of one Salesforce poll query (records sharing a
-      SystemModstamp are paged through with the (SystemModstamp, Id) keyset, so any size works).
-    - `overlap_s`: each Salesforce poll re-reads this many seconds before the watermark, so a
-      record committed late with an earlier SystemModstamp (clock skew, long transactions) is
-      still seen; re-read records already published are recognised and skipped.
-    - `feed_page_size`: changes per Custompms feed request (1..1000).
-    - `custompms_mode`: `feed` tails the change feed, `poll` uses `updated_since` polling,
-      `auto` uses the feed unless the API does not offer it (404/405).
-    - `from_now`: with no stored feed position, start at the head of the feed instead of seq 0.
-    - `include_deleted`: in poll mode, ask for tombstones (the only way polling sees deletes).
-    - `usage_threshold`: above this fraction of the daily Salesforce API allowance the poll
-      interval doubles, above the half-way point to 100 % it quadruples, and so on.
-    - `max_backoff_s`: longest pause after repeated failures.
-    - `salesforce_objects`: the sObjects captured (each must have an entity schema).
-    - `flush_timeout_s`: how long to wait for the broker to acknowledge before a checkpoint is
-      abandoned (and the work re-read).
-    """
-
-    poll_interval_s: float = Field(5.0, gt=0)
-    batch_size: int = Field(2000, ge=1)
-    overlap_s: float = Field(2.0, ge=0)
-    feed_page_size: int = Field(500, ge=1, le=1000)
-    custompms_mode: CustompmsMode = "auto"
-    from_now: bool = False
-    include_deleted: bool = True
-    usage_threshold: float = Field(0.8, gt=0, lt=1)
-    max_backoff_s: float = Field(60.0, gt=0)
-    flush_timeout_s: float = Field(30.0, gt=0)
-    salesforce_objects: tuple[str, ...] = SALESFORCE_OBJECTS
-
-    @field_validator("salesforce_objects")
-    @classmethod
-    def _known_objects(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = set(value) - set(SALESFORCE_OBJECTS)
-        if unknown or not value:
-            raise ValueError(
-                f"salesforce_objects must be some of {', '.join(SALESFORCE_OBJECTS)} "
-                f"(got {', '.join(value) or 'none'})"
-            )
-        return value
-
-    @property
-    def overlap(self) -> timedelta:
-        return timedelta(seconds=self.overlap_s)
 
 
 class SinkSystemSettings(_Section):
@@ -225,6 +186,38 @@ class Settings(BaseSettings):
         None, description="PEM bundle to trust (the emulator's self-signed certificate)."
     )
     salesforce_emulator_port: int = 18443
+    salesforce_pubsub_endpoint: str | None = Field(
+        None,
+        description="host:port of the Pub/Sub API. Unset = the emulator's "
+        "(127.0.0.1:salesforce_pubsub_port) when salesforce_url is unset, else Salesforce's "
+        "api.pubsub.salesforce.com:7443.",
+    )
+    salesforce_pubsub_port: int = Field(
+        17443, description="Port of the emulator's Pub/Sub API in the embedded stack."
+    )
+    salesforce_api_reserve: float = Field(
+        0.2,
+        ge=0,
+        lt=1,
+        description="Fraction of the org's daily API allowance the sync leaves for the org's "
+        "other integrations; at the rest it pauses (capture, sinks and backfill alike).",
+    )
+    salesforce_api_pace_band: float = Field(
+        0.1,
+        ge=0,
+        lt=1,
+        description="Fraction of the allowance, just below the sync's share, over which "
+        "calls are paced (each waits up to salesforce_api_pace_max_s).",
+    )
+    salesforce_api_pace_max_s: float = Field(
+        2.0, ge=0, description="Longest pause before one call while pacing."
+    )
+    salesforce_api_probe_s: float = Field(
+        60.0,
+        gt=0,
+        description="While paused by the API budget, how often usage is read again (one "
+        "GET /limits per process).",
+    )
 
     # -- Custompms --------------------------------------------------------------------------
     custompms_url: str | None = Field(None, description="Base URL; unset = the local emulator.")
@@ -429,6 +422,14 @@ class Settings(BaseSettings):
 
     def custompms_base_url(self) -> str:
         return self.custompms_url or f"http://127.0.0.1:{self.custompms_emulator_port}"
+
+    def salesforce_pubsub(self) -> str:
+        """host:port of the Salesforce Pub/Sub API (see `salesforce_pubsub_endpoint`)."""
+        if self.salesforce_pubsub_endpoint:
+            return self.salesforce_pubsub_endpoint
+        if self.salesforce_url is None:
+            return f"127.0.0.1:{self.salesforce_pubsub_port}"
+        return "api.pubsub.salesforce.com:7443"
 
     def salesforce_verify(self) -> str | bool:
         """What httpx should verify the Salesforce certificate against."""

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "onboard": "sfpms.commands.onboard:onboard",
     "docs": "sfpms.commands.docs:docs",
     "cdc": "sfpms.commands.cdc:cdc",
+    "backfill": "sfpms.commands.backfill:backfill",
     "worker": "sfpms.commands.worker:worker",
     "sink": "sfpms.commands.sink:sink",
     "links": "sfpms.commands.links:links",

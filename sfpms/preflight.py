@@ -88,6 +88,10 @@ RULES: dict[str, Rule] = {
     "flows": lambda s, a: _apis(True, True) if a.get("validate") else (),
     "mapping validate": lambda s, a: () if a.get("offline") else _apis(True, True),
     "onboard": lambda s, a: AVRO + _apis(True, True),
+    "backfill": lambda s, a: (
+        AVRO
+        + _apis(a.get("source") in ("salesforce", "both"), a.get("source") in ("custompms", "both"))
+    ),
 }
 
 

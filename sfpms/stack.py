@@ -38,6 +38,8 @@ class Component:
     probe: Callable[[], bool] = field(repr=False)
     critical: bool = True
     ready_url: str | None = None
+    #: The component whose process serves this one too (the emulator's Pub/Sub API).
+    host: str | None = None
     process: ManagedProcess | None = field(default=None, repr=False)
     restarts: int = 0
     next_restart: float = 0.0
@@ -153,10 +155,28 @@ def components(settings: Settings) -> list[Component]:
         parts.append(
             Component(
                 "salesforce-emulator",
-                _cli("emulate", "salesforce", "--port", str(port)),
+                _cli(
+                    "emulate",
+                    "salesforce",
+                    "--port",
+                    str(port),
+                    "--pubsub-port",
+                    str(settings.salesforce_pubsub_port),
+                ),
                 url,
                 port,
                 lambda: port_open(settings.salesforce_emulator_port),
+            )
+        )
+        pubsub = settings.salesforce_pubsub_port
+        parts.append(
+            Component(
+                "salesforce-pubsub",
+                [],
+                f"grpcs://127.0.0.1:{pubsub}",
+                pubsub,
+                lambda: port_open(pubsub),
+                host="salesforce-emulator",
             )
         )
     if settings.custompms_url is None:

@@ -130,30 +130,47 @@ def salesforce_emission(
     covered: datetime | None,
     snapshot: bool,
     now: datetime,
+    origin: Origin | None = None,
+    op: Op | None = None,
+    commit_ts: datetime | None = None,
     scope: Mapping[str, bool] | None = None,
     onboarding: Mapping[str, Any] | None = None,
 ) -> Emission:
     """The envelope for one record read from Salesforce (raises ConversionError).
 
+    Polling decides op and origin from the record (`salesforce_op`, `salesforce_origin`);
+    Change Data Capture knows them from its events and passes `origin`, `op` and the
+    event's `commit_ts` (the record read afterwards still gives `after` and `modstamp`).
     `scope` are the record's scope tags (`connectors/cdc/scope.py`); `onboarding` what
     `sfpms onboard` decided for it (see schemas/sfpms.Source.avsc).
     """
     record = convert_record("salesforce", sobject, raw)
-    op: Op = "r" if snapshot else salesforce_op(record, covered)
+    if op is None:
+        op = "r" if snapshot else salesforce_op(record, covered)
+    if op == "d" and not record.get("IsDeleted"):
+        record["IsDeleted"] = True
     modstamp = record.get("SystemModstamp")
+    if origin is None:
+        origin = salesforce_origin(record.get("LastModifiedById"), sync_user_id)
     source = _source(
         "salesforce",
         sobject,
         record["Id"],
         modstamp=modstamp,
-        origin=salesforce_origin(record.get("LastModifiedById"), sync_user_id),
+        origin=origin,
         actor=record.get("LastModifiedById"),
-        commit_ts=modstamp,
+        commit_ts=commit_ts or modstamp,
         snapshot=snapshot,
         scope=scope,
         onboarding=onboarding,
     )
     return _emission("salesforce", sobject, op, record, source, now)
+
+
+def pubsub_origin(client: str | None, sync_client: str) -> Origin:
+    """sync when a change event's changeOrigin names the sync's own client
+    (`Sforce-Call-Options: client=<SFPMS_CLIENT_NAME>` on its writes), else person."""
+    return "sync" if client is not None and client == sync_client else "person"
 
 
 # -- Custompms ----------------------------------------------------------------------------

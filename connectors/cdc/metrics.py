@@ -81,9 +81,43 @@ class CdcMetrics:
             registry=registry,
         )
 
-        # Shared with the clients (foundation/metrics.py): a refused token shows on the CDC's
-        # /metrics too, where the dashboard and `sfpms status` read it.
-        self.registry.register(metrics.CREDENTIALS_REFUSED)
+        self.reconciliations = Counter(
+            "sfpms_cdc_reconciliations",
+            "Re-reads that close a possible gap: sweeps of polled sObjects, and for Change Data "
+            "Capture resumes without a valid replay id, gap and overflow events",
+            ["source", "entity", "reason"],
+            registry=registry,
+        )
+        self.pubsub_events = Counter(
+            "sfpms_cdc_pubsub_events",
+            "Change Data Capture events received, by change type",
+            ["entity", "change_type"],
+            registry=registry,
+        )
+        self.streaming = Gauge(
+            "sfpms_cdc_streaming",
+            "1 while a Change Data Capture subscription is open and has answered",
+            ["source", "entity"],
+            registry=registry,
+        )
+        self.state_reads = Counter(
+            "sfpms_cdc_state_reads",
+            "Salesforce calls that read the full state of records named by change events",
+            ["entity"],
+            registry=registry,
+        )
+        # Shared with the clients (foundation/metrics.py): a refused token and the API budget
+        # (the session's, shared by everything in the process) are in the CDC's own registry
+        # too, so a process serving only that registry still shows them; the served /metrics
+        # (merged with the default registry) names each family once.
+        for gauge in (
+            metrics.CREDENTIALS_REFUSED,
+            metrics.API_BUDGET_PAUSED,
+            metrics.API_BUDGET_RESERVE,
+            metrics.API_LIMIT_USED,
+            metrics.API_LIMIT_MAX,
+        ):
+            self.registry.register(gauge)
 
     def published(self, source: str, entity: str, op: str, modstamp: datetime | None) -> None:
         self.changes.labels(source, entity, op).inc()

@@ -25,6 +25,15 @@ def paced_interval(base_s: float, usage_fraction: float | None, threshold: float
     return base_s * factor
 
 
+def adaptive_interval(previous: float | None, changed: bool, fast_s: float, idle_s: float) -> float:
+    """The pause before polling an sObject again: `fast_s` right after a poll found changes
+    (or at start), doubled after each poll that found none, up to `idle_s`."""
+    ceiling = max(idle_s, fast_s)
+    if changed or previous is None:
+        return fast_s
+    return min(max(previous * 2, fast_s), ceiling)
+
+
 def failure_policy(poll_interval_s: float, max_backoff_s: float) -> RetryPolicy:
     """The capture's configuration of the product's one retry policy (foundation/retry.py).
 

@@ -1,9 +1,12 @@
 """Source positions (Kafka Connect's source offsets) in the compacted `sfpms.cdc.positions`.
 
 One SourcePosition record per source, keyed by its name: `salesforce/<sObject>` holds the
-(SystemModstamp, Id) watermark, `custompms/feed` the last published feed seq,
-`custompms/<entity>` a poll-mode (updated_at, id) watermark, and `sync/first-start` when the
-sync first started (see `ensure_first_start`). A position is written only after
+(SystemModstamp, Id) watermark of a polled sObject, `salesforce/pubsub/<Entity>ChangeEvent`
+the Pub/Sub replay id and the time up to which every change is published,
+`backfill/salesforce/<sObject>` the last Id a backfill published (resumable),
+`custompms/feed` the last published feed seq, `custompms/<entity>` a poll-mode
+(updated_at, id) watermark, and `sync/first-start` when the sync first started (see
+`ensure_first_start`). A position is written only after
 every envelope it covers was acknowledged (see `Publisher.checkpoint`), so the topic is never
 ahead of the change topics.
 """
@@ -34,6 +37,15 @@ def poll_key(entity: str) -> str:
     return f"custompms/{entity}"
 
 
+def pubsub_key(topic: str) -> str:
+    """`/data/TaskChangeEvent` -> `salesforce/pubsub/TaskChangeEvent`."""
+    return f"salesforce/pubsub/{topic.rsplit('/', 1)[-1]}"
+
+
+def backfill_key(system: str, entity: str) -> str:
+    return f"backfill/{system}/{entity}"
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
     """How far one source has published."""
@@ -42,6 +54,7 @@ class Position:
     mark: Mark | None = None
     seq: int | None = None
     snapshot_done: bool = False
+    replay_id: bytes | None = None
 
     def to_record(self, now: datetime) -> dict[str, object]:
         """The SourcePosition record (schemas/sfpms.SourcePosition.avsc)."""
@@ -52,11 +65,13 @@ class Position:
             "seq": self.seq,
             "snapshot_done": self.snapshot_done,
             "updated_at": now,
+            "replay_id": self.replay_id,
         }
 
     @classmethod
     def from_record(cls, record: dict[str, object]) -> Position:
         stamp, last_id, seq = record.get("modstamp"), record.get("last_id"), record.get("seq")
+        replay = record.get("replay_id")
         mark = (
             Mark(stamp, last_id)
             if isinstance(stamp, datetime) and isinstance(last_id, str)
@@ -67,6 +82,7 @@ class Position:
             mark=mark,
             seq=int(seq) if isinstance(seq, int) else None,
             snapshot_done=bool(record.get("snapshot_done")),
+            replay_id=bytes(replay) if isinstance(replay, bytes | bytearray) and replay else None,
         )
 
 

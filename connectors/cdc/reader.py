@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.cdc.changes import ENTITY_RESOURCE
-from connectors.cdc.convert import ConversionError, convert_record, field_names
+from connectors.cdc.convert import ConversionError, convert_record
 from connectors.cdc.scope import ScopeTagger
 from connectors.cdc.watermark import snapshot_soql
 from connectors.custompms import CustompmsClient
 from connectors.salesforce import SalesforceClient
-from foundation.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,20 +33,6 @@ class Captured:
     @property
     def id(self) -> str:
         return str(self.raw.get("Id") or self.raw.get("id"))
-
-
-async def capture_fields(client: SalesforceClient, sobject: str) -> tuple[str, ...]:
-    """The fields the capture queries: the entity schema's, as far as the org offers them."""
-    described = await client.describe(sobject)
-    offered = {f["name"].casefold() for f in described.get("fields", [])}
-    missing = {"id", "systemmodstamp"} - offered
-    if missing:
-        raise ConfigError(
-            f"Salesforce {sobject} does not show {', '.join(sorted(missing))} to the "
-            "integration user; grant read access to it"
-        )
-    # Schema fields the org does not have (e.g. IsDeleted on Division) stay null.
-    return tuple(f for f in field_names("salesforce", sobject) if f.casefold() in offered)
 
 
 def _convert(system: str, entity: str, raw: Mapping[str, Any]) -> tuple[Any, str | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -21,7 +21,8 @@ from connectors.cdc.positions import (
     load_positions,
 )
 from connectors.cdc.publisher import Publisher
-from connectors.cdc.scope import Condition, conditions_of
+from connectors.cdc.pubsub_source import PubSubSource
+from connectors.cdc.scope import Condition, ScopeTagger, check_condition, conditions_of
 from connectors.custompms import CustompmsClient
 from connectors.salesforce import SalesforceClient
 from foundation.errors import ConfigError, RetriableError
@@ -89,7 +90,7 @@ def use_mapping(settings: Settings) -> dict[str, tuple[Condition, ...]]:
     return conditions_of(flows.values())
 
 
-def _prepare_kafka(
+def prepare_kafka(
     settings: Settings, systems: Sequence[str]
 ) -> tuple[SchemaRegistryClient, dict[str, Position]]:
     """Make sure the topics exist (a producer would otherwise auto-create them with one
@@ -103,7 +104,7 @@ def _prepare_kafka(
     return registry, load_positions(settings, codec)
 
 
-async def _publisher(
+async def publisher_for(
     stack: AsyncExitStack,
     settings: Settings,
     registry: SchemaRegistryClient,
@@ -140,7 +141,7 @@ async def run_cdc(
     stop = stop or asyncio.Event()
     metrics = metrics or CdcMetrics()
     scope = use_mapping(settings)
-    registry, positions = await asyncio.to_thread(_prepare_kafka, settings, sources)
+    registry, positions = await asyncio.to_thread(prepare_kafka, settings, sources)
     if FIRST_START_KEY not in positions:  # records older than this predate the sync
         codec = TopicCodec(settings, registry, t.SOURCE_POSITIONS)
         await asyncio.to_thread(ensure_first_start, settings, codec)
@@ -159,28 +160,90 @@ async def run_cdc(
         loops: list[Coroutine[Any, Any, None]] = []
         if "salesforce" in sources:
             sf = await stack.enter_async_context(SalesforceClient(settings))
-            publisher = await _publisher(stack, settings, registry, metrics, options, "salesforce")
-            sf_source = SalesforceSource(sf, publisher, metrics, options, positions, scope)
-            await _prepare(sf_source.prepare, "Salesforce CDC start", options, stop)
-            loops.append(sf_source.run(stop))
+            if options.polled_objects():
+                publisher = await publisher_for(
+                    stack, settings, registry, metrics, options, "salesforce"
+                )
+                sf_source = SalesforceSource(
+                    sf, publisher, metrics, options, positions, scope=scope
+                )
+                await ready(sf_source.prepare, "Salesforce polling start", options, stop)
+                loops.append(sf_source.run(stop))
+            if options.task_capture == "pubsub" and "Task" in options.salesforce_objects:
+                # Its own publisher: a failed batch resets it without touching the polls'.
+                streamed = await publisher_for(
+                    stack, settings, registry, metrics, options, "salesforce"
+                )
+                task_source = await _pubsub_source(
+                    stack, settings, sf, streamed, metrics, options, positions, stop, scope
+                )
+                loops.append(task_source.run(stop))
         if "custompms" in sources:
             pms = await stack.enter_async_context(CustompmsClient(settings))
-            publisher = await _publisher(stack, settings, registry, metrics, options, "custompms")
+            publisher = await publisher_for(
+                stack, settings, registry, metrics, options, "custompms"
+            )
             pms_source = CustompmsSource(
                 pms, publisher, metrics, options, positions, settings.client_name
             )
-            await _prepare(pms_source.prepare, "Custompms CDC start", options, stop)
+            await ready(pms_source.prepare, "Custompms CDC start", options, stop)
             loops.append(pms_source.run(stop))
         await _run_all(loops, stop)
     log.info("CDC stopped; every published envelope was acknowledged")
 
 
-async def _prepare(
+async def _pubsub_source(
+    stack: AsyncExitStack,
+    settings: Settings,
+    sf: SalesforceClient,
+    publisher: Publisher,
+    metrics: CdcMetrics,
+    options: CaptureSettings,
+    positions: dict[str, Position],
+    stop: asyncio.Event,
+    scope: Mapping[str, Sequence[Condition]],
+) -> PubSubSource:
+    """Task through Change Data Capture, on the REST client's OAuth session; each batch
+    tagged with the Task flows' scope (Change Data Capture cannot filter)."""
+    from connectors.salesforce.pubsub import PubSubClient, SessionCredentials
+
+    pubsub = await stack.enter_async_context(
+        PubSubClient(
+            SessionCredentials(sf.session),
+            ca_bundle=settings.salesforce_verify(),
+            endpoint=settings.salesforce_pubsub(),
+        )
+    )
+    tagger = ScopeTagger(sf, scope)
+    source = PubSubSource(
+        sf,
+        pubsub,
+        publisher,
+        metrics,
+        options,
+        positions,
+        client_name=settings.client_name,
+        scope=tagger.tag if tagger.limits("Task") else None,
+    )
+
+    async def prepare() -> None:
+        await source.prepare()
+        for condition in scope.get("Task", ()):
+            problem = await check_condition(sf, condition)
+            if problem is not None:  # a condition refused now would stall every batch
+                raise ConfigError(f"{condition.where or 'the mapping file'}: {problem}")
+
+    await ready(prepare, "Salesforce Change Data Capture start", options, stop)
+    return source
+
+
+async def ready(
     prepare: Callable[[], Awaitable[None]], what: str, options: CaptureSettings, stop: asyncio.Event
 ) -> None:
     """Run a source's start-up, retrying transient failures (an API that is down, a token
-    refused) with the capture's backoff: the process stays up, says what is wrong, and goes
-    on by itself once it is fixed. A ConfigError (a setting to change) still stops it."""
+    refused, an API budget pause) with the capture's backoff: the process stays up, says what
+    is wrong, and goes on by itself once it is fixed. A ConfigError (a setting to change)
+    still stops it."""
     policy = failure_policy(options.poll_interval_s, options.max_backoff_s)
     failures = 0
     while not stop.is_set():
@@ -226,12 +289,14 @@ async def run_snapshot(
     options = options or CaptureSettings()
     metrics = CdcMetrics()
     scope = use_mapping(settings)
-    registry, positions = await asyncio.to_thread(_prepare_kafka, settings, [target.system])
+    registry, positions = await asyncio.to_thread(prepare_kafka, settings, [target.system])
     async with AsyncExitStack() as stack:
-        publisher = await _publisher(stack, settings, registry, metrics, options, target.system)
+        publisher = await publisher_for(stack, settings, registry, metrics, options, target.system)
         if target.system == "salesforce":
             sf = await stack.enter_async_context(SalesforceClient(settings))
-            sf_source = SalesforceSource(sf, publisher, metrics, options, positions, scope)
+            sf_source = SalesforceSource(
+                sf, publisher, metrics, options, positions, objects=(target.entity,), scope=scope
+            )
             await sf_source.prepare()
             return await sf_source.snapshot(
                 target.entity, stop=stop, progress=progress, store_position=False

@@ -123,18 +123,23 @@ class StampTracker:
     next cycle re-reads (and re-publishes) rather than skips.
     """
 
-    def __init__(self, committed: Mark | None, overlap: timedelta) -> None:
+    def __init__(
+        self, committed: Mark | None, overlap: timedelta, remember: timedelta | None = None
+    ) -> None:
         self.overlap = overlap
         self.committed = committed
         self.high = committed
-        self.window = DedupeWindow(overlap)
+        # Fingerprints are kept as far back as any cycle re-reads (a sweep's lookback).
+        self.window = DedupeWindow(max(overlap, remember or timedelta(0)))
 
-    def cycle_start(self) -> Cursor | None:
-        """Where the next poll cycle begins."""
+    def cycle_start(self, lookback: timedelta | None = None) -> Cursor | None:
+        """Where the next poll cycle begins: `overlap` (or a sweep's `lookback`) before the
+        watermark."""
         if self.high is None:
             return None
-        if self.overlap > timedelta(0):
-            return Cursor(self.high.stamp - self.overlap)
+        back = max(self.overlap, lookback or timedelta(0))
+        if back > timedelta(0):
+            return Cursor(self.high.stamp - back)
         return Cursor(self.high.stamp, self.high.id)
 
     def observe(self, mark: Mark, fingerprint: Hashable) -> bool:
@@ -149,10 +154,10 @@ class StampTracker:
     def remember(self, mark: Mark, fingerprint: Hashable) -> None:
         """Mark a record as published without moving the watermark (snapshot reads).
 
-        Only records a poll can re-read (inside the overlap before the watermark, or after
+        Only records a poll can re-read (inside the window before the watermark, or after
         it) are kept, so a snapshot of millions of records does not fill the window.
         """
-        if self.high is not None and mark.stamp < self.high.stamp - self.overlap:
+        if self.high is not None and mark.stamp < self.high.stamp - self.window.span:
             return
         self.window.add(fingerprint, mark.stamp)
 
@@ -189,14 +194,16 @@ async def new_records(
     mark_of: Callable[[Mapping[str, Any]], Mark],
     fingerprint_of: Callable[[Mapping[str, Any], Mark], Hashable],
     stopping: Callable[[], bool] = lambda: False,
+    lookback: timedelta | None = None,
 ) -> AsyncIterator[Mapping[str, Any]]:
     """Every record not yet published, from one poll cycle, in (stamp, id) order.
 
     `fetch(cursor, limit)` yields records at or after `cursor` in (stamp, id) order, at most
     `limit` of them (None: all). A page of exactly `limit` records means there may be more:
-    the next page starts after the last record read.
+    the next page starts after the last record read. `lookback` widens the cycle's start
+    (a reconciliation sweep).
     """
-    cursor = tracker.cycle_start()
+    cursor = tracker.cycle_start(lookback)
     while True:
         count = 0
         async for raw in fetch(cursor, limit):

@@ -88,6 +88,11 @@ class SalesforceClient:
         await self._session.aclose()
 
     @property
+    def session(self) -> SalesforceSession:
+        """The authenticated session (shared with the Pub/Sub client's credentials)."""
+        return self._session
+
+    @property
     def api_usage(self) -> ApiUsage | None:
         """(used, limit) of the daily API allocation, from the latest response's
         `Sforce-Limit-Info: api-usage=N/M` header (every API response carries it)."""

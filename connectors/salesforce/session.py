@@ -10,6 +10,8 @@
 - Sends `Sforce-Call-Options: client=<name>` on every request, so Salesforce records the
   sync's writes under its name.
 - Tracks `Sforce-Limit-Info` in `api_usage` and warns when more than 80 % is used.
+- Passes every API call through the process's `ApiBudget` (budget.py): paced near the
+  reserve, refused with `ApiBudgetPaused` at it; REQUEST_LIMIT_EXCEEDED pauses it too.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 import jwt
 
+from connectors.salesforce.budget import ApiBudget, budget_for
 from connectors.salesforce.errors import (
     SalesforceRetriableError,
     api_error,
@@ -42,6 +45,7 @@ log = logging.getLogger("connectors.salesforce")
 
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 USAGE_WARNING = 0.8
+LIMIT_EXCEEDED = "REQUEST_LIMIT_EXCEEDED"
 _WARN_EVERY_S = 300.0
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 #: Seconds a JWT bearer assertion is valid; Salesforce wants `exp` within 3 minutes.
@@ -127,8 +131,10 @@ class SalesforceSession:
         retry_ambiguous_posts: bool = False,
         timeout: float = 30.0,
         rng: random.Random | None = None,
+        budget: ApiBudget | None = None,
     ) -> None:
         self.settings = settings
+        self.budget = budget or budget_for(settings)
         self.client_name = client_name
         self.retry = retry or SALESFORCE_RETRY
         self.retry_ambiguous_posts = retry_ambiguous_posts
@@ -184,6 +190,7 @@ class SalesforceSession:
         if not match:
             return
         self.api_usage = ApiUsage(int(match.group(1)), int(match.group(2)))
+        self.budget.observe(self.api_usage)
         metrics.API_LIMIT_USED.labels("salesforce").set(self.api_usage.used)
         metrics.API_LIMIT_MAX.labels("salesforce").set(self.api_usage.limit)
         if self.api_usage.fraction > USAGE_WARNING:
@@ -256,10 +263,15 @@ class SalesforceSession:
         json: Any = None,
         accept: tuple[int, ...] = (200, 201, 204),
         headers: dict[str, str] | None = None,
+        budgeted: bool = True,
     ) -> httpx.Response:
         """Send an API request; responses with a status in `accept` are returned, others
-        raise after retries (RetriableError) or at once (FatalError)."""
+        raise after retries (RetriableError) or at once (FatalError). The API budget
+        admits it first (`ApiBudgetPaused` when the sync's share is spent); `budgeted=False`
+        is for the budget's own `/limits` probe."""
         await self.ensure_login()
+        if budgeted:
+            await self.budget.admit(self.probe_limits, action, record)
         relogged = False
         while True:
             token = self._token
@@ -292,6 +304,9 @@ class SalesforceSession:
                     error_code="INVALID_SESSION_ID",
                     record=record,
                 )
+            if response.status_code == 403 and first_code(_json(response)) == LIMIT_EXCEEDED:
+                self.budget.refused()
+                raise self.budget.error(action, record)
             raise api_error(
                 response.status_code,
                 _json(response),
@@ -299,6 +314,14 @@ class SalesforceSession:
                 record=record,
                 retry_after=parse_retry_after(response.headers.get("retry-after")),
             )
+
+    async def probe_limits(self) -> None:
+        """Read `/limits` outside the budget: its `Sforce-Limit-Info` (even on a 403 past the
+        limit) tells the budget whether the rolling window has freed calls."""
+        path = f"/services/data/v{self.settings.salesforce_api_version}/limits"
+        await self.request(
+            "GET", path, action="limits (API budget probe)", accept=(200, 403), budgeted=False
+        )
 
     async def _send(
         self,

@@ -15,6 +15,10 @@ BENCHMARKS = {
     "e2e": ["--engine", "{engine}"],
     "replay_rate": ["--engine", "{engine}"],
     "worker_rss": [],
+    "backfill": ["--engine", "{engine}"],
+    "sf_writes": ["--engine", "{engine}"],
+    "edit_latency": ["--engine", "{engine}"],
+    "api_idle": ["--engine", "{engine}"],  # 15 minutes of an idle stack
 }
 
 

@@ -1,4 +1,6 @@
-"""`sfpms cdc run|snapshot|positions`: the change-data-capture producers (docs/cdc.md)."""
+"""`sfpms cdc run|snapshot|positions`: the change-data-capture producers (docs/cdc.md).
+
+`sfpms backfill --flow F` (sfpms/commands/backfill.py) re-publishes a whole flow, resumably."""
 
 from __future__ import annotations
 
@@ -77,6 +79,38 @@ def cdc() -> None:
     help="Comma-separated sObjects to capture (an org without divisions: Organization,Task) "
     "[default: Division,Organization,Task].",
 )
+@click.option(
+    "--task-capture",
+    type=click.Choice(["pubsub", "poll"]),
+    default=None,
+    help="Salesforce Task through Change Data Capture (Pub/Sub API) or SOQL polling "
+    "[default: pubsub].",
+)
+@click.option(
+    "--idle-poll-interval",
+    type=float,
+    default=None,
+    help="Longest pause between polls of an idle sObject; the pause doubles from "
+    "--poll-interval after each poll that finds nothing [default: 180].",
+)
+@click.option(
+    "--sweep-interval",
+    type=float,
+    default=None,
+    help="Seconds between reconciliation sweeps of the polled sObjects [default: 300].",
+)
+@click.option(
+    "--sweep-lookback",
+    type=float,
+    default=None,
+    help="Seconds a sweep re-reads before the watermark [default: 900].",
+)
+@click.option(
+    "--bulk-threshold",
+    type=int,
+    default=None,
+    help="First loads read through Bulk API 2.0 from this many records on [default: 10000].",
+)
 def run(
     source: str,
     metrics_port: int | None,
@@ -87,6 +121,11 @@ def run(
     custompms_mode: str | None,
     from_now: bool | None,
     salesforce_objects: str | None,
+    task_capture: str | None,
+    idle_poll_interval: float | None,
+    sweep_interval: float | None,
+    sweep_lookback: float | None,
+    bulk_threshold: int | None,
 ) -> None:
     """Run the CDC producers until SIGINT/SIGTERM, then flush and stop."""
     from connectors.cdc.runner import SYSTEMS, run_cdc
@@ -105,6 +144,11 @@ def run(
         custompms_mode=custompms_mode,
         from_now=from_now or None,
         salesforce_objects=objects,
+        task_capture=task_capture,
+        idle_poll_interval_s=idle_poll_interval,
+        sweep_interval_s=sweep_interval,
+        sweep_lookback_s=sweep_lookback,
+        bulk_threshold=bulk_threshold,
     )
     sources = SYSTEMS if source == "all" else (source,)
 
@@ -184,7 +228,7 @@ def positions() -> None:
 
     settings = get_settings()
     codec = TopicCodec(settings, registry_client(settings), t.SOURCE_POSITIONS)
-    table = Table("source", "watermark", "last id", "seq", "snapshot done")
+    table = Table("source", "watermark", "last id", "seq", "snapshot done", "replay id")
     for name, position in sorted(load_positions(settings, codec).items()):
         table.add_row(
             name,
@@ -192,6 +236,7 @@ def positions() -> None:
             position.mark.id if position.mark else "",
             "" if position.seq is None else str(position.seq),
             "yes" if position.snapshot_done else "no",
+            position.replay_id.hex() if position.replay_id else "",
         )
     console = Console()
     if not console.is_terminal:

@@ -8,7 +8,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from foundation.settings import Settings, get_settings
+from foundation.settings import get_settings
+from sfpms.budget_status import budget_from, describe, scrape_targets
+from sfpms.observe.scrape import Scraped
 from sfpms.stack import components, not_ready_because, read_state, state_file
 
 
@@ -54,9 +56,12 @@ def status(as_json: bool) -> None:
             f"no stack runs here: nothing answers on 127.0.0.1 and {state_file(settings)} does "
             "not exist; start it with `sfpms up`"
         )
-    refused = _credentials_refused(settings)
+    scrapes = scrape_targets(settings)  # once: the budget and the refused credentials
+    budget = budget_from(scrapes)
+    refused = _credentials_refused(scrapes)
     if as_json:
-        click.echo(json.dumps({"components": rows, "credentials_refused": refused}, indent=2))
+        report = {"components": rows, "api_budget": budget, "credentials_refused": refused}
+        click.echo(json.dumps(report, indent=2))
         if refused or any(row["state"] != "up" for row in rows):
             raise SystemExit(1)
         return
@@ -69,7 +74,10 @@ def status(as_json: bool) -> None:
             str(row["pid"] or "-"),
             str(row["why"]),
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for line in describe(budget):
+        console.print(line)
     for system in refused:
         fix = "SFPMS_CUSTOMPMS_TOKEN" if system == "custompms" else "the SFPMS_SALESFORCE_* login"
         click.echo(
@@ -81,13 +89,11 @@ def status(as_json: bool) -> None:
         raise SystemExit(1)
 
 
-def _credentials_refused(settings: Settings) -> list[str]:
+def _credentials_refused(scrapes: dict[str, Scraped]) -> list[str]:
     """Systems whose API refuses the sync's credentials, as the CDC and sinks report it."""
-    from sfpms.observe.scrape import scrape
-
     refused: set[str] = set()
-    for port in (settings.cdc_metrics_port, settings.sink_metrics_port):
-        for name, labels, value in scrape(f"http://127.0.0.1:{port}/metrics").api:
+    for scraped in scrapes.values():
+        for name, labels, value in scraped.api:
             if name == "sfpms_api_credentials_refused" and value >= 1:
                 refused.add(dict(labels).get("system", "?"))
     return sorted(refused)

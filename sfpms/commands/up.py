@@ -73,6 +73,11 @@ def up(timeout: float) -> None:
         for part in parts:
             if stop.is_set():
                 return
+            if part.host is not None:  # served by another component's process
+                part.process = next(p.process for p in started if p.name == part.host)
+                started.append(part)
+                _wait_up(part, timeout, stop)
+                continue
             console.print(f"starting {part.name} ...")
             start(part, settings)
             started.append(part)
@@ -90,6 +95,8 @@ def up(timeout: float) -> None:
                 live.update(_table(started))
     finally:
         for part in reversed(started):
+            if part.host is not None:
+                continue  # stops with its host
             console.print(f"stopping {part.name}")
             if part.process is not None:
                 part.process.stop(grace=15)
@@ -131,6 +138,10 @@ def _restart_dead(parts: list[Component], settings: object, console: Console) ->
     assert isinstance(settings, Settings)
     now = time.monotonic()
     for part in parts:
+        if part.host is not None:
+            # Follows its host: after a restart the host's new process serves it.
+            part.process = next((p.process for p in parts if p.name == part.host), part.process)
+            continue
         if part.process is None or part.process.alive() or part.restarts >= MAX_RESTARTS:
             continue
         if part.next_restart == 0.0:

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from connectors.cdc.changes import same_user
-from connectors.cdc.reader import Captured, capture_fields, custompms_records, salesforce_pages
+from connectors.cdc.fields import capture_fields
+from connectors.cdc.reader import Captured, custompms_records, salesforce_pages
 from connectors.cdc.scope import ScopeTagger, conditions_of
 from connectors.custompms import CustompmsClient
 from connectors.salesforce import SalesforceClient

@@ -38,7 +38,7 @@ from tests.faults.workload import Workload
 from tests.integration.custompms.support import RunningEmulator
 from tests.integration.salesforce.support import RunningSalesforce
 from tests.support.harness import HarnessSettings, unique_prefix
-from tests.support.live import PERSON_TOKEN, Live
+from tests.support.live import PERSON_TOKEN, Live, pubsub_config, pubsub_endpoint
 from tests.support.servers import ThreadedServer, serve_in_thread
 from tests.support.stack import with_registry
 
@@ -221,7 +221,8 @@ def fault_stack(
     with ExitStack() as stack:
         settings = stack.enter_context(with_registry(base))
         cert, key = ensure_certificate(tmp_path / "tls")
-        sf_app = create_sf_app(SalesforceEmulatorConfig(**{"seed": False, **(sf_config or {})}))
+        sf_config = {"seed": False, **pubsub_config(tmp_path), **(sf_config or {})}
+        sf_app = create_sf_app(SalesforceEmulatorConfig(**sf_config))
         tokens = pms_tokens if pms_tokens is not None else dict(DEFAULT_TOKENS)
         pms_app = create_pms_app(CustompmsEmulatorConfig(tokens=tokens))
         sf_recorder, pms_recorder = RequestRecorder(sf_app), RequestRecorder(pms_app)
@@ -237,6 +238,7 @@ def fault_stack(
             update={
                 "salesforce_url": sf.url,
                 "salesforce_ca_bundle": cert,
+                "salesforce_pubsub_endpoint": pubsub_endpoint(sf),
                 "custompms_url": pms.url,
                 **(settings_update or {}),
             }

@@ -73,6 +73,8 @@ class Live:
             str(poll_interval),
             "--overlap",
             "1",
+            "--idle-poll-interval",
+            "1",
             *cdc_metrics,
         )
         for index in range(workers):
@@ -166,6 +168,24 @@ class Live:
         return count(sf_stats), count(self.pms.stats())
 
 
+def pubsub_config(tmp_path: Path) -> dict[str, Any]:
+    """Salesforce emulator settings that serve its Pub/Sub API (TLS) on a free port."""
+    from emulators.salesforce import ensure_certificate
+
+    cert, key = ensure_certificate(tmp_path / "tls")
+    return {
+        "pubsub_port": 0,
+        "pubsub_certfile": cert,
+        "pubsub_keyfile": key,
+        "pubsub_keepalive_s": 0.5,
+    }
+
+
+def pubsub_endpoint(sf: RunningSalesforce) -> str:
+    """Where the emulator serves its Pub/Sub API (the CDC's Task capture)."""
+    return f"127.0.0.1:{sf.admin('GET', '/pubsub')['port']}"
+
+
 @contextmanager
 def live_stack(
     kafka_bootstrap: str,
@@ -196,13 +216,15 @@ def live_stack(
     ensure_topics(base, t.catalogue())
     with ExitStack() as stack:
         product = stack.enter_context(with_registry(base))
-        sf = stack.enter_context(running_salesforce(tmp_path / "tls", **(sf_config or {})))
+        sf_options = {**pubsub_config(tmp_path), **(sf_config or {})}
+        sf = stack.enter_context(running_salesforce(tmp_path / "tls", **sf_options))
         pms = stack.enter_context(running_emulator(custom_fields=pms_custom_fields))
         pms.add_token(PERSON_TOKEN, "alice")
         product = product.model_copy(
             update={
                 "salesforce_url": sf.url,
                 "salesforce_ca_bundle": sf.cert,
+                "salesforce_pubsub_endpoint": pubsub_endpoint(sf),
                 "custompms_url": pms.url,
                 **(settings or {}),
             }

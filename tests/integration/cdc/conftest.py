@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +28,35 @@ def stack(settings: Settings, cdc_cert_dir: Path) -> Iterator[Stack]:
             update={
                 "salesforce_url": sf.server.url,
                 "salesforce_ca_bundle": sf.cert,
+                "salesforce_pubsub_endpoint": sf.pubsub_endpoint,
                 "custompms_url": pms.server.url,
             }
         )
         yield Stack(configured, sf, pms)
+
+
+@pytest.fixture
+def make_stack(
+    settings: Settings, cdc_cert_dir: Path
+) -> Callable[..., AbstractContextManager[Stack]]:
+    """Like `stack`, with Salesforce emulator settings of the test's own (e.g. a short event
+    retention or a small API limit)."""
+
+    @contextmanager
+    def make(**sf_config: Any) -> Iterator[Stack]:
+        ensure_topics(settings, t.catalogue())
+        with (
+            with_registry(settings) as registered,
+            running_emulators(cdc_cert_dir, **sf_config) as (sf, pms),
+        ):
+            configured = registered.model_copy(
+                update={
+                    "salesforce_url": sf.server.url,
+                    "salesforce_ca_bundle": sf.cert,
+                    "salesforce_pubsub_endpoint": sf.pubsub_endpoint,
+                    "custompms_url": pms.server.url,
+                }
+            )
+            yield Stack(configured, sf, pms)
+
+    return make

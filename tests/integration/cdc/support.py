@@ -32,10 +32,18 @@ ALICE = ("alice@sfpms.local", "sfpms-alice")
 SYNC_TOKEN = "sfpms-local-token"
 ALICE_TOKEN = "alice-pms-token"
 
-#: Fast polling for tests; the defaults are for production.
+#: Fast polling for tests (Task polled too); the defaults are for production.
 FAST = CaptureSettings(
-    poll_interval_s=0.2, overlap_s=0.5, batch_size=50, feed_page_size=100, max_backoff_s=1.0
+    poll_interval_s=0.2,
+    idle_poll_interval_s=0.5,
+    overlap_s=0.5,
+    batch_size=50,
+    feed_page_size=100,
+    max_backoff_s=1.0,
+    task_capture="poll",
 )
+#: Task through Change Data Capture over the Pub/Sub API, the others polled fast.
+STREAMED = FAST.model_copy(update={"task_capture": "pubsub", "pubsub_linger_s": 0.02})
 
 
 @dataclass
@@ -77,6 +85,7 @@ class SalesforceEmulator:
         headers = {"Authorization": f"Bearer {self.token(user)}"}
         if user == ADMIN:
             headers["Sforce-Call-Options"] = "client=sfpms"
+        headers.update(kwargs.pop("headers", None) or {})
         response = self.http.request(method, f"{API}{path}", headers=headers, **kwargs)
         if response.status_code == 401:  # tokens expired on purpose by a test
             self.tokens[user] = self.login(user)
@@ -104,6 +113,11 @@ class SalesforceEmulator:
     def user_id(self, who: str) -> str:
         info = self.admin("GET", "/info")
         return str(info[f"{who}_user_id"])
+
+    @property
+    def pubsub_endpoint(self) -> str:
+        """127.0.0.1:<port> of the Pub/Sub API (the emulator picked a free port)."""
+        return f"127.0.0.1:{self.admin('GET', '/pubsub')['port']}"
 
 
 @dataclass
@@ -143,9 +157,20 @@ class Stack:
 
 
 @contextmanager
-def running_emulators(cert_dir: Path) -> Iterator[tuple[SalesforceEmulator, CustompmsEmulator]]:
+def running_emulators(
+    cert_dir: Path, **sf_config: Any
+) -> Iterator[tuple[SalesforceEmulator, CustompmsEmulator]]:
+    """Both emulators; the Salesforce one serves its Pub/Sub API on a free port (TLS)."""
     cert, key = ensure_certificate(cert_dir)
-    sf_app = create_salesforce_app(SalesforceEmulatorConfig(seed=False))
+    config = {
+        "seed": False,
+        "pubsub_port": 0,
+        "pubsub_certfile": cert,
+        "pubsub_keyfile": key,
+        "pubsub_keepalive_s": 0.5,
+        **sf_config,
+    }
+    sf_app = create_salesforce_app(SalesforceEmulatorConfig(**config))
     pms_app = create_custompms_app(CustompmsEmulatorConfig(seed=False))
     with (
         serve_in_thread(sf_app, certfile=cert, keyfile=key) as sf_server,
@@ -225,15 +250,27 @@ class CdcThread:
         )
         return value or 0.0
 
+    def streaming(self, entity: str = "Task") -> bool:
+        """Whether the Change Data Capture subscription of `entity` has answered."""
+        value = self.metrics.registry.get_sample_value(
+            "sfpms_cdc_streaming", {"source": "salesforce", "entity": entity}
+        )
+        return bool(value)
+
     def wait_streaming(self, timeout: float = 20.0) -> CdcThread:
-        """Wait until every source finished its start (snapshot) and polled once."""
+        """Wait until every source finished its start (snapshot) and polled (or, for Task
+        through Change Data Capture, its subscription answered) once."""
         probes = {"salesforce": ("salesforce", "Task"), "custompms": ("custompms", "feed")}
         if self.options.custompms_mode == "poll":
             probes["custompms"] = ("custompms", "task")
+        pubsub = self.options.task_capture == "pubsub"
+        if pubsub:
+            probes["salesforce"] = ("salesforce", self.options.polled_objects()[0])
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check()
-            if all(self.polls(*probes[source]) >= 1 for source in self.sources):
+            polled = all(self.polls(*probes[source]) >= 1 for source in self.sources)
+            if polled and (not pubsub or "salesforce" not in self.sources or self.streaming()):
                 return self
             time.sleep(0.05)
         raise AssertionError(f"the CDC did not start streaming within {timeout}s")

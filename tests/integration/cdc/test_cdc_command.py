@@ -19,7 +19,7 @@ from foundation.settings import Settings, get_settings, settings_env
 from sfpms.cli import cli
 from sfpms.embedded.broker import free_port
 from sfpms.embedded.process import ManagedProcess, wait_until
-from tests.integration.cdc.support import CdcThread, Stack, TopicReader
+from tests.integration.cdc.support import FAST, CdcThread, Stack, TopicReader
 
 pytestmark = pytest.mark.integration
 
@@ -114,7 +114,10 @@ def test_snapshot_command_republishes_live_records_as_reads_and_leaves_positions
 def test_polling_slows_down_near_the_api_limit_and_metrics_say_so(stack: Stack) -> None:
     stack.sf.admin("POST", "/limits", {"used": 85_000, "limit": 100_000})
     port = free_port()
-    with CdcThread(stack.settings, sources=("salesforce",), metrics_port=port) as cdc:
+    # A small reserve: 85 % is below the sync's share, so the polls slow down, not pause.
+    settings = stack.settings.model_copy(update={"salesforce_api_reserve": 0.05})
+    options = FAST.model_copy(update={"usage_threshold": 0.8, "idle_poll_interval_s": 0.2})
+    with CdcThread(settings, options, sources=("salesforce",), metrics_port=port) as cdc:
         cdc.wait_streaming()
         wait_until(lambda: cdc.polls("salesforce", "Task") >= 2, timeout=10, what="a second cycle")
         text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text

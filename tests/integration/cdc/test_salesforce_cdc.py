@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -14,6 +14,7 @@ from foundation.wire import ChangeEnvelope
 from streams.core.envelopes import change_from_envelope
 from tests.integration.cdc.support import (
     ADMIN,
+    FAST,
     CdcThread,
     Record,
     Stack,
@@ -51,6 +52,7 @@ def test_person_and_sync_edits_in_salesforce_arrive_as_envelopes_with_their_orig
         org = next(e for e in reader.envelopes() if e["source"]["entity"] == "Organization")
         assert (org["op"], org["source"]["snapshot"], org["before"]) == ("r", True, None)
         assert org["after"]["Name"] == "SFPMS Emulated Org"
+        cdc.wait_streaming()  # every first load done: the next task is a change, not a read
 
         task_id = sf.create("Task", {"Subject": "Call Acme", "ActivityDate": "2026-12-01"})
         reader.wait_for(_has(task_id, "c"), what="create envelope", cdc=cdc)
@@ -196,7 +198,7 @@ def test_a_5xx_burst_and_expired_tokens_are_survived_without_losing_changes(
         sf.admin("DELETE", "/faults")
         sf.admin("DELETE", "/stats")
         sf.admin("POST", "/expire-tokens")
-        reader.drain(0.5)  # the CDC polls with its expired token meanwhile
+        reader.drain(1.5)  # the CDC polls (after its backoff) with its expired token meanwhile
         refused = sf.admin("GET", "/stats")["statuses"].get("401", 0)
         after = sf.create("Task", {"Subject": "After the tokens expired"})
         reader.wait_for(
@@ -242,3 +244,39 @@ def test_a_record_that_fails_conversion_is_dead_lettered_and_later_records_still
     assert reader.ops(bad) == []
     good_envelope = reader.envelopes(good)[0]
     assert good_envelope["after"]["SortOrder"] == 3
+
+
+@pytest.mark.parametrize("sweeps", [True, False])
+def test_a_row_committed_long_after_its_modstamp_is_caught_by_the_sweep(
+    stack: Stack, sweeps: bool
+) -> None:
+    sf = stack.sf
+    options = FAST.model_copy(
+        update={"sweep_interval_s": 0.5 if sweeps else 3600.0, "sweep_lookback_s": 60.0}
+    )
+    with (
+        TopicReader(stack.settings, t.changes_topic("salesforce", "division")) as reader,
+        CdcThread(stack.settings, options, sources=("salesforce",)) as cdc,
+    ):
+        cdc.wait_streaming()
+        on_time = sf.create("Division", {"Name": "On time"})
+        reader.wait_for(_has(on_time, "c"), what="a division on time", cdc=cdc)
+        # A long transaction: stamped 20 s ago, visible only now, behind the watermark.
+        stamp = (datetime.now(UTC) - timedelta(seconds=20)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        late = sf.admin(
+            "POST",
+            "/records",
+            {"type": "Division", "records": [{"Name": "Late", "SystemModstamp": stamp}]},
+        )["ids"][0]
+        if sweeps:
+            reader.wait_for(_has(late, "c"), what="the late row, from a sweep", cdc=cdc)
+        else:
+            reader.drain(3.0)
+    assert bool(reader.ops(late)) is sweeps
+    if sweeps:
+        assert reader.ops(late) == ["c"]  # published once, although every sweep re-reads it
+        sweeps_done = cdc.metrics.registry.get_sample_value(
+            "sfpms_cdc_reconciliations_total",
+            {"source": "salesforce", "entity": "Division", "reason": "sweep"},
+        )
+        assert sweeps_done is not None and sweeps_done >= 2

@@ -223,16 +223,24 @@ def test_salesforce_request_limit_waits_without_dead_lettering_then_applies(
     )
     produce(wired, t.writes_topic("salesforce"), [(task_id, update)])
     sf.admin("POST", "/limits", json={"used": 1_000_000, "limit": 1_000_000})
+    sf.admin("DELETE", "/stats")
     lifted = threading.Timer(5.0, lambda: sf.admin("POST", "/limits", json={"used": 0}))
     lifted.start()
     dead = TopicReader(wired, t.DEADLETTER)
+    # The API budget (connectors/salesforce/budget.py) pauses at Salesforce's refusal and
+    # reads /limits once per probe interval until the window frees calls.
+    probing = wired.model_copy(update={"salesforce_api_probe_s": 0.5})
     try:
-        results = run_until(wired, "salesforce", lambda rs: len(rs) >= 1, timeout=60)
+        results = run_until(probing, "salesforce", lambda rs: len(rs) >= 1, timeout=60)
     finally:
         lifted.cancel()
     assert [r["outcome"] for r in results] == ["ok"]
-    refused = sf.admin("GET", "/stats")["statuses"].get("403", 0)
-    assert refused > FAST.max_attempts, "the limit waits must not count as attempts"
+    stats = sf.admin("GET", "/stats")
+    sent = sum(n for k, n in stats["requests"].items() if k.startswith("PATCH"))
+    assert sent <= 2, f"paused: the update is sent once it may be, not again and again: {stats}"
+    probes = sum(n for k, n in stats["requests"].items() if k.endswith("/limits"))
+    # each probe is one held try of the command: more than its bounded attempts
+    assert probes > FAST.max_attempts, "the limit waits must not count as attempts"
     assert dead.drain(quiet=1.0) == []
     dead.close()
     assert person.Task.get(task_id)["Subject"] == "After the limit"

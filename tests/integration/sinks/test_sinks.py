@@ -16,11 +16,13 @@ from connectors.custompms.client import CustompmsClient
 from connectors.salesforce.client import SalesforceClient
 from connectors.salesforce.formats import parse_datetime
 from connectors.sinks.custompms_target import CustompmsTarget
+from connectors.sinks.model import Applied, flatten
 from connectors.sinks.salesforce_target import SalesforceTarget
 from connectors.sinks.worker import SinkSystemSettings, SinkWorker
 from foundation.kafka import topics as t
 from foundation.kafka.admin import ensure_topics
 from foundation.settings import Settings
+from foundation.wire import WriteCommand
 from tests.integration.custompms.support import RunningEmulator, running_emulator
 from tests.integration.salesforce.support import RunningSalesforce, running_salesforce
 from tests.support.kafka import TopicReader, produce
@@ -386,6 +388,95 @@ def test_salesforce_update_never_overwrites_a_persons_newer_edit(
 
 def _modstamp_ms(record: dict[str, Any]) -> int:
     return int(parse_datetime(record["SystemModstamp"]).timestamp() * 1000)
+
+
+def _task_upsert(n: int, subject: str) -> dict[str, Any]:
+    return command(
+        system="salesforce",
+        flow="task_task",
+        entity="Task",
+        action="upsert",
+        link_key=f"pms:tsk_{n:06d}",
+        external_id_field="Custompms_Id__c",
+        external_id=f"tsk_{n:06d}",
+        fields={"Subject": subject, "Priority": "High"},
+    )
+
+
+def _apply_ops(settings: Settings, commands: list[dict[str, Any]]) -> list[Applied]:
+    """The Salesforce target's outcomes for the commands' ops, flattened as the sink does."""
+
+    async def apply() -> list[Applied]:
+        async with SalesforceClient(settings) as client:
+            ops = flatten([WriteCommand.from_avro(c) for c in commands])
+            return await SalesforceTarget(client).apply(ops)
+
+    return asyncio.run(apply())
+
+
+def test_salesforce_creates_go_200_a_call_through_collections_upsert(
+    wired: Settings, sf: RunningSalesforce
+) -> None:
+    commands = [_task_upsert(n, f"Bulk {n}" if n != 7 else "x" * 300) for n in range(450)]
+    sf.admin("DELETE", "/stats")
+    applied = _apply_ops(wired, commands)
+    calls = {k: v for k, v in sf.admin("GET", "/stats")["requests"].items() if "oauth2" not in k}
+    upserts = sum(n for k, n in calls.items() if k.startswith("PATCH") and "composite" in k)
+    assert upserts == 3, calls  # 450 records: 200 + 200 + 50
+    # and one describe (cached by the client) and one look for deleted twins
+    assert sum(calls.values()) == 5, calls
+    refused = applied[7]
+    assert refused.status == "failed" and refused.target_id is None and refused.error is not None
+    assert "STRING_TOO_LONG" in refused.error.describe()
+    good = [a for n, a in enumerate(applied) if n != 7]
+    assert all(a.ok and a.created and a.target_id for a in good)
+    assert len({a.target_id for a in good}) == 449
+    assert sf.simple().query("SELECT COUNT() FROM Task")["totalSize"] == 449
+    # Every write names the sync's client: Change Data Capture tells its echoes by it.
+    origins = {c["changeOrigin"] for c in sf.admin("GET", "/changes?sobject=Task")["changes"]}
+    assert origins == {"sfpms"}
+
+
+def test_a_replayed_upsert_never_recreates_a_twin_a_person_deleted(
+    wired: Settings, sf: RunningSalesforce
+) -> None:
+    first = _apply_ops(wired, [_task_upsert(n, f"Twin {n}") for n in (1, 2, 4)])
+    deleted = str(first[0].target_id)
+    person = sf.simple()
+    person.Task.delete(deleted)
+    # Twin 4 was deleted too, but a person made a new record with its external id since:
+    # an upsert of 4 updates that one (nothing is re-created), so it is not `gone`.
+    person.Task.delete(first[2].target_id)
+    remade = person.Task.create({"Subject": "Made again", "Custompms_Id__c": "tsk_000004"})
+    sf.admin("DELETE", "/stats")
+    again = _apply_ops(wired, [_task_upsert(n, f"Twin {n}") for n in (1, 2, 3, 4)])
+    gone, kept, new, updated = again
+    assert gone.status == "gone" and gone.target_id is None and gone.error is not None
+    assert "was deleted" in gone.error.describe() and deleted in gone.error.describe()
+    assert kept.ok and not kept.created and kept.target_id == first[1].target_id
+    assert new.ok and new.created
+    assert updated.ok and not updated.created and updated.target_id == remade["id"]
+    calls = {k: n for k, n in sf.admin("GET", "/stats")["requests"].items() if "data" in k}
+    # one describe (cached after), one queryAll for deleted twins, one Collections upsert
+    assert sum(calls.values()) == 3, calls
+    live = person.query("SELECT Custompms_Id__c FROM Task")["records"]
+    assert sorted(r["Custompms_Id__c"] for r in live) == [f"tsk_00000{n}" for n in (2, 3, 4)]
+
+
+def test_the_sink_reports_a_deleted_twin_gone_without_a_dead_letter(
+    wired: Settings, sf: RunningSalesforce
+) -> None:
+    (made,) = _apply_ops(wired, [_task_upsert(5, "Twin 5")])
+    twin = str(made.target_id)
+    sf.simple().Task.delete(twin)
+    letters = TopicReader(wired, t.DEADLETTER)
+    produce(wired, t.writes_topic("salesforce"), [("tsk_000005", _task_upsert(5, "Again"))])
+    (result,) = run_sink(wired, "salesforce", 1)
+    assert (result["outcome"], result["target_id"]) == ("gone", None)
+    assert result["link_key"] == "pms:tsk_000005"  # the engine detaches that record
+    assert twin in result["error"]
+    assert letters.drain(quiet=1.5) == [], "a deleted twin is not an operator's problem"
+    letters.close()
 
 
 def test_an_update_of_a_record_a_person_deleted_is_gone_not_a_dead_letter(

@@ -35,6 +35,7 @@ VERBS: dict[str, tuple[list[str], str]] = {
     "cdc positions": (["cdc", "positions"], "broker"),
     "cdc run": (["cdc", "run"], "broker"),
     "cdc snapshot": (["cdc", "snapshot", "--entity", "Task"], "broker"),
+    "backfill": (["backfill", "--flow", "task_project"], "broker"),
     "worker": (["worker"], "broker"),
     "sink run": (["sink", "run"], "broker"),
     "up": (["up"], "broker"),

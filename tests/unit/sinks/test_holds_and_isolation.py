@@ -9,9 +9,9 @@ from typing import Any
 from connectors.salesforce.errors import SalesforceApiError, SalesforceRetriableError
 from connectors.salesforce.types import RecordIssue, RecordResult
 from connectors.sinks.holds import Pending, commit_offsets, settle
-from connectors.sinks.model import Applied, CommandApplied, flatten
+from connectors.sinks.model import Applied, CommandApplied, flatten, result_for
 from connectors.sinks.salesforce_target import SalesforceTarget
-from foundation.errors import FatalError, RetriableError
+from foundation.errors import FatalError, RetriableError, TargetGone, WriteConflict
 from foundation.retry import RetryPolicy
 from foundation.wire import WriteCommand, WriteOp
 
@@ -126,3 +126,21 @@ async def test_a_request_refused_as_a_whole_is_split_until_the_refused_record_is
     assert isinstance(outcomes[ids[2]].error, SalesforceRetriableError)  # tried again later
     assert all(outcomes[i].ok for i in ids if i not in (ids[2], ids[5]))
     assert [ids[5]] in client.calls and len(client.calls) <= 7
+
+
+def test_each_kind_of_op_outcome_reaches_the_wire_with_its_own_status() -> None:
+    item = _pending(P0, 0)
+    assert item.command is not None
+    (op,) = flatten([item.command])
+    kinds = {
+        "ok": Applied(op, ok=True),
+        "conflict": Applied(op, ok=False, error=WriteConflict("changed since")),
+        "gone": Applied(op, ok=False, error=TargetGone("its twin was deleted")),
+        "failed": Applied(op, ok=False, error=FatalError("refused")),
+    }
+    for status, applied in kinds.items():
+        assert applied.status == status
+        outcome = result_for(item.command, [applied], now=1).outcomes[0]
+        assert outcome.outcome == status
+    gone = result_for(item.command, [kinds["gone"]], now=1).outcomes[0]
+    assert gone.error == "its twin was deleted"
