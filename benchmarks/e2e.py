@@ -67,16 +67,18 @@ class Stack:
             b = pms.get(f"{self.pms_url}/__emulator__/stats").json()["requests"]
         return a, b
 
-    def engine_events(self) -> float:
-        """Records the engine worker consumed so far (every kind), from its /metrics."""
+    def engine_events(self) -> dict[str, float]:
+        """Records the engine worker consumed so far, by kind, from its /metrics."""
         url = f"http://127.0.0.1:{self.settings.worker_web_port}/metrics"
         with httpx.Client(timeout=30) as client:
             text = client.get(url).text
-        return sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in text.splitlines()
-            if line.startswith("sfpms_engine_events_total{")
-        )
+        counts: dict[str, float] = {}
+        for line in text.splitlines():
+            if line.startswith("sfpms_engine_events_total{"):
+                labels, value = line.rsplit(" ", 1)
+                kind = labels.split('kind="', 1)[1].split('"', 1)[0]
+                counts[kind] = counts.get(kind, 0.0) + float(value)
+        return counts
 
     def latency(self, ms: float) -> None:
         with self.sf() as sf, httpx.Client(timeout=30) as pms:
@@ -236,9 +238,15 @@ def throughput(stack: Stack, token: str, n: int) -> dict[str, float]:
     pms_calls = writes(pms_after, pms_before)
     # The results and link events of the last writes may still be on their way: wait until
     # the engine's count stops moving before dividing.
-    events = _settled(stack.engine_events)
+    events = _settled(lambda: sum(stack.engine_events().values()))
+    by_kind = stack.engine_events()
+    per_kind = {
+        f"engine_events_per_change_{kind}": (count - events_before.get(kind, 0.0)) / n
+        for kind, count in sorted(by_kind.items())
+    }
     return {
-        "engine_events_per_change": (events - events_before) / n,
+        "engine_events_per_change": (events - sum(events_before.values())) / n,
+        **per_kind,
         "changes": float(n),
         "seconds": done - started,
         "changes_per_s": n / (done - started),
