@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from benchmarks.e2e import alice_token, create_tasks, stack, wait_for
+from benchmarks.e2e import alice_token, create_tasks, stack, wait_for, warm_up
 from benchmarks.harness import bench_env, report
 from foundation.kafka import topics as t
 from foundation.kafka.tail import read_to_end
@@ -37,6 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     with bench_env(args.engine, "burst") as bench, stack(bench, None) as running:
         token = alice_token(running)
+        warm_up(running, token)
         before_ms = int(time.time() * 1000)
         create_tasks(running, token, "Burst", args.n)
         created = time.time()
