@@ -12,6 +12,7 @@ BENCHMARKS = {
     "engine_hop": ["--engine", "{engine}"],
     "mapping_core": [],
     "e2e": ["--engine", "{engine}"],
+    "burst": ["--engine", "{engine}"],
     "replay_rate": ["--engine", "{engine}"],
     "worker_rss": [],
     "backfill": ["--engine", "{engine}"],
