@@ -67,16 +67,18 @@ class Stack:
             b = pms.get(f"{self.pms_url}/__emulator__/stats").json()["requests"]
         return a, b
 
-    def engine_events(self) -> float:
-        """Records the engine worker consumed so far (every kind), from its /metrics."""
+    def engine_events(self) -> dict[str, float]:
+        """Records the engine worker consumed so far, by kind, from its /metrics."""
         url = f"http://127.0.0.1:{self.settings.worker_web_port}/metrics"
         with httpx.Client(timeout=30) as client:
             text = client.get(url).text
-        return sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in text.splitlines()
-            if line.startswith("sfpms_engine_events_total{")
-        )
+        counts: dict[str, float] = {}
+        for line in text.splitlines():
+            if line.startswith("sfpms_engine_events_total{"):
+                labels, value = line.rsplit(" ", 1)
+                kind = labels.split('kind="', 1)[1].split('"', 1)[0]
+                counts[kind] = counts.get(kind, 0.0) + float(value)
+        return counts
 
     def latency(self, ms: float) -> None:
         with self.sf() as sf, httpx.Client(timeout=30) as pms:
@@ -162,6 +164,14 @@ def _answers(port: int) -> bool:
         return False
 
 
+def warm_up(stack: Stack, token: str) -> None:
+    """One Task synced before measuring: the capture's first subscription answers and runs
+    its one-time resume reconciliation (which re-reads what changed since its first load)
+    here, not inside the measured run."""
+    create_tasks(stack, token, "Warmup", 1)
+    wait_for(stack, "Warmup", 1, timeout=300)
+
+
 def alice_token(stack: Stack) -> str:
     with stack.sf() as sf:
         body = {
@@ -236,9 +246,15 @@ def throughput(stack: Stack, token: str, n: int) -> dict[str, float]:
     pms_calls = writes(pms_after, pms_before)
     # The results and link events of the last writes may still be on their way: wait until
     # the engine's count stops moving before dividing.
-    events = _settled(stack.engine_events)
+    events = _settled(lambda: sum(stack.engine_events().values()))
+    by_kind = stack.engine_events()
+    per_kind = {
+        f"engine_events_per_change_{kind}": (count - events_before.get(kind, 0.0)) / n
+        for kind, count in sorted(by_kind.items())
+    }
     return {
-        "engine_events_per_change": (events - events_before) / n,
+        "engine_events_per_change": (events - sum(events_before.values())) / n,
+        **per_kind,
         "changes": float(n),
         "seconds": done - started,
         "changes_per_s": n / (done - started),
@@ -390,6 +406,7 @@ def main() -> None:
             stack(bench, args.poll_interval) as running,
         ):
             token = alice_token(running)
+            warm_up(running, token)
             name = f"e2e_latency[{args.engine},rate={args.rate:.0f}/s]"
             report(name, latency(running, token, args.rate, args.seconds))
 
@@ -399,6 +416,7 @@ def _run(args: argparse.Namespace, running: Stack) -> tuple[dict[str, float], st
     token = alice_token(running)
     mode = ",unconditional" if args.unconditional else ""
     label = f"e2e[{args.engine},latency={args.latency_ms:.0f}ms{mode}]"
+    warm_up(running, token)
     figures = throughput(running, token, args.n)
     figures.update(salesforce_calls_per_1000(running, min(args.n, 1000)))
     return figures, label

@@ -95,41 +95,14 @@ def load_positions(
     multi-record batches) can only make this return an older position: more re-published
     envelopes, never a skipped one.
     """
-    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+    from foundation.kafka.tail import latest_by_key, read_to_end
 
-    topic = settings.topic(t.SOURCE_POSITIONS)
-    consumer = Consumer(settings.consumer_config(f"sfpms-cdc-positions-{uuid.uuid4().hex[:8]}"))
-    positions: dict[str, Position] = {}
-    try:
-        _low, high = consumer.get_watermark_offsets(
-            TopicPartition(topic, 0), timeout=timeout, cached=False
-        )
-        if high <= 0:
-            return positions
-        consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
-        offset, idle = -1, 0
-        while offset < high - 1 and idle < int(timeout * 10):
-            msg = consumer.poll(0.1)
-            if msg is None:
-                idle += 1
-                continue
-            if msg.error():
-                raise RuntimeError(f"reading {topic}: {msg.error()}")
-            idle = 0
-            at = msg.offset()
-            offset = at if at is not None else offset
-            key, value = msg.key(), msg.value()
-            if key is None:
-                continue
-            if value is None:
-                positions.pop(key.decode(), None)
-                continue
-            positions[key.decode()] = Position.from_record(codec.decode(value))
-        if offset < high - 1:
-            raise RuntimeError(f"could not read {topic} to its end (offset {offset} of {high})")
-        return positions
-    finally:
-        consumer.close()
+    config = settings.consumer_config(f"sfpms-cdc-positions-{uuid.uuid4().hex[:8]}")
+    records = read_to_end(config, settings.topic(t.SOURCE_POSITIONS), idle_s=timeout)
+    return {
+        key.decode(): Position.from_record(codec.decode(value))
+        for key, value in latest_by_key(records).items()
+    }
 
 
 #: The position that records when the sync first started (its `mark.stamp`): records

@@ -34,6 +34,8 @@ class Record:
     offset: int
     key: bytes | None
     value: bytes | None
+    #: The record's Kafka timestamp (ms since the epoch; the producer's create time).
+    timestamp_ms: int = 0
 
 
 def read_to_end(
@@ -116,4 +118,7 @@ def _ends(consumer: Consumer, topic: str, only: tuple[int, ...] | None) -> dict[
 
 
 def _record(msg: Message) -> Record:
-    return Record(int(msg.partition() or 0), int(msg.offset() or 0), msg.key(), msg.value())
+    _kind, stamp = msg.timestamp()
+    return Record(
+        int(msg.partition() or 0), int(msg.offset() or 0), msg.key(), msg.value(), max(stamp, 0)
+    )

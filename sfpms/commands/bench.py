@@ -13,6 +13,7 @@ BENCHMARKS = {
     "mapping_core": [],
     "schema_shapes": [],
     "e2e": ["--engine", "{engine}"],
+    "burst": ["--engine", "{engine}"],
     "replay_rate": ["--engine", "{engine}"],
     "worker_rss": [],
     "backfill": ["--engine", "{engine}"],

@@ -10,7 +10,8 @@ the Salesforce id. The route of a Custompms record says where its changes go:
 - `awaiting`: waiting for a claim: the sync itself made this record (its link arrives once
   the hub has the create's result), or a person edited a record this table has never seen
   (one the sync made whose claim is still on its way, or one that existed before the sync,
-  which onboarding claims). Changes are parked the same way;
+  which onboarding claims, or deleted a record before its link arrived). Changes are
+  parked the same way;
 - `detached`: the link was removed (a delete, or unlink policy); changes are ignored so a
   detached record is never re-created on the other side.
 - `unclaimed`: a record a person made (or one that existed before the sync) that no flow
@@ -99,7 +100,14 @@ def on_pms_change(route: Route | None, change: Change, raw: bytes, rules: Rules)
         route.parked = [*route.parked, raw][-MAX_PARKED:]
         return RouteDecision(route, [], [], [], skipped="parked until the link arrives")
     if change.op == "d" or change.record is None:
-        return RouteDecision(None, [], [], [], skipped=f"{change.id} was never linked")
+        # The sync's own create never reaches the engine (no echoes), so a delete may be the
+        # first change this table sees of a record whose link is still on its way: parked,
+        # it reaches the hub when the link arrives and the flow's delete rule applies.
+        return RouteDecision(
+            Route("awaiting", parked=[raw]), [], [], [], skipped="delete parked until linked"
+        )
+    if not flows_for_pms_record(change.entity, change.record, rules.flows):
+        return RouteDecision(None, [], [], [], skipped=f"no flow takes {change.entity} records")
     if change.by_sync:
         return RouteDecision(Route("awaiting", parked=[raw]), [], [], [])
     if change.op == "u" and not _released(change, rules):

@@ -141,3 +141,21 @@ def test_salesforce_twin_deleted_before_its_create_result_arrives_applies_the_de
     assert world.pms[project]["status"] == "cancelled", "task_project: Salesforce delete cancels"
     link = world.hubs[sf_id].links["task_project"]
     assert link.state == "detached"
+
+
+def test_a_customer_deleted_before_its_link_reaches_the_routing_side_still_deactivates(
+    world: World,
+) -> None:
+    """Found by the broker-freeze test (Z013): the sync created the Customer of a Division
+    and a person deleted it before the link event reached the routing agent. The sync's own
+    create never reaches the engine (no echoes), so the delete was the first change of a
+    record the routing table had never seen, and was dropped as "never linked"."""
+    division = world.sf_person_create("Division", {"Name": "Zed", "IsActive": True})
+    world.deliver(("sf-cdc", division))  # the Customer create is issued ...
+    _deliver_all(world, "writes")
+    _deliver_all(world, "acks")  # ... linked in the hub; its link event is on its way
+    customer = next(k for k, v in world.pms.items() if v["_type"] == "customer")
+    world.pms_person_delete(customer)
+    world.deliver(("pms-cdc", customer))  # the delete reaches the routing side first
+    world.drain()
+    assert world.sf[division]["IsActive"] is False
