@@ -34,6 +34,7 @@ import httpx
 
 from benchmarks import baseline
 from benchmarks.harness import Bench, bench_env, report
+from benchmarks.profiling import Profiles
 from connectors.salesforce.formats import parse_datetime
 from emulators.salesforce.config import ALICE_USER, CLIENT_ID, CLIENT_SECRET
 from foundation.settings import Settings, settings_env
@@ -41,6 +42,7 @@ from sfpms.embedded.broker import free_port, port_open
 from sfpms.embedded.process import ManagedProcess, wait_until
 
 PERSON_TOKEN = "bench-person-token"
+PROFILED = ("cdc", "worker", "sinks")
 
 
 @dataclass
@@ -281,6 +283,7 @@ def salesforce_calls_per_1000(stack: Stack, n: int) -> dict[str, float]:
     """Edit n linked Projects in Custompms; count Salesforce write calls for the updates."""
     projects = pms_records(stack, "projects", "Throughput", "name")[:n]
     sf_before, _ = stack.stats()
+    events_before = sum(stack.engine_events().values())
     with stack.pms() as pms:
         for start in range(0, len(projects), 100):
             ops = [
@@ -298,7 +301,9 @@ def salesforce_calls_per_1000(stack: Stack, n: int) -> dict[str, float]:
         time.sleep(1)
     sf_after, _ = stack.stats()
     calls = writes(sf_after, sf_before)
-    return {"salesforce_records_written": float(expected),
+    events = _settled(lambda: sum(stack.engine_events().values())) - events_before
+    return {"engine_events_per_edit": events / expected,
+            "salesforce_records_written": float(expected),
             "salesforce_calls_per_1000_writes": 1000 * calls / expected}  # fmt: skip
 
 
@@ -378,6 +383,8 @@ def main() -> None:
         action="store_true",
         help="Salesforce updates without the conflict check (one call fewer per batch)",
     )
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy the processes")
+    parser.add_argument("--profile-seconds", type=float, default=15.0)
     parser.add_argument(
         "--hand-loop-n",
         type=int,
@@ -417,7 +424,15 @@ def _run(args: argparse.Namespace, running: Stack) -> tuple[dict[str, float], st
     mode = ",unconditional" if args.unconditional else ""
     label = f"e2e[{args.engine},latency={args.latency_ms:.0f}ms{mode}]"
     warm_up(running, token)
+    spies = None
+    if args.profile is not None:
+        pids = {p.name: p.pid for p in running.processes if p.name in PROFILED and p.pid}
+        spies = Profiles(args.profile, pids, args.profile_seconds)
     figures = throughput(running, token, args.n)
+    if spies is not None:
+        spies.stop()
+        for name, text in spies.summary(top=6).items():
+            print(f"profile {name}: {text}", flush=True)
     figures.update(salesforce_calls_per_1000(running, min(args.n, 1000)))
     return figures, label
 
