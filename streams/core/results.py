@@ -252,6 +252,16 @@ def _write_conflict(
     link = hub.linked(flow.name)
     if link is None or link.pms_id is None or link.pms_id != outcome.target_id:
         return
+    if _holds_written(flow, outcome):
+        # The record already holds every value the write sent: the sync's own earlier try
+        # landed and its answer was lost (a response dropped after the apply, then the retry
+        # found the version moved; or a sink restarted). That change is an echo, which
+        # capture never publishes, so waiting for it would wait forever. The write counts as
+        # landed at the record's version; a person's change to other fields in the same
+        # version still reaches the engine through CDC, and is folded by value.
+        _record_written(hub, flow, result, outcome)
+        reconcile(hub, rules, now, decision)
+        return
     for key in outcome.written:
         link.known.pop(key, None)
     # Who moved the version is not known here (the sink maps its own writes forward, so
@@ -262,6 +272,18 @@ def _write_conflict(
         reconcile(hub, rules, now, decision)
     else:
         decision.skipped = "write conflict: waiting for the change that caused it"
+
+
+def _holds_written(flow: Flow, outcome: OpOutcome) -> bool:
+    """Whether the record a conflict reported holds every value its write sent."""
+    if outcome.record is None or not outcome.written:
+        return False
+    record = nest(dict(outcome.record))
+    paths = {row.key: row.pms_field for row in flow.rows}
+    return all(
+        canonical(get_path(record, paths.get(key, key))) == canonical(value)
+        for key, value in outcome.written.items()
+    )
 
 
 def _forget_written(hub: Hub, flow: Flow, result: WriteResult, outcome: OpOutcome) -> None:
