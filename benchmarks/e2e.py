@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -43,6 +43,7 @@ from sfpms.embedded.process import ManagedProcess, wait_until
 
 PERSON_TOKEN = "bench-person-token"
 PROFILED = ("cdc", "worker", "sinks")
+T = TypeVar("T")
 
 
 @dataclass
@@ -248,8 +249,8 @@ def throughput(stack: Stack, token: str, n: int) -> dict[str, float]:
     pms_calls = writes(pms_after, pms_before)
     # The results and link events of the last writes may still be on their way: wait until
     # the engine's count stops moving before dividing.
-    events = _settled(lambda: sum(stack.engine_events().values()))
-    by_kind = stack.engine_events()
+    by_kind = _settled(stack.engine_events)
+    events = sum(by_kind.values())
     per_kind = {
         f"engine_events_per_change_{kind}": (count - events_before.get(kind, 0.0)) / n
         for kind, count in sorted(by_kind.items())
@@ -265,7 +266,7 @@ def throughput(stack: Stack, token: str, n: int) -> dict[str, float]:
     }
 
 
-def _settled(read: Callable[[], float], quiet_s: float = 3.0, timeout: float = 120) -> float:
+def _settled(read: Callable[[], T], quiet_s: float = 3.0, timeout: float = 120) -> T:
     """`read()` once it has not changed for `quiet_s` (or at `timeout`)."""
     deadline = time.monotonic() + timeout
     value, since = read(), time.monotonic()
@@ -301,7 +302,7 @@ def salesforce_calls_per_1000(stack: Stack, n: int) -> dict[str, float]:
         time.sleep(1)
     sf_after, _ = stack.stats()
     calls = writes(sf_after, sf_before)
-    events = _settled(lambda: sum(stack.engine_events().values())) - events_before
+    events = sum(_settled(stack.engine_events).values()) - events_before
     return {"engine_events_per_edit": events / expected,
             "salesforce_records_written": float(expected),
             "salesforce_calls_per_1000_writes": 1000 * calls / expected}  # fmt: skip

@@ -28,26 +28,25 @@ def sf_deleted(hub: Hub, rules: Rules, now: int, decision: Decision) -> None:
 
 def apply_sf_delete_rule(hub: Hub, flow: Flow, link: PmsLink, now: int, decision: Decision) -> None:
     """Carry a Salesforce delete to the linked Custompms record, then detach and unlink it."""
-    rule: DeleteRule = flow.delete_policy.sf_deleted
     assert link.pms_id is not None
-    if rule.action is DeleteAction.PROPAGATE:
-        decision.writes.append(
-            WriteIntent(flow.name, hub.sf_id, "custompms", flow.pms_resource, "delete", link.pms_id)
-        )
-    elif rule.action is DeleteAction.DEACTIVATE:
-        patch = {k: canonical(v) for k, v in rule.patch.items()}
-        decision.writes.append(
-            WriteIntent(
-                flow.name,
-                hub.sf_id,
-                "custompms",
-                flow.pms_resource,
-                "update",
-                link.pms_id,
-                fields=patch,
-            )
-        )
+    decision.writes.extend(sf_delete_writes(flow, hub.sf_id, link.pms_id))
     detach(hub, flow, link, now, decision)
+
+
+def sf_delete_writes(flow: Flow, link_key: str, pms_id: str) -> list[WriteIntent]:
+    """What the flow's rule for a deleted Salesforce record writes to its Custompms twin
+    (unconditional: the twin's own later edits cannot bring the Salesforce record back)."""
+    rule: DeleteRule = flow.delete_policy.sf_deleted
+    if rule.action is DeleteAction.PROPAGATE:
+        return [WriteIntent(flow.name, link_key, "custompms", flow.pms_resource, "delete", pms_id)]
+    if rule.action is DeleteAction.DEACTIVATE:
+        patch = {k: canonical(v) for k, v in rule.patch.items()}
+        return [
+            WriteIntent(
+                flow.name, link_key, "custompms", flow.pms_resource, "update", pms_id, fields=patch
+            )
+        ]
+    return []
 
 
 def pms_deleted(hub: Hub, flow: Flow, link: PmsLink, ts: int, now: int, decision: Decision) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from foundation.errors import SyncError
 from foundation.wire import OpOutcome, WriteResult
 from streams.core import lifecycle
-from streams.core.deletes import apply_sf_delete_rule
+from streams.core.deletes import apply_sf_delete_rule, sf_delete_writes
 from streams.core.hub import Hub, PmsLink
 from streams.core.model import Decision, LinkEvent, Problem
 from streams.core.reconcile import reconcile
@@ -146,7 +146,12 @@ def sf_created(
     assert pms_id is not None, "an upsert's link key names the Custompms id it was keyed by"
     if outcome.outcome == "gone":
         # Its twin was made before and a person deleted it: the record is detached, never
-        # re-created (a replayed or redelivered create would otherwise make a second twin).
+        # re-created (a replayed or redelivered create would otherwise make a second twin),
+        # and the flow's rule for a deleted Salesforce record applies to it. That rule may
+        # have run already (the first upsert's result, then the delete); it runs again here
+        # because that result may never have been sent: a sink that died after applying the
+        # upsert and before reporting it replays the upsert, which then finds the twin gone.
+        decision.writes.extend(sf_delete_writes(flow, result.link_key, pms_id))
         decision.links.append(
             LinkEvent(pms_id, flow.pms_resource, result.link_key, flow.name, "unlinked", now)
         )
@@ -247,6 +252,16 @@ def _write_conflict(
     link = hub.linked(flow.name)
     if link is None or link.pms_id is None or link.pms_id != outcome.target_id:
         return
+    if _holds_written(flow, outcome):
+        # The record already holds every value the write sent: the sync's own earlier try
+        # landed and its answer was lost (a response dropped after the apply, then the retry
+        # found the version moved; or a sink restarted). That change is an echo, which
+        # capture never publishes, so waiting for it would wait forever. The write counts as
+        # landed at the record's version; a person's change to other fields in the same
+        # version still reaches the engine through CDC, and is folded by value.
+        _record_written(hub, flow, result, outcome)
+        reconcile(hub, rules, now, decision)
+        return
     for key in outcome.written:
         link.known.pop(key, None)
     # Who moved the version is not known here (the sink maps its own writes forward, so
@@ -257,6 +272,18 @@ def _write_conflict(
         reconcile(hub, rules, now, decision)
     else:
         decision.skipped = "write conflict: waiting for the change that caused it"
+
+
+def _holds_written(flow: Flow, outcome: OpOutcome) -> bool:
+    """Whether the record a conflict reported holds every value its write sent."""
+    if outcome.record is None or not outcome.written:
+        return False
+    record = nest(dict(outcome.record))
+    paths = {row.key: row.pms_field for row in flow.rows}
+    return all(
+        canonical(get_path(record, paths.get(key, key))) == canonical(value)
+        for key, value in outcome.written.items()
+    )
 
 
 def _forget_written(hub: Hub, flow: Flow, result: WriteResult, outcome: OpOutcome) -> None:

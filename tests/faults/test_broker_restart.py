@@ -165,8 +165,15 @@ def test_broker_frozen_while_the_sync_is_busy_loses_and_duplicates_nothing(
         busy: list[int] = []
 
         def freeze(_target: str) -> None:
-            # Busy: people's latest work is not in both systems yet.
-            busy.append(len(check_end_state(workload.groups, read_snapshot(*watcher))))
+            # Busy: people's latest work is not in both systems yet. The sync often keeps up
+            # with the people, so the freeze waits (bounded) for a moment it does not.
+            deadline = time.monotonic() + 20.0
+            while True:
+                behind = len(check_end_state(workload.groups, read_snapshot(*watcher)))
+                if behind or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            busy.append(behind)
             os.kill(pid, signal.SIGSTOP)
 
         def thaw(_target: str) -> None:

@@ -245,6 +245,20 @@ class World:
                 self.uncommitted.append((key, item))
             self._engine(key[0], item)
 
+    def lose_answer(self, key: tuple[str, str]) -> None:
+        """A sink applies the head command of a write queue and its answer is lost (the
+        response dropped after the apply, or the sink killed before reporting): no result,
+        the sink forgets which versions it made, and the command is delivered again."""
+        queue = self.queues[key]
+        assert key[0] == "writes" and queue, f"no write command queued at {key}"
+        command = queue[0]
+        results_before = {k: len(q) for k, q in self.queues.items() if k[0] == "acks"}
+        self._sink(command)
+        for ack_key, queue_of_acks in self.queues.items():
+            if ack_key[0] == "acks" and len(queue_of_acks) > results_before.get(ack_key, 0):
+                queue_of_acks.pop()
+        self.own_versions.clear()
+
     # -- an engine worker's crash -------------------------------------------------------------
     def commit(self) -> None:
         """The engine stores its state and commits its offsets (a batch boundary)."""

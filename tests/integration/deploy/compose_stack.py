@@ -30,7 +30,7 @@ from tests.integration.custompms.support import running_emulator
 from tests.integration.salesforce.support import running_salesforce
 from tests.support.compose import environment_of, load_compose
 from tests.support.harness import HarnessSettings, unique_prefix
-from tests.support.live import PERSON_TOKEN, Live
+from tests.support.live import PERSON_TOKEN, Live, pubsub_config, pubsub_endpoint
 from tests.support.stack import with_registry
 
 #: compose start order of the product's long-running services (after topic-init)
@@ -140,12 +140,13 @@ def compose_stack(kafka_bootstrap: str, tmp: Path) -> Iterator[ComposeStack]:
     log_dir = tmp / "logs"
     with ExitStack() as stack:
         registry = stack.enter_context(with_registry(base))
-        sf = stack.enter_context(running_salesforce(tmp / "tls"))
+        sf = stack.enter_context(running_salesforce(tmp / "tls", **pubsub_config(tmp)))
         pms = stack.enter_context(running_emulator())
         pms.add_token(PERSON_TOKEN, "alice")
         defaults = Settings()
         env_file = {
             "SFPMS_SALESFORCE_URL": sf.url,
+            "SFPMS_SALESFORCE_PUBSUB_ENDPOINT": pubsub_endpoint(sf),
             "SFPMS_SALESFORCE_CLIENT_ID": defaults.salesforce_client_id,
             "SFPMS_SALESFORCE_CLIENT_SECRET": defaults.salesforce_client_secret.get_secret_value(),
             "SFPMS_SALESFORCE_USERNAME": str(defaults.salesforce_username),

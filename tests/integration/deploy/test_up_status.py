@@ -68,6 +68,7 @@ def test_up_starts_every_component_and_status_sees_each_ready(tmp_path: Path) ->
             "broker",
             "registry",
             "salesforce-emulator",
+            "salesforce-pubsub",  # the emulator's Pub/Sub API, on its own port
             "custompms-emulator",
             "cdc",
             "engine-worker",

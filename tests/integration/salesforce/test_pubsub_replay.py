@@ -74,11 +74,13 @@ async def test_a_keepalive_position_is_a_valid_resume_point(sfps: RunningPubSub)
 async def test_a_replay_id_older_than_the_retention_window_is_refused(
     start_sfps: StartPubSub,
 ) -> None:
-    with start_sfps(event_retention_s=0.6) as sfps:
+    # A retention long enough that "third" is still kept when it is read back on a loaded
+    # machine (0.6 s was not: the last read then found nothing and timed out).
+    with start_sfps(event_retention_s=3.0) as sfps:
         write(sfps, "first")
         write(sfps, "second")
         first, _ = await first_events(sfps, ReplayStart.earliest(), 2)
-        await asyncio.sleep(0.8)
+        await asyncio.sleep(3.3)
         write(sfps, "third")  # "second" has expired, so resuming after "first" would lose it
         with pytest.raises(ReplayIdInvalid) as raised:
             await first_events(sfps, ReplayStart.after(first.replay_id), 1)
