@@ -14,6 +14,10 @@ from streams.core.rules import Rules
 from streams.core.values import canonical
 from streams.mapping.table import DeleteAction, DeleteRule, Flow
 
+#: The reason of the `unlinked` event a hub sends when an upsert found the Custompms
+#: record's Salesforce twin deleted: the routing side then applies the flow's delete rule.
+TWIN_DELETED = "twin deleted in Salesforce"
+
 
 def sf_deleted(hub: Hub, rules: Rules, now: int, decision: Decision) -> None:
     """The hub's Salesforce record was deleted: apply each linked flow's rule."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from foundation.errors import SyncError
 from foundation.wire import OpOutcome, WriteResult
 from streams.core import lifecycle
-from streams.core.deletes import apply_sf_delete_rule, sf_delete_writes
+from streams.core.deletes import TWIN_DELETED, apply_sf_delete_rule
 from streams.core.hub import Hub, PmsLink
 from streams.core.model import Decision, LinkEvent, Problem
 from streams.core.reconcile import reconcile
@@ -146,14 +146,22 @@ def sf_created(
     assert pms_id is not None, "an upsert's link key names the Custompms id it was keyed by"
     if outcome.outcome == "gone":
         # Its twin was made before and a person deleted it: the record is detached, never
-        # re-created (a replayed or redelivered create would otherwise make a second twin),
-        # and the flow's rule for a deleted Salesforce record applies to it. That rule may
-        # have run already (the first upsert's result, then the delete); it runs again here
-        # because that result may never have been sent: a sink that died after applying the
-        # upsert and before reporting it replays the upsert, which then finds the twin gone.
-        decision.writes.extend(sf_delete_writes(flow, result.link_key, pms_id))
+        # re-created (a replayed or redelivered create would otherwise make a second twin).
+        # The flow's rule for a deleted Salesforce record may not have run: a sink that died
+        # after applying the upsert and before reporting it replays the upsert, which then
+        # finds the twin gone. Only the routing side knows whether it should run now (not if
+        # another hub claimed the record meanwhile, nor if it ran when the pair was
+        # detached), so it is asked to (`routes.on_link_change`).
         decision.links.append(
-            LinkEvent(pms_id, flow.pms_resource, result.link_key, flow.name, "unlinked", now)
+            LinkEvent(
+                pms_id,
+                flow.pms_resource,
+                result.link_key,
+                flow.name,
+                "unlinked",
+                now,
+                reason=TWIN_DELETED,
+            )
         )
         decision.skipped = f"twin deleted in Salesforce: {outcome.error}"
         return hub

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from foundation.errors import SyncError
+from streams.core.deletes import TWIN_DELETED, sf_delete_writes
 from streams.core.model import EXTERNAL_ID_FIELD, Change, LinkEvent, Problem, WriteIntent
 from streams.core.rules import Rules
 from streams.core.values import canonical
@@ -184,7 +185,7 @@ def _consider(change: Change, raw: bytes, rules: Rules, parked: list[bytes]) -> 
     return RouteDecision(creating, [], [write], [])
 
 
-def on_link_change(route: Route | None, event: LinkEvent, now: int) -> RouteDecision:
+def on_link_change(route: Route | None, event: LinkEvent, rules: Rules, now: int) -> RouteDecision:
     """Apply a link linked, claimed or unlinked; forward what was parked once linked.
 
     `linked` comes from a hub that made the record (or its Salesforce twin) and owns it;
@@ -192,7 +193,12 @@ def on_link_change(route: Route | None, event: LinkEvent, now: int) -> RouteDeci
     answer goes back to the hub, which writes nothing to the record before it is accepted).
     A record whose own twin is being created can be claimed: the twin's upsert then adopts
     the claimant by the same match, or is refused. A record a delete rule unlinked is never
-    linked again, by any claim."""
+    linked again, by any claim. An unlink saying the record's Salesforce twin was found
+    deleted (`TWIN_DELETED`) applies the flow's delete rule to the record, unless another
+    hub owns it now (claimed while the twin's upsert was in flight) or it is detached (the
+    rule ran then)."""
+    if event.action == "unlinked" and event.reason == TWIN_DELETED:
+        return _twin_deleted(route, event, rules)
     if event.action in ("linked", "claimed"):
         owner = route.link_key if route is not None and route.state == "linked" else None
         if owner is not None and owner != event.link_key:
@@ -233,6 +239,16 @@ def on_link_change(route: Route | None, event: LinkEvent, now: int) -> RouteDeci
             route, [], [], [], skipped="unlink from a record that is not the owner"
         )
     return RouteDecision(Route("detached", event.link_key, event.flow), [], [], [])
+
+
+def _twin_deleted(route: Route | None, event: LinkEvent, rules: Rules) -> RouteDecision:
+    if route is not None and route.state in ("linked", "detached"):
+        why = f"linked to {route.link_key}" if route.state == "linked" else "detached already"
+        return RouteDecision(route, [], [], [], skipped=f"twin deleted, but {why}")
+    flow = rules.flows.get(event.flow)
+    writes = sf_delete_writes(flow, event.link_key, event.pms_id) if flow is not None else []
+    detached = Route("detached", event.link_key, event.flow)
+    return RouteDecision(detached, [], writes, [], skipped="twin deleted in Salesforce")
 
 
 def _answer(event: LinkEvent, now: int, refused: str | None = None) -> LinkEvent:

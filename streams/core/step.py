@@ -77,7 +77,7 @@ def step(state: State, event: Event, rules: Rules, now: int) -> tuple[State, lis
         result = routes.on_pms_change(_route(state), event.change, event.raw, rules)
         return result.route, _route_effects(result, event.source, now)
     if isinstance(event, LinkClaimed | LinkReleased):
-        result = routes.on_link_change(_route(state), event.link, now)
+        result = routes.on_link_change(_route(state), event.link, rules, now)
         return result.route, _route_effects(result, None, now)
     if isinstance(event, Tombstone):
         return state, [Skip(f"tombstone on {event.topic}")]
