@@ -11,7 +11,7 @@ import pytest
 from foundation.wire import OpOutcome, WriteResult
 from streams.core.model import Decision
 from streams.core.results import on_result
-from streams.core.routes import Route, RouteDecision, on_link_change
+from streams.core.routes import Route, RouteDecision, RouteState, on_link_change
 from streams.core.rules import Rules
 from streams.mapping.flows import FLOWS
 from streams.mapping.table import DeleteAction
@@ -60,7 +60,7 @@ def test_the_task_project_flow_cancels_the_project() -> None:
 
 
 @pytest.mark.parametrize("state", ["linked", "detached"])
-def test_a_record_another_hub_owns_or_already_detached_is_left_alone(state: str) -> None:
+def test_a_record_another_hub_owns_or_already_detached_is_left_alone(state: RouteState) -> None:
     _, found = on_result(None, _gone("task_project", "Task", "prj_000007"), RULES, now=5)
     route = Route(state, "00T5e0000000009EAA", "task_project")
     decision = _routed(found, route)
