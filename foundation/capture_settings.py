@@ -8,12 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from foundation.entities import SALESFORCE_OBJECTS
+
 CustompmsMode = Literal["auto", "feed", "poll"]
 #: How Salesforce Task changes are captured: Change Data Capture over the Pub/Sub API, or
 #: SOQL polling (orgs without Change Data Capture for Task).
 TaskCapture = Literal["pubsub", "poll"]
-#: The Salesforce objects the capture can read (each has an entity schema).
-SALESFORCE_OBJECTS: tuple[str, ...] = ("Division", "Organization", "Task")
 
 
 class CaptureSettings(BaseModel):

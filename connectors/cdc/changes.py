@@ -13,19 +13,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from connectors.cdc.convert import ConversionError, convert_record
+from connectors.cdc.convert import EnvelopeError, convert_record
 from connectors.custompms.formats import parse_timestamp
-from connectors.custompms.types import Change
+from connectors.custompms.types import FeedEntry
 from foundation.deadletters import DeadLetter
 from foundation.deadletters import dead_letter as build_dead_letter
+from foundation.entities import RESOURCE_ENTITY
 from foundation.kafka.topics import changes_topic
+from foundation.wire.values import Origin
 
 Op = Literal["c", "u", "d", "r"]
-Origin = Literal["sync", "person", "unknown"]
 
-#: Custompms API resource (plural) -> entity (singular, as in topics and `source.entity`).
-RESOURCE_ENTITY = {"customers": "customer", "projects": "project", "tasks": "task"}
-ENTITY_RESOURCE = {entity: resource for resource, entity in RESOURCE_ENTITY.items()}
 _FEED_OPS: dict[str, Op] = {"create": "c", "update": "u", "delete": "d"}
 
 
@@ -136,7 +134,7 @@ def salesforce_emission(
     scope: Mapping[str, bool] | None = None,
     onboarding: Mapping[str, Any] | None = None,
 ) -> Emission:
-    """The envelope for one record read from Salesforce (raises ConversionError).
+    """The envelope for one record read from Salesforce (raises EnvelopeError).
 
     Polling decides op and origin from the record (`salesforce_op`, `salesforce_origin`);
     Change Data Capture knows them from its events and passes `origin`, `op` and the
@@ -183,8 +181,8 @@ def custompms_origin(actor: str | None, client_name: str) -> Origin:
     return "sync" if actor == client_name else "person"
 
 
-def feed_emission(change: Change, *, client_name: str, now: datetime) -> Emission:
-    """The envelope for one change-feed entry (raises ConversionError).
+def feed_emission(change: FeedEntry, *, client_name: str, now: datetime) -> Emission:
+    """The envelope for one change-feed entry (raises EnvelopeError).
 
     The entry's `at` (the record's updated_at after the change; for a delete the deletion
     time) is the change's modstamp and commit time.
@@ -194,7 +192,7 @@ def feed_emission(change: Change, *, client_name: str, now: datetime) -> Emissio
     try:
         at = parse_timestamp(change.at)
     except ValueError as exc:
-        raise ConversionError(
+        raise EnvelopeError(
             f"cannot read the time of change-feed entry {change.seq} ({entity} {change.id}); "
             "the feed must carry RFC 3339 timestamps",
             system="custompms",
@@ -262,9 +260,9 @@ def polled_emission(
 # -- dead letters -------------------------------------------------------------------------
 
 
-def raw_bytes(raw: Mapping[str, Any] | Change) -> bytes:
+def raw_bytes(raw: Mapping[str, Any] | FeedEntry) -> bytes:
     """The original JSON of a record or feed entry, for the dead letter's `value`."""
-    body = asdict(raw) if isinstance(raw, Change) else dict(raw)
+    body = asdict(raw) if isinstance(raw, FeedEntry) else dict(raw)
     return json.dumps(body, separators=(",", ":"), default=str).encode()
 
 
@@ -274,7 +272,7 @@ def raw_bytes_of(raw: Any) -> bytes:
 
 
 def dead_letter(
-    error: ConversionError | Exception,
+    error: EnvelopeError | Exception,
     *,
     key: str | None,
     value: bytes,
@@ -285,7 +283,7 @@ def dead_letter(
     """The dead letter for a record CDC could not publish (foundation/deadletters.py: the copy
     of the record is bounded). `topic` is the change topic it was bound for; the record itself
     stays in its source system under `record` (re-drive reads it from there again)."""
-    if isinstance(error, ConversionError):
+    if isinstance(error, EnvelopeError):
         reason, flow, field = error.describe(), error.flow, error.field
     else:
         reason = f"cannot publish {system} {entity} {key}: {error}"

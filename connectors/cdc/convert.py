@@ -3,7 +3,7 @@
 The entity schema is the one list of fields: a field the API sends that the schema lacks is
 dropped, a field the schema has that the API did not send is null. Values are checked and
 converted to what the Avro serializer wants (aware UTC datetimes, `datetime.date`, 32-bit
-ints); a value that does not fit raises `ConversionError` naming system, entity, record and
+ints); a value that does not fit raises `EnvelopeError` naming system, entity, record and
 field, and the producer dead-letters that record and moves on.
 """
 
@@ -25,7 +25,7 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 
 
-class ConversionError(FatalError):
+class EnvelopeError(FatalError):
     """A record cannot be expressed in its Avro schema; it goes to the dead-letter topic."""
 
     def __init__(
@@ -115,9 +115,9 @@ class _Where:
     entity: str
     record: str | None
 
-    def error(self, path: str, problem: str) -> ConversionError:
+    def error(self, path: str, problem: str) -> EnvelopeError:
         schema = entity_type(self.system, self.entity.lower())
-        return ConversionError(
+        return EnvelopeError(
             f"cannot convert {self.system} {self.entity} {self.record or '(no id)'} field "
             f"{path}: {problem}; correct the value in {self.system} or the schema "
             f"schemas/{schema}.avsc, then re-drive the record from the dead-letter topic",

@@ -17,22 +17,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.cdc.changes import (
-    ENTITY_RESOURCE,
-    RESOURCE_ENTITY,
     custompms_origin,
     feed_emission,
     polled_emission,
     raw_bytes,
     raw_bytes_of,
 )
-from connectors.cdc.convert import ConversionError
+from connectors.cdc.convert import EnvelopeError
 from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.pacing import failure_policy, log_failure, wait_or_stop
 from connectors.cdc.positions import FEED_KEY, Position, poll_key
 from connectors.cdc.publisher import Publisher
 from connectors.cdc.watermark import Cursor, Mark, StampTracker, new_records
-from connectors.custompms import Change, CustompmsClient, CustompmsFatalError, MalformedChange
+from connectors.custompms import CustompmsClient, CustompmsFatalError, FeedEntry, MalformedFeedEntry
 from connectors.custompms.formats import parse_timestamp
+from foundation.entities import ENTITY_RESOURCE, RESOURCE_ENTITY
 from foundation.errors import FatalError, RetriableError
 from foundation.settings import CaptureSettings
 
@@ -145,7 +144,7 @@ class CustompmsSource:
 
     # -- feed -----------------------------------------------------------------------------
 
-    def _emit_change(self, change: Change) -> None:
+    def _emit_change(self, change: FeedEntry) -> None:
         if custompms_origin(change.actor, self.client_name) == "sync":
             # The sync's own write: its result already told the engine what the record now
             # holds (version and values), so the echo would carry nothing new. Not published,
@@ -156,16 +155,16 @@ class CustompmsSource:
         try:
             emission = feed_emission(change, client_name=self.client_name, now=datetime.now(UTC))
             self.publisher.publish(emission)
-        except ConversionError as exc:
+        except EnvelopeError as exc:
             entity = RESOURCE_ENTITY.get(change.resource, change.resource)
             self.publisher.dead_letter(
                 exc, system=SOURCE, entity=entity, key=change.id, raw=raw_bytes(change)
             )
 
-    def _emit_malformed(self, entry: MalformedChange) -> None:
+    def _emit_malformed(self, entry: MalformedFeedEntry) -> None:
         """A feed entry the client could not read: dead-lettered, the feed goes on."""
         entity = RESOURCE_ENTITY.get(entry.resource or "", "project")
-        error = ConversionError(
+        error = EnvelopeError(
             f"cannot read change-feed entry {entry.seq} ({entry.resource} {entry.id}): "
             f"{entry.reason}; the feed must follow docs/custompms-api.md",
             system=SOURCE,
@@ -216,7 +215,7 @@ class CustompmsSource:
                 resource, raw, covered=covered, snapshot=snapshot, now=datetime.now(UTC)
             )
             self.publisher.publish(emission)
-        except ConversionError as exc:
+        except EnvelopeError as exc:
             key = str(raw.get("id")) if raw.get("id") is not None else None
             self.publisher.dead_letter(
                 exc,

@@ -22,7 +22,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from connectors.cdc.changes import Emission, dead_letter
-from connectors.cdc.convert import ConversionError
+from connectors.cdc.convert import EnvelopeError
 from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.positions import Position
 from foundation import killpoints
@@ -121,12 +121,12 @@ class Publisher:
         self._producer.poll(0)
 
     def publish(self, emission: Emission) -> None:
-        """Encode and enqueue one envelope; ConversionError when the schema refuses it."""
+        """Encode and enqueue one envelope; EnvelopeError when the schema refuses it."""
         codec = self.codec(emission.topic)
         try:
             value = codec.encode(emission.value)
         except (ValueError, TypeError, OverflowError) as exc:
-            raise ConversionError(
+            raise EnvelopeError(
                 f"the Avro serializer refused {emission.system} {emission.entity} "
                 f"{emission.key.decode()} for {codec.schema_name} ({type(exc).__name__}); "
                 "compare the record with the schema, fix it, then re-drive it from the "
@@ -141,7 +141,7 @@ class Publisher:
         except KafkaException as exc:
             if exc.args[0].code() not in _TOO_LARGE:
                 raise
-            raise ConversionError(
+            raise EnvelopeError(
                 f"the envelope of {emission.system} {emission.entity} {emission.key.decode()} is "
                 f"{len(value)} bytes, over the producer's message size limit "
                 f"(message.max.bytes); shorten the record in {emission.system} (or raise the "

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from connectors.cdc.changes import Op, Origin, pubsub_origin
+from connectors.cdc.changes import Op, pubsub_origin
 from connectors.salesforce.formats import soql_quote
 from connectors.salesforce.pubsub import ChangeEvent, KeepAlive
+from foundation.wire.values import Origin
 
 #: The placeholder record id of GAP_OVERFLOW events.
 OVERFLOW_RECORD_ID = "000000000000000AAA"

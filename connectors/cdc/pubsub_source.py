@@ -30,8 +30,8 @@ from typing import Any
 
 from connectors.cdc.backfill import Backfill
 from connectors.cdc.batching import Batches
-from connectors.cdc.changes import Op, Origin, raw_bytes, salesforce_emission
-from connectors.cdc.convert import ConversionError
+from connectors.cdc.changes import Op, raw_bytes, salesforce_emission
+from connectors.cdc.convert import EnvelopeError
 from connectors.cdc.fields import capture_fields
 from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.pacing import failure_policy, log_failure, wait_or_stop
@@ -60,6 +60,7 @@ from connectors.salesforce.pubsub import (
 )
 from foundation.errors import ConfigError, FatalError, RetriableError
 from foundation.settings import CaptureSettings
+from foundation.wire.values import Origin
 
 log = logging.getLogger(__name__)
 
@@ -340,7 +341,7 @@ class PubSubSource:
                 scope=scope,
             )
             self.publisher.publish(emission)
-        except ConversionError as exc:
+        except EnvelopeError as exc:
             key = str(raw.get("Id")) if raw.get("Id") is not None else None
             self.publisher.dead_letter(
                 exc, system=SOURCE, entity=self.sobject, key=key, raw=raw_bytes(raw)

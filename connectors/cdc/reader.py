@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.cdc.changes import ENTITY_RESOURCE
-from connectors.cdc.convert import ConversionError, convert_record
+from connectors.cdc.convert import EnvelopeError, convert_record
 from connectors.cdc.scope import ScopeTagger
 from connectors.cdc.watermark import snapshot_soql
 from connectors.custompms import CustompmsClient
 from connectors.salesforce import SalesforceClient
+from foundation.entities import ENTITY_RESOURCE
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class Captured:
 def _convert(system: str, entity: str, raw: Mapping[str, Any]) -> tuple[Any, str | None]:
     try:
         return convert_record(system, entity, raw), None
-    except ConversionError as exc:
+    except EnvelopeError as exc:
         return None, exc.describe()
 
 

@@ -11,7 +11,6 @@ from typing import Any, Literal
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from connectors.cdc.changes import ENTITY_RESOURCE, RESOURCE_ENTITY
 from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.pacing import failure_policy, log_failure, wait_or_stop
 from connectors.cdc.positions import (
@@ -25,6 +24,7 @@ from connectors.cdc.pubsub_source import PubSubSource
 from connectors.cdc.scope import Condition, ScopeTagger, check_condition, conditions_of
 from connectors.custompms import CustompmsClient
 from connectors.salesforce import SalesforceClient
+from foundation.entities import ENTITY_RESOURCE, RESOURCE_ENTITY
 from foundation.errors import ConfigError, RetriableError
 from foundation.health import Readiness, dependency_checks
 from foundation.kafka import topics as t
@@ -46,14 +46,14 @@ def cdc_topics(system: str) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
+class EntityRef:
     """What `sfpms cdc snapshot --entity` names: a system and its entity spelling."""
 
     system: System
     entity: str
 
 
-def resolve_entity(entity: str, source: str | None = None) -> Target:
+def resolve_entity(entity: str, source: str | None = None) -> EntityRef:
     """`Task`/`Division`/`Organization` -> Salesforce; `customer(s)`/`project(s)`/`task(s)` ->
     Custompms. `task` alone is Custompms and `Task` Salesforce; `source` settles it."""
     sf_names = {name.casefold(): name for name in SALESFORCE_OBJECTS}
@@ -61,16 +61,16 @@ def resolve_entity(entity: str, source: str | None = None) -> Target:
     pms_entity = RESOURCE_ENTITY.get(folded, folded)
     if source == "salesforce":
         if folded in sf_names:
-            return Target("salesforce", sf_names[folded])
+            return EntityRef("salesforce", sf_names[folded])
     elif source == "custompms":
         if pms_entity in ENTITY_RESOURCE:
-            return Target("custompms", pms_entity)
+            return EntityRef("custompms", pms_entity)
     elif entity in sf_names.values():
-        return Target("salesforce", entity)
+        return EntityRef("salesforce", entity)
     elif pms_entity in ENTITY_RESOURCE:
-        return Target("custompms", pms_entity)
+        return EntityRef("custompms", pms_entity)
     elif folded in sf_names:
-        return Target("salesforce", sf_names[folded])
+        return EntityRef("salesforce", sf_names[folded])
     raise ConfigError(
         f"unknown CDC entity {entity!r}"
         + (f" for {source}" if source else "")
@@ -273,7 +273,7 @@ async def _run_all(loops: Sequence[Awaitable[None]], stop: asyncio.Event) -> Non
 
 async def run_snapshot(
     settings: Settings,
-    target: Target,
+    target: EntityRef,
     options: CaptureSettings | None = None,
     *,
     progress: Progress | None = None,

@@ -27,7 +27,7 @@ from typing import Any
 
 from connectors.cdc.backfill import Backfill, BackfillResult, Progress
 from connectors.cdc.changes import raw_bytes, salesforce_emission
-from connectors.cdc.convert import ConversionError
+from connectors.cdc.convert import EnvelopeError
 from connectors.cdc.fields import capture_fields
 from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.pacing import (
@@ -195,7 +195,7 @@ class SalesforceSource:
                 scope=scope,
             )
             self.publisher.publish(emission)
-        except ConversionError as exc:
+        except EnvelopeError as exc:
             key = str(raw.get("Id")) if raw.get("Id") is not None else None
             self.publisher.dead_letter(
                 exc, system=SOURCE, entity=sobject, key=key, raw=raw_bytes(raw)

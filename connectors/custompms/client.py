@@ -33,10 +33,10 @@ from connectors.custompms.types import (
     MAX_BATCH_OPERATIONS,
     BatchItemResult,
     BatchOperation,
-    Change,
     ChangesPage,
     ErrorDetail,
-    MalformedChange,
+    FeedEntry,
+    MalformedFeedEntry,
 )
 from foundation import metrics
 from foundation.settings import Settings
@@ -207,14 +207,14 @@ class CustompmsClient:
             "GET", "/changes", "changes", params={"after": after, "limit": limit}
         )
         body = response.json()
-        changes: list[Change] = []
-        malformed: list[MalformedChange] = []
+        changes: list[FeedEntry] = []
+        malformed: list[MalformedFeedEntry] = []
         for entry in body["changes"]:
             try:
-                changes.append(Change.from_json(entry))
+                changes.append(FeedEntry.from_json(entry))
             except (KeyError, TypeError, ValueError) as exc:
                 # One unreadable entry must not stop the feed: the capture dead-letters it.
-                malformed.append(MalformedChange.of(entry, exc))
+                malformed.append(MalformedFeedEntry.of(entry, exc))
         return ChangesPage(tuple(changes), int(body["next"]), tuple(malformed))
 
     async def find_customers_by_name(self, name: str) -> list[dict[str, Any]]:

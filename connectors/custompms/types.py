@@ -105,7 +105,7 @@ class BatchItemResult:
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
+class FeedEntry:
     """One entry of the change feed. For `op == "delete"`, `record` is the last live state."""
 
     seq: int
@@ -118,7 +118,7 @@ class Change:
     record: dict[str, Any]
 
     @classmethod
-    def from_json(cls, item: Mapping[str, Any]) -> Change:
+    def from_json(cls, item: Mapping[str, Any]) -> FeedEntry:
         return cls(
             seq=int(item["seq"]),
             resource=item["resource"],
@@ -132,7 +132,7 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
-class MalformedChange:
+class MalformedFeedEntry:
     """A feed entry the client could not read: its raw JSON, its seq and id where readable."""
 
     raw: Any
@@ -142,7 +142,7 @@ class MalformedChange:
     resource: str | None = None
 
     @classmethod
-    def of(cls, raw: Any, exc: Exception) -> MalformedChange:
+    def of(cls, raw: Any, exc: Exception) -> MalformedFeedEntry:
         item = raw if isinstance(raw, Mapping) else {}
         seq = item.get("seq")
         return cls(
@@ -161,6 +161,6 @@ class ChangesPage:
     `malformed` holds the entries of the page that could not be read (they are not in
     `changes`); `next` moves past them too."""
 
-    changes: tuple[Change, ...]
+    changes: tuple[FeedEntry, ...]
     next: int
-    malformed: tuple[MalformedChange, ...] = ()
+    malformed: tuple[MalformedFeedEntry, ...] = ()

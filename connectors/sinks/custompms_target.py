@@ -39,11 +39,11 @@ from connectors.custompms.errors import item_error
 from connectors.custompms.formats import parse_timestamp
 from connectors.custompms.types import BatchItemResult, BatchOperation
 from connectors.sinks.model import Applied
+from foundation.entities import ENTITY_RESOURCE
 from foundation.errors import FatalError, RetriableError, SyncError, TargetGone, WriteConflict
 from streams.mapping.apply import nest
 from streams.mapping.matching import CandidateIndex, adopt, wanted_key
 
-_PLURAL = {"customer": "customers", "project": "projects", "task": "tasks"}
 _RECORD_ID = re.compile(r"\b(?:cus|prj|tsk)_[0-9A-Za-z]+\b")
 #: Records whose recent versions the sink itself produced (bounded memory).
 _REMEMBERED = 10_000
@@ -85,7 +85,7 @@ class CustompmsTarget:
         results: dict[int, Applied] = {}
         by_resource: dict[str, list[int]] = {}
         for index, command in commands.items():
-            resource = _PLURAL.get(str(command["entity"]))
+            resource = ENTITY_RESOURCE.get(str(command["entity"]))
             if resource is None:
                 error = FatalError(
                     f"Custompms has no resource for entity {command['entity']!r}",

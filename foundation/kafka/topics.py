@@ -15,8 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SALESFORCE_OBJECTS = ("division", "organization", "task")
-CUSTOMPMS_RESOURCES = ("customer", "project", "task")
+from foundation.entities import CUSTOMPMS_ENTITIES, topic_name
+from foundation.entities import SALESFORCE_OBJECTS as SF_OBJECT_NAMES
+
+#: Entity names as topics spell them (foundation/entities.py holds the lists).
+SALESFORCE_OBJECTS = tuple(topic_name(name) for name in SF_OBJECT_NAMES)
+CUSTOMPMS_RESOURCES = CUSTOMPMS_ENTITIES
 FOREVER = -1
 DAY_MS = 24 * 3600 * 1000
 

@@ -25,11 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.cdc.changes import ENTITY_RESOURCE, Emission, polled_emission, salesforce_emission
-from connectors.cdc.convert import ConversionError
+from connectors.cdc.changes import Emission, polled_emission, salesforce_emission
+from connectors.cdc.convert import EnvelopeError
 from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.publisher import Publisher
 from connectors.schemas_live import change_topics
+from foundation.entities import ENTITY_RESOURCE
 from foundation.kafka import topics as t
 from foundation.kafka.admin import ensure_topics
 from foundation.kafka.serde import registry_client
@@ -163,7 +164,7 @@ async def publish(
             try:
                 publisher.publish(item.emission(state.run, survey.sync_user, datetime.now(UTC)))
                 published += 1
-            except ConversionError:
+            except EnvelopeError:
                 failed += 1
             since_checkpoint.append(item.key)
             if len(since_checkpoint) >= CHECKPOINT_EVERY:

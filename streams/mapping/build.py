@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from foundation.entities import SALESFORCE_OBJECTS
 from foundation.errors import ConfigError
 from foundation.kafka import topics as t
 from streams.mapping import spec as s
@@ -42,7 +43,7 @@ from streams.mapping.table import (
 Loc = tuple[int | str, ...]
 T = TypeVar("T")
 #: The sObjects the capture reads (their spelling in the API).
-SALESFORCE_OBJECTS_CAPTURED = tuple(name.title() for name in t.SALESFORCE_OBJECTS)
+SALESFORCE_OBJECTS_CAPTURED = SALESFORCE_OBJECTS
 
 
 @dataclass(frozen=True, slots=True)

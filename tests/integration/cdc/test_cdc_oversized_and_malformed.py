@@ -12,7 +12,7 @@ import pytest
 from connectors.cdc.custompms_source import CustompmsSource
 from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.publisher import Publisher
-from connectors.custompms import Change, CustompmsClient, MalformedChange
+from connectors.custompms import CustompmsClient, FeedEntry, MalformedFeedEntry
 from foundation.deadletters import MAX_VALUE_BYTES
 from foundation.kafka import topics as t
 from foundation.kafka.serde import registry_client
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 PROJECTS = t.changes_topic("custompms", "project")
 
 
-def _change(seq: int, record_id: str, description: str) -> Change:
+def _change(seq: int, record_id: str, description: str) -> FeedEntry:
     at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     record: dict[str, Any] = {
         "id": record_id,
@@ -38,7 +38,7 @@ def _change(seq: int, record_id: str, description: str) -> Change:
         "status": "planned",
         "priority": "low",
     }
-    return Change(seq, "projects", record_id, "create", 1, at, "alice", record)
+    return FeedEntry(seq, "projects", record_id, "create", 1, at, "alice", record)
 
 
 async def test_a_record_too_big_for_the_broker_and_an_unreadable_entry_are_dead_lettered(
@@ -52,7 +52,9 @@ async def test_a_record_too_big_for_the_broker_and_an_unreadable_entry_are_dead_
         )
         with TopicReader(settings, PROJECTS) as reader:
             source._emit_change(_change(1, "prj_huge", "x" * 1_500_000))
-            source._emit_malformed(MalformedChange.of({"seq": 2, "id": "prj_bad"}, KeyError("op")))
+            source._emit_malformed(
+                MalformedFeedEntry.of({"seq": 2, "id": "prj_bad"}, KeyError("op"))
+            )
             source._emit_change(_change(3, "prj_after", "fine"))
             await publisher.flush()
             published = reader.wait_for(

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from connectors.cdc.convert import ConversionError
+from connectors.cdc.convert import EnvelopeError
 from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.publisher import Publisher
 from foundation.kafka import topics as t
@@ -23,7 +23,7 @@ def test_a_cdc_dead_letter_is_re_driven_from_the_source_system_once(stack: Stack
     settings = stack.settings
     project = stack.pms.call("POST", "/projects", json={"name": "Fixed at the source"})
     publisher = Publisher(settings, registry_client(settings), CdcMetrics(), "custompms")
-    error = ConversionError(
+    error = EnvelopeError(
         "cannot convert", system="custompms", entity="project", record=project["id"], field="name"
     )
     publisher.dead_letter(error, system="custompms", entity="project", key=project["id"], raw=b"{}")

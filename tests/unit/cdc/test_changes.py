@@ -21,8 +21,8 @@ from connectors.cdc.changes import (
     salesforce_op,
     salesforce_origin,
 )
-from connectors.cdc.convert import ConversionError
-from connectors.custompms.types import Change
+from connectors.cdc.convert import EnvelopeError
+from connectors.custompms.types import FeedEntry
 from foundation.kafka import topics as t
 from foundation.kafka.serde import TopicCodec
 from foundation.settings import Settings
@@ -48,7 +48,7 @@ def sf_task(**fields: Any) -> dict[str, Any]:
     }
 
 
-def feed_change(op: str = "update", actor: str = "alice", **fields: Any) -> Change:
+def feed_change(op: str = "update", actor: str = "alice", **fields: Any) -> FeedEntry:
     record = {
         "id": "prj_000001",
         "version": 2,
@@ -59,7 +59,7 @@ def feed_change(op: str = "update", actor: str = "alice", **fields: Any) -> Chan
         "start_date": "2026-12-01",
         **fields,
     }
-    return Change(
+    return FeedEntry(
         seq=7,
         resource="projects",
         id="prj_000001",
@@ -184,7 +184,7 @@ def test_feed_entries_keep_their_op_seq_version_and_actor(op: str, expected: str
 
 def test_a_feed_entry_with_an_unreadable_time_is_a_conversion_error() -> None:
     broken = replace(feed_change(), at="yesterday")
-    with pytest.raises(ConversionError) as caught:
+    with pytest.raises(EnvelopeError) as caught:
         feed_emission(broken, client_name="sfpms", now=NOW)
     assert caught.value.field == "at"
 
@@ -211,7 +211,7 @@ def test_polled_custompms_op_is_decided_from_tombstone_version_and_creation(
 
 def test_dead_letter_names_the_record_its_change_topic_and_keeps_the_raw_bytes() -> None:
     raw = {"Id": "02d1", "SortOrder": 2**40}
-    error = ConversionError(
+    error = EnvelopeError(
         "cannot convert", system="salesforce", entity="Division", record="02d1", field="SortOrder"
     )
     letter = dead_letter(
@@ -224,7 +224,7 @@ def test_dead_letter_names_the_record_its_change_topic_and_keeps_the_raw_bytes()
         "SortOrder",
     )
     assert letter["flow"] == "cdc salesforce/Division"
-    assert letter["error_class"] == "ConversionError"
+    assert letter["error_class"] == "EnvelopeError"
     assert json.loads(letter["value"]) == raw
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from connectors.cdc.convert import ConversionError, convert_record, entity_fields, field_names
+from connectors.cdc.convert import EnvelopeError, convert_record, entity_fields, field_names
 
 SF_TASK: dict[str, Any] = {
     "attributes": {"type": "Task", "url": "/services/data/v60.0/sobjects/Task/00T1"},
@@ -93,7 +93,7 @@ def test_custompms_dates_become_dates() -> None:
 def test_a_value_that_does_not_fit_names_system_entity_record_and_field(
     system: str, entity: str, raw: dict[str, Any], field: str
 ) -> None:
-    with pytest.raises(ConversionError) as caught:
+    with pytest.raises(EnvelopeError) as caught:
         convert_record(system, entity, raw)
     error = caught.value
     assert error.field == field
@@ -104,7 +104,7 @@ def test_a_value_that_does_not_fit_names_system_entity_record_and_field(
 
 
 def test_conversion_errors_do_not_echo_the_offending_value() -> None:
-    with pytest.raises(ConversionError) as caught:
+    with pytest.raises(EnvelopeError) as caught:
         convert_record("salesforce", "Task", {"Id": "00T1", "CreatedDate": "secret-ish-text"})
     assert "secret-ish-text" not in str(caught.value)
 

@@ -10,7 +10,7 @@ from connectors.cdc.custompms_source import CustompmsSource
 from connectors.cdc.metrics import CdcMetrics
 from connectors.cdc.positions import FEED_KEY, Position
 from connectors.cdc.publisher import Publisher
-from connectors.custompms import Change, ChangesPage, CustompmsClient, NotFoundError
+from connectors.custompms import ChangesPage, CustompmsClient, FeedEntry, NotFoundError
 from foundation.settings import CaptureSettings
 
 
@@ -31,7 +31,7 @@ class FakeFeed:
             )
         picked = [s for s in self.seqs if s > after][:limit]
         entries = tuple(
-            Change(s, "tasks", f"tsk_{s:06d}", "create", 1, "2026-11-25T23:00:00.000Z", "a", rec)
+            FeedEntry(s, "tasks", f"tsk_{s:06d}", "create", 1, "2026-11-25T23:00:00.000Z", "a", rec)
             for s in picked
             # seq 3 carries a record that cannot be converted (version is not a number)
             for rec in [{"id": f"tsk_{s:06d}", "version": "one" if s == 3 else 1}]

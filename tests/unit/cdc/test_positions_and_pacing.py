@@ -12,7 +12,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from connectors.cdc.custompms_source import feed_head
 from connectors.cdc.pacing import failure_policy, paced_interval, wait_or_stop
 from connectors.cdc.positions import FEED_KEY, Position, poll_key, salesforce_key
-from connectors.cdc.runner import Target, resolve_entity
+from connectors.cdc.runner import EntityRef, resolve_entity
 from connectors.cdc.watermark import Mark
 from foundation.errors import ConfigError
 from foundation.kafka import topics as t
@@ -100,17 +100,17 @@ async def test_feed_head_copes_with_gaps_in_seq() -> None:
 @pytest.mark.parametrize(
     ("entity", "source", "target"),
     [
-        ("Task", None, Target("salesforce", "Task")),
-        ("task", None, Target("custompms", "task")),
-        ("tasks", None, Target("custompms", "task")),
-        ("task", "salesforce", Target("salesforce", "Task")),
-        ("Task", "custompms", Target("custompms", "task")),
-        ("organization", None, Target("salesforce", "Organization")),
-        ("Customers", None, Target("custompms", "customer")),
+        ("Task", None, EntityRef("salesforce", "Task")),
+        ("task", None, EntityRef("custompms", "task")),
+        ("tasks", None, EntityRef("custompms", "task")),
+        ("task", "salesforce", EntityRef("salesforce", "Task")),
+        ("Task", "custompms", EntityRef("custompms", "task")),
+        ("organization", None, EntityRef("salesforce", "Organization")),
+        ("Customers", None, EntityRef("custompms", "customer")),
     ],
 )
 def test_snapshot_entity_names_resolve_to_a_system(
-    entity: str, source: str | None, target: Target
+    entity: str, source: str | None, target: EntityRef
 ) -> None:
     assert resolve_entity(entity, source) == target
 
