@@ -10,6 +10,7 @@ line (`explain`). Messages name the address tried, never a credential.
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -158,17 +159,32 @@ def _accepts(address: str) -> bool:
         return False
 
 
+#: Tries before a server that refuses connections counts as absent (a restart in progress).
+CONNECT_TRIES = 3
+
+
 def _http(
     what: str, url: str, variable: str, embedded: bool, auth: tuple[str, str] | None = None
-) -> httpx.Response:
-    try:
-        # Reachability only: certificate trust is the real client's business (and its
-        # error says so), so a missing emulator certificate is not reported as "no server".
-        # Only the registry check sends anything: its basic-auth login.
-        return httpx.get(url, timeout=TIMEOUT_S, verify=False, auth=auth)  # noqa: S501
-    except httpx.HTTPError as exc:
-        hint = UP_HINT if embedded else f"check that {what} runs there"
-        raise Unreachable(f"no {what} at {_origin(url)}: {hint} or set {variable}") from exc
+) -> httpx.Response | None:
+    """The server's answer; None when it accepted the connection but the exchange failed
+    (dropped, reset, slow): it is there, and the verb's own clients retry such failures, so
+    a long-running service does not exit on one (the fault suite's sinks did, under injected
+    drops). Unreachable only when connecting fails, `CONNECT_TRIES` times."""
+    failure: httpx.HTTPError | None = None
+    for attempt in range(CONNECT_TRIES):
+        if attempt:
+            time.sleep(0.5 * attempt)
+        try:
+            # Reachability only: certificate trust is the real client's business (and its
+            # error says so), so a missing emulator certificate is not reported as "no
+            # server". Only the registry check sends anything: its basic-auth login.
+            return httpx.get(url, timeout=TIMEOUT_S, verify=False, auth=auth)  # noqa: S501
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            failure = exc
+        except httpx.HTTPError:
+            return None
+    hint = UP_HINT if embedded else f"check that {what} runs there"
+    raise Unreachable(f"no {what} at {_origin(url)}: {hint} or set {variable}") from failure
 
 
 def _registry(settings: Settings) -> None:
@@ -180,7 +196,7 @@ def _registry(settings: Settings) -> None:
     response = _http(
         "schema registry", f"{url}/subjects", "SFPMS_SCHEMA_REGISTRY_URL", embedded, auth
     )
-    if response.status_code not in (401, 403):
+    if response is None or response.status_code not in (401, 403):
         return
     if embedded:
         from foundation.local_credentials import credentials_path

@@ -4,8 +4,10 @@ names what it tried and what to do, and exits non-zero within a few seconds."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,6 +15,7 @@ from pathlib import Path
 import click
 import pytest
 
+from foundation.settings import Settings
 from sfpms import preflight
 from sfpms.cli import cli
 from sfpms.embedded.broker import free_port
@@ -209,3 +212,39 @@ def test_a_server_that_would_refuse_to_listen_says_so_before_looking_for_a_broke
         assert code == 1, output
         assert setting in output and "no broker" not in output, output
         assert len(output.strip().splitlines()) == 1, output
+
+
+def test_a_server_that_drops_the_probe_counts_as_there() -> None:
+    """A dropped or reset exchange is a flaky server, not a missing one: the fault suite's
+    sink exited at start on one injected drop. The verb's own clients retry it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    accepted: list[int] = []
+
+    def drop_each() -> None:
+        while len(accepted) < 1:
+            connection, _ = listener.accept()
+            accepted.append(1)
+            connection.close()  # no answer: the client sees the connection dropped
+
+    thread = threading.Thread(target=drop_each, daemon=True)
+    thread.start()
+    settings = Settings(custompms_url=f"http://127.0.0.1:{port}")
+    try:
+        preflight.CHECKS["custompms"](settings)  # no Unreachable
+    finally:
+        thread.join(5)
+        listener.close()
+    assert accepted == [1]
+
+
+def test_a_server_that_refuses_connections_is_unreachable_after_the_retries() -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there
+    settings = Settings(custompms_url=f"http://127.0.0.1:{port}")
+    with pytest.raises(preflight.Unreachable, match="no Custompms API at"):
+        preflight.CHECKS["custompms"](settings)
