@@ -260,7 +260,7 @@ def _write_conflict(
     link = hub.linked(flow.name)
     if link is None or link.pms_id is None or link.pms_id != outcome.target_id:
         return
-    if _holds_written(flow, outcome):
+    if _holds_written(outcome):
         # The record already holds every value the write sent: the sync's own earlier try
         # landed and its answer was lost (a response dropped after the apply, then the retry
         # found the version moved; or a sink restarted). That change is an echo, which
@@ -282,14 +282,14 @@ def _write_conflict(
         decision.skipped = "write conflict: waiting for the change that caused it"
 
 
-def _holds_written(flow: Flow, outcome: OpOutcome) -> bool:
-    """Whether the record a conflict reported holds every value its write sent."""
+def _holds_written(outcome: OpOutcome) -> bool:
+    """Whether the record a conflict reported holds every value its write sent (a write's
+    keys are Custompms paths, as row keys are)."""
     if outcome.record is None or not outcome.written:
         return False
     record = nest(dict(outcome.record))
-    paths = {row.key: row.pms_field for row in flow.rows}
     return all(
-        canonical(get_path(record, paths.get(key, key))) == canonical(value)
+        canonical(get_path(record, key)) == canonical(value)
         for key, value in outcome.written.items()
     )
 

@@ -42,8 +42,6 @@ from streams.mapping.table import (
 
 Loc = tuple[int | str, ...]
 T = TypeVar("T")
-#: The sObjects the capture reads (their spelling in the API).
-SALESFORCE_OBJECTS_CAPTURED = SALESFORCE_OBJECTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,11 +306,11 @@ def build_flows(
 def _unknown_entities(flow: Flow, loc: Loc) -> list[Issue]:
     """A flow can only use the sObjects the capture reads and the resources it follows."""
     issues = []
-    if flow.sf_object not in SALESFORCE_OBJECTS_CAPTURED:
+    if flow.sf_object not in SALESFORCE_OBJECTS:
         issues.append(
             Issue(
                 (*loc, "salesforce_object"),
-                f"sfpms captures the Salesforce objects {', '.join(SALESFORCE_OBJECTS_CAPTURED)};"
+                f"sfpms captures the Salesforce objects {', '.join(SALESFORCE_OBJECTS)};"
                 f" {flow.sf_object!r} is not one of them",
             )
         )
