@@ -251,12 +251,7 @@ class World:
         the sink forgets which versions it made, and the command is delivered again."""
         queue = self.queues[key]
         assert key[0] == "writes" and queue, f"no write command queued at {key}"
-        command = queue[0]
-        results_before = {k: len(q) for k, q in self.queues.items() if k[0] == "acks"}
-        self._sink(command)
-        for ack_key, queue_of_acks in self.queues.items():
-            if ack_key[0] == "acks" and len(queue_of_acks) > results_before.get(ack_key, 0):
-                queue_of_acks.pop()
+        self._apply(queue[0])  # the result is never published
         self.own_versions.clear()
 
     # -- an engine worker's crash -------------------------------------------------------------
@@ -314,7 +309,13 @@ class World:
 
     # -- the sinks (what the connector workers do) ------------------------------------------
     def _sink(self, command: dict[str, Any]) -> None:
-        """Apply a command's ops in order (refs filled from earlier creates), one result."""
+        """Apply a command and publish its one result."""
+        result = self._apply(command)
+        key = WriteResult.from_avro(result).hub_key
+        self.queues[("acks", key)].append(result)
+
+    def _apply(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Apply a command's ops in order (refs filled from earlier creates); its result."""
         outcomes: list[dict[str, Any]] = []
         for op in command["ops"]:
             self.writes_applied += 1
@@ -332,7 +333,7 @@ class World:
             else:
                 outcome = self._sink_sf(op)
             outcomes.append(outcome)
-        result = {
+        return {
             "command_id": command["command_id"],
             "link_key": command["link_key"],
             "system": command["system"],
@@ -340,8 +341,6 @@ class World:
             "cause": command.get("cause"),
             "acked_at": self.clock,
         }
-        key = WriteResult.from_avro(result).hub_key
-        self.queues[("acks", key)].append(result)
 
     def _sink_pms(self, op: dict[str, Any]) -> dict[str, Any]:
         fields = op["fields"]
