@@ -117,6 +117,11 @@ def fold_pms_record(
     fresh: set[str] = set()
     for row in flow.rows:
         value = incoming(change, row.key, get_path(change.record, row.pms_field), flow.name)
+        landed = link.landed.get(row.key)
+        if landed is not None and change.version is not None and change.version >= landed:
+            # Read after the sync's write landed: what it holds is news, whatever it was.
+            link.stale.pop(row.key, None)
+            link.landed.pop(row.key, None)
         if not news(link.known, link.stale, row.key, value):
             continue
         link.known[row.key] = value

@@ -10,6 +10,10 @@ flow), and per Salesforce field the winning value with its provenance.
   before that write. A change still carrying one of them was read before the write landed
   (typically a person's edit of another field), so it is not that person's edit of this
   field. Cleared as soon as the side shows the written value or any other value.
+- `PmsLink.landed`: per stale field, the Custompms version its write landed at (from the
+  sink's answer). Capture never publishes the sync's own Custompms changes, so no echo
+  clears those stale values; a change at that version or newer was read after the write,
+  and its values are news even where they equal a stale one.
 - `winners`: per Salesforce field, which side last changed it by a person's edit, when, and
   to what (in that side's own terms). Desired states are derived from winners only, so an
   echo of the sync's own write can never win, and a lossy row never rewrites its source.
@@ -51,6 +55,7 @@ class PmsLink:
     since: int | None = None
     born_in: str = "salesforce"
     stale: dict[str, list[Scalar]] = field(default_factory=dict)
+    landed: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -139,6 +144,8 @@ def _link_to_json(link: PmsLink) -> dict[str, Any]:
             data[key] = value
     if link.stale:
         data["x"] = link.stale
+    if link.landed:
+        data["lv"] = link.landed
     return data
 
 
@@ -153,4 +160,5 @@ def _link_from_json(flow: str, data: dict[str, Any]) -> PmsLink:
         since=data.get("t"),
         born_in=data.get("bi", "salesforce"),
         stale={k: list(v) for k, v in data.get("x", {}).items()},
+        landed=dict(data.get("lv", {})),
     )

@@ -69,6 +69,8 @@ def reconcile(
             patch = _pms_patch(hub, flow, link, sf_wanted, problems)
             if patch:
                 issue(link.known, link.stale, patch)
+                for key in patch:  # a new write in flight: stale until its own answer
+                    link.landed.pop(key, None)
                 decision.writes.append(
                     WriteIntent(
                         flow=flow.name,

@@ -229,6 +229,9 @@ def _record_written(hub: Hub, flow: Flow, result: WriteResult, outcome: OpOutcom
             # Results may arrive after later writes were issued: never step the version
             # the next write conditions on back.
             link.version = max(link.version or 0, outcome.version)
+            for key in written:
+                if key in link.stale:
+                    link.landed[key] = max(link.landed.get(key, 0), outcome.version)
         link.modstamp = outcome.target_modstamp or link.modstamp
 
 
@@ -306,3 +309,4 @@ def _forget_written(hub: Hub, flow: Flow, result: WriteResult, outcome: OpOutcom
         for key in outcome.written:
             link.known.pop(key, None)
             link.stale.pop(key, None)
+            link.landed.pop(key, None)

@@ -107,3 +107,62 @@ def test_overlapping_writes_of_one_field_remember_a_bounded_history() -> None:
     final = f"S{MAX_STALE + 3}"
     assert world.pms[link.pms_id or ""]["name"] == final
     assert world.sf[sf_id]["Subject"] == final
+
+
+def _acked(version: int) -> WriteResult:
+    """The sink's answer: the status write landed at `version`."""
+    landed = OpOutcome(
+        flow="task_project",
+        entity="project",
+        action="update",
+        outcome="ok",
+        target_id=PMS_ID,
+        version=version,
+        written={"status": "active"},
+    )
+    return WriteResult("c1", SF_ID, "custompms", (landed,), 3_000)
+
+
+def _versioned(record: Mapping[str, object], ts: int, version: int) -> Change:
+    return Change("custompms", "projects", PMS_ID, "u", record, ts, "person", version=version)
+
+
+def test_a_change_newer_than_the_landed_write_is_a_persons_edit_even_with_an_old_value() -> None:
+    """Found in `make faults-full` (broker restart, B003/B041): capture never publishes the
+    sync's own Custompms changes, so no echo ever cleared the stale values; a person who set
+    a field back to its value from before the sync's write was ignored for good."""
+    hub = _linked_hub()
+    hub.links["task_project"].version = 1
+    acked, _ = on_result(hub, _acked(2), RULES, 3_000)
+    assert acked is not None
+    back = {"name": "P", "status": "planned", "priority": "medium"}
+    hub, decision = on_pms_change(acked, "task_project", _versioned(back, 4_000, 3), RULES, 4_000)
+    assert hub.winners["Status"].source == "task_project"
+    assert any(w.fields.get("Status") == "Not Started" for w in decision.writes)
+
+
+def test_a_change_older_than_the_landed_write_is_still_a_stale_read() -> None:
+    """A person's edit of another field made before the write landed, delivered after the
+    write's answer: it still carries the old status, which is not that person's edit."""
+    hub = _linked_hub()
+    hub.links["task_project"].version = 1
+    acked, _ = on_result(hub, _acked(3), RULES, 3_000)
+    assert acked is not None
+    other = {"name": "P", "status": "planned", "priority": "high"}
+    hub, decision = on_pms_change(acked, "task_project", _versioned(other, 3_500, 2), RULES, 3_500)
+    assert hub.winners["Status"].source == "sf"
+    assert not any("Status" in w.fields for w in decision.writes if w.system == "salesforce")
+
+
+def test_a_person_who_sets_a_field_back_after_the_sync_wrote_it_wins_in_the_world() -> None:
+    world = World(rules=RULES)
+    sf_id = world.sf_person_create("Task", {"Subject": "S", "Status": "Not Started"})
+    world.drain()
+    link = world.hubs[sf_id].linked("task_project")
+    assert link is not None and link.pms_id is not None
+    world.sf_person_edit(sf_id, {"Status": "In Progress"})
+    world.drain()
+    assert world.pms[link.pms_id]["status"] == "active"
+    world.pms_person_edit(link.pms_id, {"status": "planned"})
+    world.drain()
+    assert world.sf[sf_id]["Status"] == "Not Started", "the person's later edit is lost"
