@@ -3,7 +3,9 @@
 A Custompms change arrives keyed by its own id, but its link state lives in the hub keyed by
 the Salesforce id. The route of a Custompms record says where its changes go:
 
-- `linked`: forward to the hub (`link_key`);
+- `linked`: forward to the hub (`link_key`); `claimed` when that hub got it by an onboarding
+  match on a record this table had not seen made (the hub that made it, if the sync did,
+  takes it back when its late link arrives: docs/faults.md Found 16);
 - `creating`: a person made this record; the sync is creating its Salesforce twin. Its
   changes are parked, in order, until the link arrives, then forwarded. All of them: the
   first says a person set the values, and that must survive a later echo;
@@ -52,6 +54,7 @@ class Route:
     link_key: str | None = None
     flow: str | None = None
     parked: list[bytes] = field(default_factory=list)
+    claimed: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"st": self.state}
@@ -61,6 +64,8 @@ class Route:
             data["f"] = self.flow
         if self.parked:
             data["p"] = [raw.hex() for raw in self.parked]
+        if self.claimed:
+            data["c"] = 1
         return data
 
     @classmethod
@@ -70,6 +75,7 @@ class Route:
             link_key=data.get("k"),
             flow=data.get("f"),
             parked=[bytes.fromhex(raw) for raw in data.get("p", [])],
+            claimed=bool(data.get("c")),
         )
 
 
@@ -196,12 +202,20 @@ def on_link_change(route: Route | None, event: LinkEvent, rules: Rules, now: int
     linked again, by any claim. An unlink saying the record's Salesforce twin was found
     deleted (`TWIN_DELETED`) applies the flow's delete rule to the record, unless another
     hub owns it now (claimed while the twin's upsert was in flight) or it is detached (the
-    rule ran then)."""
+    rule ran then).
+
+    The hub that made a record wins it from a hub that claimed it by a match: a create-time
+    match can find a record the sync made for another Salesforce record before that one's
+    link arrived (its answer was lost, docs/faults.md Found 16). The claimant is refused
+    (it makes a record of its own); the maker's create or key-reuse adoption wrote its
+    values, so it holds them."""
     if event.action == "unlinked" and event.reason == TWIN_DELETED:
         return _twin_deleted(route, event, rules)
     if event.action in ("linked", "claimed"):
         owner = route.link_key if route is not None and route.state == "linked" else None
-        if owner is not None and owner != event.link_key:
+        if route is not None and owner is not None and owner != event.link_key:
+            if event.action == "linked" and route.claimed:
+                return _taken_back(route, owner, event, now)
             reason = f"already linked to {owner}"
             problems = []
             if event.action == "linked":
@@ -226,7 +240,13 @@ def on_link_change(route: Route | None, event: LinkEvent, rules: Rules, now: int
         parked = route.parked if route is not None else []
         forward = [(event.link_key, event.flow, raw) for raw in parked]
         answers = [_answer(event, now)] if event.action == "claimed" else []
-        linked = Route("linked", event.link_key, event.flow)
+        # A claim on a record never seen made (no route, or awaiting its maker's link) may
+        # have found one the sync made for another hub whose link is late: that hub may
+        # take it back. A record whose twin is being created is settled by that upsert.
+        unseen = route is None or route.state == "awaiting"
+        linked = Route(
+            "linked", event.link_key, event.flow, claimed=event.action == "claimed" and unseen
+        )
         return RouteDecision(linked, forward, [], [], answers=answers)
     if route is not None and route.state == "creating":
         # Its Salesforce twin was deleted before this table knew it was made: detached.
@@ -239,6 +259,21 @@ def on_link_change(route: Route | None, event: LinkEvent, rules: Rules, now: int
             route, [], [], [], skipped="unlink from a record that is not the owner"
         )
     return RouteDecision(Route("detached", event.link_key, event.flow), [], [], [])
+
+
+def _taken_back(route: Route, owner: str, event: LinkEvent, now: int) -> RouteDecision:
+    """The maker's link replaces a match claim; the claimant hears it is refused."""
+    reason = f"the sync made it for {event.link_key}"
+    refusal = replace(
+        event,
+        link_key=owner,
+        flow=route.flow or event.flow,
+        action="refused",
+        reason=reason,
+        at=now,
+    )
+    linked = Route("linked", event.link_key, event.flow)
+    return RouteDecision(linked, [], [], [], skipped=f"taken back from {owner}", answers=[refusal])
 
 
 def _twin_deleted(route: Route | None, event: LinkEvent, rules: Rules) -> RouteDecision:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from streams.core.rules import Rules
 from streams.mapping.flows import FLOWS
 from tests.support.world import World
@@ -11,11 +9,6 @@ from tests.support.world import World
 RULES = Rules(FLOWS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="docs/faults.md Found 16 (open): a create-time match can claim a Customer the sync "
-    "just made for another Division, before that Division's link reaches the routing side",
-)
 def test_a_create_time_match_never_claims_a_record_the_sync_made_for_another() -> None:
     """The state machine with lost answers: Division X's Customer was created (the engine
     crashed after deciding it, the sink's answer was lost); Division Y, same name, matched
