@@ -12,6 +12,12 @@
   deleted. One `queryAll` per batch and sObject finds the external ids whose only twins are
   deleted (`IsDeleted = true`); those ops are not applied and report `gone` (TargetGone:
   no dead letter), and the engine detaches the Custompms record.
+- A live twin is never overwritten by an upsert: the same `queryAll` finds external ids that
+  already have a live twin. Such an upsert is a replay of the create (the engine decided it
+  again after a restart, or the sink's answer was lost), and a person may have edited the
+  twin since; upserting would put the older values back (docs/faults.md Found 19). It is
+  reported done (`ok`, not created, nothing written) with the twin's id; the engine learns
+  the twin's values from its Salesforce changes before it writes to it.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ async def upserts(client: SalesforceClient, ops: Ops, indexes: Sequence[int]) ->
 async def _sobject_upserts(
     client: SalesforceClient, ops: Ops, indexes: Sequence[int]
 ) -> dict[int, Applied]:
-    results = await _deleted_twins(client, ops, indexes)
+    results = await _existing_twins(client, ops, indexes)
     rounds: list[dict[str, dict[str, int]]] = []  # ext field -> ext value -> index
     for index in indexes:
         op = ops[index]
@@ -68,39 +74,44 @@ async def _sobject_upserts(
     return results
 
 
-async def _deleted_twins(
+async def _existing_twins(
     client: SalesforceClient, ops: Ops, indexes: Sequence[int]
 ) -> dict[int, Applied]:
-    """Upserts (of one sObject) whose external id belongs only to deleted records: `gone`.
+    """Upserts (of one sObject) whose external id already has a twin: a live one is left
+    as it is (done, nothing written); one only in the recycle bin is `gone`.
 
-    One `queryAll` per external-id field and ~8,000 characters of values. A value that also
-    has a live record is left alone (the upsert updates that one; nothing is re-created)."""
+    One `queryAll` (`query` for an sObject that cannot be deleted) per external-id field
+    and ~8,000 characters of values."""
     sobject = str(ops[indexes[0]]["entity"])
-    if "IsDeleted" not in await client.field_types(sobject):
-        return {}  # cannot be deleted (Division)
+    deletable = "IsDeleted" in await client.field_types(sobject)
     wanted: dict[str, dict[str, list[int]]] = {}
     for index in indexes:
         by_value = wanted.setdefault(ext_field(ops[index]), {})
         by_value.setdefault(str(ops[index]["external_id"]).casefold(), []).append(index)
-    gone: dict[int, Applied] = {}
+    found: dict[int, Applied] = {}
     for field, by_value in wanted.items():
         for chunk in _soql_chunks(list(by_value)):
             quoted = ", ".join(soql_quote(v) for v in chunk)
+            columns = f"Id, {field}, IsDeleted" if deletable else f"Id, {field}"
             # Object and field names come from the mapping tables; values are quoted.
-            soql = f"SELECT Id, {field}, IsDeleted FROM {sobject} WHERE {field} IN ({quoted})"  # noqa: S608
+            soql = f"SELECT {columns} FROM {sobject} WHERE {field} IN ({quoted})"  # noqa: S608
             deleted: dict[str, str] = {}
-            live: set[str] = set()
-            async for record in client.query_all(soql):
+            live: dict[str, str] = {}
+            records = client.query_all(soql) if deletable else client.query(soql)
+            async for record in records:
                 value = str(record.get(field) or "").casefold()
                 if record.get("IsDeleted"):
                     deleted.setdefault(value, str(record["Id"]))
                 else:
-                    live.add(value)
+                    live.setdefault(value, str(record["Id"]))
+            for value, record_id in live.items():
+                for index in by_value.get(value, []):
+                    found[index] = Applied(ops[index], ok=True, target_id=record_id, written={})
             for value, record_id in deleted.items():
                 if value not in live:
                     for index in by_value.get(value, []):
-                        gone[index] = _twin_deleted(ops[index], record_id)
-    return gone
+                        found[index] = _twin_deleted(ops[index], record_id)
+    return found
 
 
 async def _collection_upsert(

@@ -41,6 +41,12 @@ def reconcile(
         for name, value in sf_wanted.items()
         if name in writable and hub.sf_known.get(name, MISSING) != value
     }
+    if sf_patch and hub.born_by_sync and hub.sf_modstamp is None:
+        # A twin the sync made whose Salesforce changes have not arrived yet: its values are
+        # not known (a replayed upsert leaves a live twin as it is, and a person may have
+        # edited it), so writes wait for its changes, which always come (at least its
+        # create), as Custompms writes wait for a known version.
+        sf_patch = {}
     if sf_patch:
         issue(hub.sf_known, hub.sf_stale, sf_patch)
         sources = [hub.winners[name].source for name in sf_patch]

@@ -435,8 +435,12 @@ class World:
                 for rid, rec in self.sf.items()
                 if rec.get(EXTERNAL_ID_FIELD) == ext and rid not in self.sf_deleted
             ]
+            if found:
+                # what the Salesforce sink does: a live twin is a replayed create; it is left
+                # as it is (a person may have edited it since), nothing written
+                return _ok(op, found[0], {}, None)
             fields[EXTERNAL_ID_FIELD] = ext
-            if not found and command["match"]:
+            if command["match"]:
                 found = [
                     rid
                     for rid, rec in self.sf.items()

@@ -463,6 +463,25 @@ def test_a_replayed_upsert_never_recreates_a_twin_a_person_deleted(
     assert sorted(r["Custompms_Id__c"] for r in live) == [f"tsk_00000{n}" for n in (2, 3, 4)]
 
 
+def test_a_replayed_upsert_leaves_a_live_twin_as_a_person_edited_it(
+    wired: Settings, sf: RunningSalesforce
+) -> None:
+    """docs/faults.md Found 19: the create of a Custompms record's twin, decided again after
+    a kill, landed after a person edited the twin and put the older values back."""
+    (made,) = _apply_ops(wired, [_task_upsert(6, "Twin 6")])
+    twin = str(made.target_id)
+    person = sf.simple()
+    person.Task.update(twin, {"Subject": "Edited by a person", "Priority": "Low"})
+    sf.admin("DELETE", "/stats")
+    (again,) = _apply_ops(wired, [_task_upsert(6, "Twin 6")])
+    assert again.ok and not again.created and again.target_id == twin
+    assert dict(again.written) == {}, "nothing written to a live twin"
+    calls = {k: n for k, n in sf.admin("GET", "/stats")["requests"].items() if "data" in k}
+    assert sum(calls.values()) == 2, calls  # one describe, one queryAll; no upsert
+    record = person.Task.get(twin)
+    assert (record["Subject"], record["Priority"]) == ("Edited by a person", "Low")
+
+
 def test_the_sink_reports_a_deleted_twin_gone_without_a_dead_letter(
     wired: Settings, sf: RunningSalesforce
 ) -> None:

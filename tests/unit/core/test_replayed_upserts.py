@@ -1,0 +1,61 @@
+"""A replayed upsert of a Custompms record's Salesforce twin never puts older values back.
+
+Found by `make faults-full` (kill test, seed 97924813, K044 and K049; docs/faults.md Found
+19): a Project a person made; the engine decided its Task's upsert twice (a kill after the
+output flush replayed the batch). The first upsert made the Task, a person edited its
+ActivityDate, and the second upsert, applied after the edit, wrote the Project's older due
+date back over it. An upsert by external id updates a live twin unconditionally, and the
+capture, restarted meanwhile, saw only the twin's latest state (the sync's write), so the
+person's edit never reached the engine.
+"""
+
+from __future__ import annotations
+
+from foundation.wire import OpOutcome, WriteResult
+from streams.core.fold import on_sf_change
+from streams.core.hub import Winner
+from streams.core.model import Change, Decision
+from streams.core.reconcile import reconcile
+from streams.core.results import on_result
+from streams.core.rules import Rules
+from streams.mapping.flows import FLOWS
+from tests.support.world import World
+
+RULES = Rules(FLOWS)
+
+
+def test_a_persons_edit_of_the_twin_survives_the_replayed_upsert() -> None:
+    world = World(rules=RULES)
+    pms_id = world.pms_person_create("project", {"name": "P", "due_date": "2027-09-03"})
+    world.deliver(("pms-cdc", pms_id))
+    key = ("writes", f"pms:{pms_id}")
+    world.lose_answer(key)  # the twin is made; the command comes again
+    [twin] = world.sf
+    world.deliver(("sf-cdc", twin))  # the twin's creation
+    world.sf_person_edit(twin, {"ActivityDate": "2029-06-15"})
+    world.deliver(key)  # the replayed upsert lands after the person's edit
+    world.coalesce(("sf-cdc", twin))  # a restarted capture sees only the latest state
+    world.drain()
+    assert world.sf[twin]["ActivityDate"] == "2029-06-15", "the person's edit was overwritten"
+    assert world.pms[pms_id]["due_date"] == "2029-06-15"
+    assert [r for r in world.sf if r not in world.sf_deleted] == [twin], "one twin"
+
+
+def test_a_twin_whose_changes_have_not_arrived_is_not_written_to() -> None:
+    """The engine lost its state (a kill after the output flush) and learns the twin from a
+    replayed upsert's answer that wrote nothing: it does not know what the twin holds, so
+    it writes to it only once one of the twin's Salesforce changes has been folded."""
+    found = OpOutcome(flow="task_project", entity="Task", action="upsert", outcome="ok",
+                      target_id="00T5e0000000042EAA", written={})  # fmt: skip
+    answer = WriteResult("c-1", "pms:prj_000042", "salesforce", (found,), acked_at=1)
+    hub, decision = on_result(None, answer, RULES, now=5)
+    assert hub is not None and hub.sf_modstamp is None
+    hub.winners["Subject"] = Winner("task_project", 4, "From the Project")
+    decision = Decision()
+    reconcile(hub, RULES, 6, decision)
+    assert [w for w in decision.writes if w.system == "salesforce"] == []
+    created = Change("salesforce", "Task", hub.sf_id, "c", {"Id": hub.sf_id, "Subject": "Old"},
+                     7, "sync")  # fmt: skip
+    hub, decision = on_sf_change(hub, created, RULES, now=8)
+    [write] = [w for w in decision.writes if w.system == "salesforce"]
+    assert write.fields["Subject"] == "From the Project" and write.if_match == 7
