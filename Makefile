@@ -44,7 +44,7 @@ test: $(STAMP)  ## ruff, import contracts, mypy and the full test suite (noida-d
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/mypy tests benchmarks scripts
-	$(BIN)/python scripts/pytest_gate.py tests
+	$(BIN)/python scripts/pytest_gate.py --durations=30 tests
 	SFPMS_TEST_BROKER=tansu $(BIN)/python scripts/pytest_gate.py -m smoke tests/integration
 
 lint: $(STAMP)  ## ruff check + format check + import contracts
