@@ -17,6 +17,9 @@ from streams.mapping.table import DeleteAction, DeleteRule, Flow
 #: The reason of the `unlinked` event a hub sends when an upsert found the Custompms
 #: record's Salesforce twin deleted: the routing side then applies the flow's delete rule.
 TWIN_DELETED = "twin deleted in Salesforce"
+#: The routing side's answer to the hub that made a record and took it back from a match
+#: claim (streams/core/routes.py).
+TAKEN_BACK = "taken back from a match claim"
 
 
 def sf_deleted(hub: Hub, rules: Rules, now: int, decision: Decision) -> None:

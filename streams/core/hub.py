@@ -56,6 +56,10 @@ class PmsLink:
     born_in: str = "salesforce"
     stale: dict[str, list[Scalar]] = field(default_factory=dict)
     landed: dict[str, int] = field(default_factory=dict)
+    #: taken back from a match claim: another hub may have written to the record, and the
+    #: sync's own Custompms changes never come back through capture, so what it holds is
+    #: learned from the next write's answer (docs/faults.md Found 16)
+    retaken: bool = False
 
 
 @dataclass(slots=True)
@@ -146,6 +150,8 @@ def _link_to_json(link: PmsLink) -> dict[str, Any]:
         data["x"] = link.stale
     if link.landed:
         data["lv"] = link.landed
+    if link.retaken:
+        data["rt"] = 1
     return data
 
 
@@ -161,4 +167,5 @@ def _link_from_json(flow: str, data: dict[str, Any]) -> PmsLink:
         born_in=data.get("bi", "salesforce"),
         stale={k: list(v) for k, v in data.get("x", {}).items()},
         landed=dict(data.get("lv", {})),
+        retaken=bool(data.get("rt")),
     )

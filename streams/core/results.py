@@ -11,7 +11,7 @@ from __future__ import annotations
 from foundation.errors import SyncError
 from foundation.wire import OpOutcome, WriteResult
 from streams.core import lifecycle
-from streams.core.deletes import TWIN_DELETED, apply_sf_delete_rule
+from streams.core.deletes import TAKEN_BACK, TWIN_DELETED, apply_sf_delete_rule
 from streams.core.hub import Hub, PmsLink
 from streams.core.model import Decision, LinkEvent, Problem
 from streams.core.reconcile import reconcile
@@ -90,10 +90,25 @@ def pms_created(
 
 
 def link_accepted(
-    hub: Hub, flow: Flow, pms_id: str, rules: Rules, now: int, decision: Decision
+    hub: Hub, flow: Flow, answer: LinkEvent, rules: Rules, now: int, decision: Decision
 ) -> None:
-    """The routing side accepted the hub's claim on a matched record: the pair is linked."""
+    """The routing side accepted the hub's claim on a matched record: the pair is linked.
+
+    Or it says this hub, which made the record, took it back from a match claim: the
+    claimant may have written to it, so what it holds is no longer known; the hub writes
+    its values again and learns the record from that write's answer."""
+    pms_id = answer.pms_id
     link = hub.links.get(flow.name)
+    if answer.reason == TAKEN_BACK:
+        if link is None or link.pms_id != pms_id or link.state != "linked":
+            decision.skipped = "taken-back record is not linked here"
+            return
+        link.retaken = True
+        link.known.clear()
+        link.stale.clear()
+        link.landed.clear()
+        reconcile(hub, rules, now, decision)
+        return
     if link is None or link.pms_id != pms_id or link.state != "claimed":
         decision.skipped = "accepted claim is not pending here"
         return
@@ -225,6 +240,7 @@ def _record_written(hub: Hub, flow: Flow, result: WriteResult, outcome: OpOutcom
     link: PmsLink | None = hub.linked(flow.name)
     if link is not None and outcome.target_id == link.pms_id:
         link.known.update(written)
+        link.retaken = False
         if outcome.version is not None:
             # Results may arrive after later writes were issued: never step the version
             # the next write conditions on back.
@@ -262,6 +278,17 @@ def _write_conflict(
         return
     link = hub.linked(flow.name)
     if link is None or link.pms_id is None or link.pms_id != outcome.target_id:
+        return
+    if link.retaken and outcome.record is not None and outcome.version is not None:
+        # Taken back from a match claim, whose hub may have written to the record (changes
+        # the sync makes never come back through capture): what the record holds now is
+        # learned from this answer, and the hub's values are written again at its version.
+        # A person's change reaches the engine through CDC at a newer version and wins.
+        record = nest(dict(outcome.record))
+        link.known = {row.key: canonical(get_path(record, row.pms_field)) for row in flow.rows}
+        link.version, link.retaken = outcome.version, False
+        link.modstamp = outcome.target_modstamp or link.modstamp
+        reconcile(hub, rules, now, decision)
         return
     if _holds_written(outcome):
         # The record already holds every value the write sent: the sync's own earlier try

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from foundation.errors import SyncError
-from streams.core.deletes import TWIN_DELETED, sf_delete_writes
+from streams.core.deletes import TAKEN_BACK, TWIN_DELETED, sf_delete_writes
 from streams.core.model import EXTERNAL_ID_FIELD, Change, LinkEvent, Problem, WriteIntent
 from streams.core.rules import Rules
 from streams.core.values import canonical
@@ -262,7 +262,8 @@ def on_link_change(route: Route | None, event: LinkEvent, rules: Rules, now: int
 
 
 def _taken_back(route: Route, owner: str, event: LinkEvent, now: int) -> RouteDecision:
-    """The maker's link replaces a match claim; the claimant hears it is refused."""
+    """The maker's link replaces a match claim; the claimant hears it is refused, and the
+    maker that it took the record back (the claimant may have written to it)."""
     reason = f"the sync made it for {event.link_key}"
     refusal = replace(
         event,
@@ -272,8 +273,11 @@ def _taken_back(route: Route, owner: str, event: LinkEvent, now: int) -> RouteDe
         reason=reason,
         at=now,
     )
+    back = replace(event, action="accepted", reason=TAKEN_BACK, at=now)
     linked = Route("linked", event.link_key, event.flow)
-    return RouteDecision(linked, [], [], [], skipped=f"taken back from {owner}", answers=[refusal])
+    return RouteDecision(
+        linked, [], [], [], skipped=f"taken back from {owner}", answers=[refusal, back]
+    )
 
 
 def _twin_deleted(route: Route | None, event: LinkEvent, rules: Rules) -> RouteDecision:

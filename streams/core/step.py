@@ -61,7 +61,7 @@ def step(state: State, event: Event, rules: Rules, now: int) -> tuple[State, lis
         flow = rules.flows.get(event.link.flow)
         if flow is None:
             return claimant, [Skip(f"unknown flow {event.link.flow}")]
-        link_accepted(claimant, flow, event.link.pms_id, rules, now, decision)
+        link_accepted(claimant, flow, event.link, rules, now, decision)
         return claimant, _effects(decision, None, now)
     if isinstance(event, LinkRefused):
         claimant = _hub(state)

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from foundation.wire import LinkEvent
-from streams.core.events import AnswerClaim, Forward, LinkClaimed
+from foundation.wire import LinkEvent, OpOutcome, WriteResult
+from streams.core.events import (
+    AnswerClaim,
+    Forward,
+    IssueWrite,
+    LinkAccepted,
+    LinkClaimed,
+    WriteAcked,
+)
+from streams.core.hub import Hub, PmsLink, Winner
 from streams.core.routes import Route
 from streams.core.rules import Rules
 from streams.core.step import step
@@ -57,7 +65,7 @@ def test_the_hub_that_made_a_record_takes_it_back_from_a_match_claim() -> None:
     route, effects = step(claimed, claim("02d1", "linked"), RULES, 6)
     assert isinstance(route, Route) and (route.state, route.link_key) == ("linked", "02d1")
     assert not route.claimed, "the maker's link is never taken back"
-    (answer,) = [e for e in effects if isinstance(e, AnswerClaim)]
+    (answer,) = [e for e in effects if isinstance(e, AnswerClaim) and e.link.link_key == "02d2"]
     assert (answer.link.action, answer.link.link_key) == ("refused", "02d2")
     assert "02d1" in (answer.link.reason or "")
 
@@ -70,3 +78,40 @@ def test_a_claim_settled_by_its_twins_upsert_is_not_taken_back() -> None:
     assert isinstance(claimed, Route) and not claimed.claimed
     route, _ = step(claimed, claim("02d1", "linked"), RULES, 6)
     assert isinstance(route, Route) and route.link_key == "02d2"
+
+
+def _maker() -> Hub:
+    """Division X, linked to the Customer it made (version 1), as its hub knows it."""
+    hub = Hub(sf_id="02d1", sf_object="Division", sf_modstamp=10)
+    hub.sf_known = {"Name": "Initech", "IsActive": True}
+    hub.winners["IsActive"] = Winner("sf", 10, True)
+    hub.winners["Name"] = Winner("sf", 10, "Initech")
+    link = PmsLink(flow="division_customer", state="linked", pms_id="cus_1", version=1)
+    link.known = {"name": "Initech", "active": True, "kind": "division"}
+    hub.links["division_customer"] = link
+    return hub
+
+
+def test_the_maker_that_took_a_record_back_writes_its_values_again() -> None:
+    """The claimant may have written to the record before it was taken back (the sync's
+    own Custompms changes never come back through capture): the maker writes its values
+    again, and a conflict's answer tells it what the record holds and at which version."""
+    claimed, _ = step(None, claim("02d2"), RULES, 5)
+    _, effects = step(claimed, claim("02d1", "linked"), RULES, 6)
+    (back,) = [e for e in effects if isinstance(e, AnswerClaim) and e.link.link_key == "02d1"]
+    assert back.link.action == "accepted"
+    hub, effects = step(_maker(), LinkAccepted(back.link), RULES, 7)
+    assert isinstance(hub, Hub) and hub.links["division_customer"].retaken
+    (write,) = [e.command for e in effects if isinstance(e, IssueWrite)]
+    (op,) = write.ops
+    assert op.fields["active"] is True and op.if_match == 1
+    moved = OpOutcome(flow="division_customer", entity="customer", action="update",
+                      outcome="conflict", target_id="cus_1", version=2, written=dict(op.fields),
+                      record={"id": "cus_1", "version": 2, "name": "Initech", "active": False,
+                              "kind": "division"},
+                      error="412 version_mismatch")  # fmt: skip
+    answer = WriteResult(write.command_id, "02d1", "custompms", (moved,), acked_at=8)
+    hub, effects = step(hub, WriteAcked(answer), RULES, 8)
+    assert isinstance(hub, Hub) and not hub.links["division_customer"].retaken
+    (again,) = [e.command for e in effects if isinstance(e, IssueWrite)]
+    assert again.ops[0].fields == {"active": True} and again.ops[0].if_match == 2
