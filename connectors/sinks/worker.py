@@ -15,13 +15,14 @@ dead letter with the reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from connectors.custompms.errors import CustompmsAuthError
 from connectors.sinks.holds import Partition, Pending, commit_offsets, settle
@@ -87,15 +88,19 @@ class SinkWorker:
         }
         self.results = TopicCodec(settings, client, t.RESULTS)
         self.dead_letters = TopicCodec(settings, client, t.DEADLETTER)
+        self._fatal_error: KafkaError | None = None
         extra: dict[str, Any] = {
-            "max.poll.interval.ms": int(self.options.max_poll_interval_s * 1000)
+            "max.poll.interval.ms": int(self.options.max_poll_interval_s * 1000),
+            "error_cb": self._kafka_error,
         }
         if instance_id:
             # static membership: a restarted sink takes its partitions back at once
             extra["group.instance.id"] = f"{instance_id}-{system}"
-        self.consumer = Consumer(
-            settings.consumer_config(settings.topic(f"sfpms-sink-{system}"), **extra)
+        self._consumer_config = settings.consumer_config(
+            settings.topic(f"sfpms-sink-{system}"), **extra
         )
+        self.consumer = Consumer(self._consumer_config)
+        self.consumers_replaced = 0
         self.producer = Producer(settings.producer_config())
         self.applied = 0
         #: Paused partitions and their commands waiting for another attempt, in order.
@@ -118,6 +123,10 @@ class SinkWorker:
                 messages = await asyncio.to_thread(
                     self.consumer.consume, self.options.batch_size, max(timeout, 0.01)
                 )
+                fatal = next((m.error() for m in messages if _fatal(m)), self._fatal_error)
+                if fatal is not None:
+                    self._replace_consumer(fatal)
+                    continue
                 batch = [m for m in messages if m.error() is None]
                 if batch:
                     await self.process(batch, stop)
@@ -125,6 +134,37 @@ class SinkWorker:
         finally:
             self.consumer.close()
             self.producer.flush(15)
+
+    def _replace_consumer(self, error: KafkaError) -> None:
+        """A fatal consumer error (e.g. a static member fenced after its session expired
+        while the broker was unreachable) leaves the consumer unusable: every later poll
+        returns the same error and the sink would stall. Close it and join again with a new
+        one; what this process held is consumed again from the committed offsets."""
+        log.warning(
+            "%s sink: the Kafka consumer failed for good (%s); joining the group again with "
+            "a new consumer (uncommitted commands are consumed again)",
+            self.system,
+            error.str(),
+        )
+        # A fenced consumer may refuse to leave cleanly; the new one joins anyway.
+        with contextlib.suppress(KafkaException):
+            self.consumer.close()
+        self.held.clear()
+        self.due.clear()
+        self._paused.clear()
+        metrics.SINK_HELD.labels(self.system).set(0)
+        self._fatal_error = None
+        self.consumer = Consumer(self._consumer_config)
+        self.consumer.subscribe(list(self.commands), on_revoke=self._revoked)
+        self.consumers_replaced += 1
+
+    def _kafka_error(self, error: KafkaError) -> None:
+        """librdkafka's error callback: a fatal consumer error is remembered for the loop
+        (the producer shares no callback: its errors surface at produce and flush)."""
+        if error.fatal():
+            self._fatal_error = error
+        else:
+            log.debug("%s sink: Kafka client error: %s", self.system, error.str())
 
     def _revoked(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Partitions taken away in a rebalance: their held commands go with them (the new
@@ -392,3 +432,10 @@ def _placeholder(message: Message) -> Pending:
         message.value(),
         None,
     )
+
+
+def _fatal(message: Message) -> bool:
+    """A consumed error that leaves the consumer unusable (librdkafka reports a fatal error
+    to `consume` as _FATAL, whose `fatal()` is False)."""
+    error = message.error()
+    return error is not None and (bool(error.fatal()) or error.code() == KafkaError._FATAL)
