@@ -8,6 +8,9 @@ it). A result carries one outcome per op of its command, folded in order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from foundation.errors import SyncError
 from foundation.wire import OpOutcome, WriteResult
 from streams.core import lifecycle
@@ -224,9 +227,14 @@ def _known_after(flow: Flow, outcome: OpOutcome) -> dict[str, Scalar]:
     written = {k: canonical(v) for k, v in outcome.written.items()}
     if outcome.record is None:
         return written
-    record = nest(dict(outcome.record))
-    known = {row.key: canonical(get_path(record, row.pms_field)) for row in flow.rows}
-    return {**written, **known}
+    return {**written, **_record_values(flow, outcome.record)}
+
+
+def _record_values(flow: Flow, record: Mapping[str, Any]) -> dict[str, Scalar]:
+    """A Custompms record's values (dotted paths, as sinks report them) by the flow's row
+    keys."""
+    nested = nest(dict(record))
+    return {row.key: canonical(get_path(nested, row.pms_field)) for row in flow.rows}
 
 
 def _record_written(hub: Hub, flow: Flow, result: WriteResult, outcome: OpOutcome) -> None:
@@ -284,8 +292,7 @@ def _write_conflict(
         # the sync makes never come back through capture): what the record holds now is
         # learned from this answer, and the hub's values are written again at its version.
         # A person's change reaches the engine through CDC at a newer version and wins.
-        record = nest(dict(outcome.record))
-        link.known = {row.key: canonical(get_path(record, row.pms_field)) for row in flow.rows}
+        link.known = _record_values(flow, outcome.record)
         link.version, link.retaken = outcome.version, False
         link.modstamp = outcome.target_modstamp or link.modstamp
         reconcile(hub, rules, now, decision)
