@@ -145,7 +145,7 @@ async def _matched_upsert(client: SalesforceClient, ops: Ops, index: int) -> dic
     field, value = ext_field(op), str(op["external_id"])
     fields = dict(op["fields"])
     try:
-        adopted = await _match(client, sobject, field, value, op.get("match") or {})
+        adopted = await _match(client, sobject, field, op.get("match") or {})
         if adopted is not None:
             await client.update(sobject, adopted, {**fields, field: value})
             return {index: Applied(op, ok=True, target_id=adopted, matched=True, written=fields)}
@@ -157,15 +157,11 @@ async def _matched_upsert(client: SalesforceClient, ops: Ops, index: int) -> dic
 
 
 async def _match(
-    client: SalesforceClient, sobject: str, field: str, value: str, match: Mapping[str, str]
+    client: SalesforceClient, sobject: str, field: str, match: Mapping[str, str]
 ) -> str | None:
     """An unlinked record whose match fields equal the op's, normalised (the sink fetches
-    the candidates; `streams.mapping.matching.adopt` picks)."""
-    # Object and field names come from the mapping tables; the value is quoted.
-    lookup = f"SELECT Id FROM {sobject} WHERE {field} = {soql_quote(value)} LIMIT 1"  # noqa: S608
-    existing = [r async for r in client.query(lookup)]
-    if existing:
-        return None  # already has its twin: the upsert updates it
+    the candidates; `streams.mapping.matching.adopt` picks). Only ops whose external id has
+    no twin get here: `_existing_twins` answered the others."""
     fields = ", ".join(sorted({"Id", *match}))
     unlinked = f"SELECT {fields} FROM {sobject} WHERE {field} = null ORDER BY Id"  # noqa: S608
     candidates = [record async for record in client.query(unlinked)]
