@@ -8,7 +8,7 @@ from foundation.wire import OpOutcome, WriteResult
 from streams.core.fold import on_pms_change
 from streams.core.hub import Hub, PmsLink, Winner
 from streams.core.known import MAX_STALE
-from streams.core.model import Change, Origin
+from streams.core.model import Change, Decision, Origin
 from streams.core.results import on_result
 from streams.core.rules import Rules
 from streams.mapping.flows import FLOWS
@@ -123,20 +123,25 @@ def _acked(version: int) -> WriteResult:
     return WriteResult("c1", SF_ID, "custompms", (landed,), 3_000)
 
 
-def _versioned(record: Mapping[str, object], ts: int, version: int) -> Change:
-    return Change("custompms", "projects", PMS_ID, "u", record, ts, "person", version=version)
+def _after_the_answer(
+    landed_at: int, record: Mapping[str, object], ts: int, version: int
+) -> tuple[Hub, Decision]:
+    """The status write (decided at version 1) landed at `landed_at`; then a person's change
+    of the Project at `version` is folded."""
+    hub = _linked_hub()
+    hub.links["task_project"].version = 1
+    acked, _ = on_result(hub, _acked(landed_at), RULES, 3_000)
+    assert acked is not None
+    change = Change("custompms", "projects", PMS_ID, "u", record, ts, "person", version=version)
+    return on_pms_change(acked, "task_project", change, RULES, ts)
 
 
 def test_a_change_newer_than_the_landed_write_is_a_persons_edit_even_with_an_old_value() -> None:
     """Found in `make faults-full` (broker restart, B003/B041): capture never publishes the
     sync's own Custompms changes, so no echo ever cleared the stale values; a person who set
     a field back to its value from before the sync's write was ignored for good."""
-    hub = _linked_hub()
-    hub.links["task_project"].version = 1
-    acked, _ = on_result(hub, _acked(2), RULES, 3_000)
-    assert acked is not None
     back = {"name": "P", "status": "planned", "priority": "medium"}
-    hub, decision = on_pms_change(acked, "task_project", _versioned(back, 4_000, 3), RULES, 4_000)
+    hub, decision = _after_the_answer(2, back, 4_000, 3)
     assert hub.winners["Status"].source == "task_project"
     assert any(w.fields.get("Status") == "Not Started" for w in decision.writes)
 
@@ -144,12 +149,8 @@ def test_a_change_newer_than_the_landed_write_is_a_persons_edit_even_with_an_old
 def test_a_change_older_than_the_landed_write_is_still_a_stale_read() -> None:
     """A person's edit of another field made before the write landed, delivered after the
     write's answer: it still carries the old status, which is not that person's edit."""
-    hub = _linked_hub()
-    hub.links["task_project"].version = 1
-    acked, _ = on_result(hub, _acked(3), RULES, 3_000)
-    assert acked is not None
     other = {"name": "P", "status": "planned", "priority": "high"}
-    hub, decision = on_pms_change(acked, "task_project", _versioned(other, 3_500, 2), RULES, 3_500)
+    hub, decision = _after_the_answer(3, other, 3_500, 2)
     assert hub.winners["Status"].source == "sf"
     assert not any("Status" in w.fields for w in decision.writes if w.system == "salesforce")
 
