@@ -15,7 +15,7 @@ from foundation.errors import SyncError
 from foundation.wire import OpOutcome, WriteResult
 from streams.core import lifecycle
 from streams.core.deletes import TAKEN_BACK, TWIN_DELETED, apply_sf_delete_rule
-from streams.core.hub import Hub, PmsLink
+from streams.core.hub import SF, Hub, PmsLink
 from streams.core.model import Decision, LinkEvent, Problem
 from streams.core.reconcile import reconcile
 from streams.core.rules import Rules
@@ -204,7 +204,19 @@ def sf_created(
             )
         )
         return hub
-    hub.sf_known.update({k: canonical(v) for k, v in outcome.written.items()})
+    written = {k: canonical(v) for k, v in outcome.written.items()}
+    if hub.sf_modstamp is None:
+        hub.sf_known.update(written)
+    elif existing is None:
+        # The capture saw the twin before this answer (topics are not ordered with each
+        # other; a restarted engine reads both at once): what it saw is newer than the
+        # upsert and stays known. Its first sight counted every value as a person's edit,
+        # but a value the upsert wrote is the sync's: only the fields a person changed
+        # since keep their Salesforce winner (docs/faults.md, Found 22).
+        for name, value in written.items():
+            winner = hub.winners.get(name)
+            if winner is not None and winner.source == SF and winner.value == value:
+                del hub.winners[name]
     # Whatever the flow had (nothing, a redelivered result's link, a detached pair) is
     # replaced by the new pair, which starts from what the upsert wrote.
     hub.links.pop(flow.name, None)
@@ -268,11 +280,12 @@ def _write_conflict(
     now: int,
     decision: Decision,
 ) -> None:
-    """The sink skipped a write: someone other than the sync changed the record after the
-    decision. The write's fields are no longer known, but the values they replaced stay
-    stale: the person's change still carries them for every field the person did not
-    touch. Once that change is folded in (now, from the record the sink read, or when CDC
-    brings it) the write is decided again."""
+    """The sink skipped a write: the record changed after the decision (a person, or on
+    Salesforce also an earlier sync write the decision had not seen). The write's fields
+    are no longer known, but the values they replaced stay stale: the person's change
+    still carries them for every field the person did not touch. Once that change is
+    folded in (now, from the record the sink read, or when CDC brings it) the write is
+    decided again."""
     if result.system == "salesforce":
         if outcome.target_id != hub.sf_id:
             return

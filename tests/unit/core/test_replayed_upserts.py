@@ -59,3 +59,26 @@ def test_a_twin_whose_changes_have_not_arrived_is_not_written_to() -> None:
     hub, decision = on_sf_change(hub, created, RULES, now=8)
     [write] = [w for w in decision.writes if w.system == "salesforce"]
     assert write.fields["Subject"] == "From the Project" and write.if_match == 7
+
+
+def test_a_twin_captured_before_its_upsert_answer_keeps_the_projects_later_edit() -> None:
+    """Found by `make faults-full` (kill test, seed 433700237, K037, K040, K048; docs/faults.md
+    Found 22): the capture's first sight of a twin the sync made was a person's edit of one
+    field, and it reached the hub before the upsert's answer (topics are not ordered with
+    each other, and an engine restart reads both at once). Every value the upsert wrote then
+    counted as that person's, newer than the Project's edit made while the upsert was on its
+    way, and the Project's name was put back."""
+    world = World(rules=RULES)
+    pms_id = world.pms_person_create("project", {"name": "First", "due_date": "2027-09-03"})
+    world.deliver(("pms-cdc", pms_id))
+    world.pms_person_edit(pms_id, {"name": "Renamed while the twin was made"})
+    world.deliver(("writes", f"pms:{pms_id}"))  # the twin is made; its answer waits
+    [twin] = world.sf
+    world.sf_person_edit(twin, {"Status": "Deferred"})
+    world.coalesce(("sf-cdc", twin))  # the capture sees the twin once, after the edit
+    world.deliver(("sf-cdc", twin))  # before the upsert's answer
+    world.drain()
+    assert world.sf[twin]["Status"] == "Deferred"
+    assert world.pms[pms_id]["status"] == "on_hold"
+    assert world.pms[pms_id]["name"] == "Renamed while the twin was made", "the edit was undone"
+    assert world.sf[twin]["Subject"] == "Renamed while the twin was made"
