@@ -26,8 +26,8 @@ Answer = TypeVar("Answer", RecordResult, UpsertResult)
 
 
 def conflict(command: Mapping[str, Any], target_id: str, changed: datetime) -> Applied:
-    """An update skipped because someone other than the sync changed the record after the
-    decision."""
+    """An update skipped because the record changed after the decision (by a person, or by
+    an earlier sync write the decision had not seen yet)."""
     error = WriteConflict(
         f"{command['entity']} {target_id} was changed in Salesforce at {changed.isoformat()}, "
         "after this write was decided; skipped, the engine decides again with that change",

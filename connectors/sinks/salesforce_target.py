@@ -6,9 +6,11 @@ The sink hands this adapter the ops of a batch of write commands, flattened
 - update: one Collections PATCH per 200 records; several updates of one record in a batch
   go in successive calls, in order (Collections refuses a record twice in one call).
   Updates carrying `if_match` (the SystemModstamp the engine decided on) are checked first
-  with one Collections retrieve per 200 records: a record someone other than the sync
-  changed since is not overwritten (WriteConflict; the engine decides again when that
-  change arrives), so a person's edit made while a sync write was on its way is kept.
+  with one Collections retrieve per 200 records: a record changed since is not overwritten
+  (WriteConflict; the engine decides again once that change arrives), so a person's edit
+  made while a sync write was on its way is kept. Who changed it last does not excuse a
+  change: a sync write that landed after a person's edit would otherwise hide that edit
+  from an older decision replayed behind it.
 - delete: one Collections DELETE per 200 ids; a record already gone counts as deleted.
 - upsert (a Custompms record's new twin): Collections upsert by external id, 200 a call,
   never re-creating a twin a person deleted (connectors/sinks/salesforce_upserts.py).
@@ -50,7 +52,6 @@ class SalesforceTarget:
     def __init__(self, client: SalesforceClient, *, conditional: bool = True) -> None:
         self.client = client
         self.conditional = conditional
-        self._sync_user_id: str | None = None
 
     async def apply(self, commands: Sequence[Mapping[str, Any]]) -> list[Applied]:
         """One `Applied` per command, in order; failures are reported per command."""
@@ -121,9 +122,16 @@ class SalesforceTarget:
     async def _conflicts(
         self, commands: Sequence[Mapping[str, Any]], updates: Mapping[str, list[int]]
     ) -> dict[int, Applied]:
-        """Updates whose record someone other than the sync changed after the decision
-        (SystemModstamp newer than `if_match`): skipped as WriteConflicts. One Collections
-        retrieve per sObject type and 200 records; the window left is that call's."""
+        """Updates whose record changed after the decision (SystemModstamp newer than
+        `if_match`): skipped as WriteConflicts. One Collections retrieve per sObject type and
+        200 records; the window left is that call's.
+
+        Any newer change counts, the sync's own included. The record's last modifier says
+        nothing about the changes before it: a person's edit, then a sync write of another
+        field, then an older decision (replayed after an engine restart, or decided before
+        the person's edit reached the engine) would put the person's field back. The sync's
+        own change is captured like any other (as an echo), and the engine decides again
+        once it has folded it, so a conflict it caused costs one more round, never a value."""
         if not self.conditional:
             return {}
         checked: dict[str, dict[str, list[int]]] = {}
@@ -132,29 +140,19 @@ class SalesforceTarget:
             if conditional:
                 sobject = str(commands[conditional[0]]["entity"])
                 checked.setdefault(sobject, {})[target_id] = conditional
-        if not checked:
-            return {}
-        sync_user = await self._sync_user()
         results: dict[int, Applied] = {}
         for sobject, by_id in checked.items():
             ids = list(by_id)
-            current = await self.client.collections_retrieve(
-                sobject, ids, ["Id", "SystemModstamp", "LastModifiedById"]
-            )
+            current = await self.client.collections_retrieve(sobject, ids, ["Id", "SystemModstamp"])
             for target_id, record in zip(ids, current, strict=True):
-                if record is None or record.get("LastModifiedById") == sync_user:
-                    continue  # gone (the update reports it) or last changed by the sync
+                if record is None:
+                    continue  # gone: the update reports it
                 stamp = parse_datetime(str(record["SystemModstamp"]))
                 changed_ms = int(stamp.timestamp() * 1000)
                 for index in by_id[target_id]:
                     if changed_ms > int(commands[index]["if_match"]):
                         results[index] = conflict(commands[index], target_id, stamp)
         return results
-
-    async def _sync_user(self) -> str:
-        if self._sync_user_id is None:
-            self._sync_user_id = (await self.client.identity()).user_id
-        return self._sync_user_id
 
     async def _deletes(
         self, commands: Sequence[Mapping[str, Any]], deletes: Sequence[int]

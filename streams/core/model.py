@@ -75,9 +75,9 @@ class WriteIntent:
     external_id: str | None = None
     idempotency_key: str | None = None
     #: The version the decision saw: Salesforce SystemModstamp (epoch ms) or Custompms record
-    #: version. The sink skips the write if someone other than the sync changed the record
-    #: since (that change is on its way to the engine, which decides again); None writes
-    #: unconditionally.
+    #: version. The sink skips the write if the record changed since (Salesforce: by anyone;
+    #: Custompms: by anyone but the sink's own earlier writes, which it maps forward). That
+    #: change is on its way to the engine, which decides again; None writes unconditionally.
     if_match: int | None = None
     #: Fields that take the id of the record another flow's create in the same decision
     #: makes (field -> that flow), e.g. a Task's project_id from the Project created with it.

@@ -470,12 +470,8 @@ class World:
             return _ok(op, target, {}, None)
         current = self.sf[target]
         if_match = command.get("if_match")
-        if (
-            if_match is not None
-            and current["SystemModstamp"] > if_match
-            and current["LastModifiedById"] != SYNC_USER
-        ):
-            # what connectors/sinks/salesforce_target.py does: a person changed it since
+        if if_match is not None and current["SystemModstamp"] > if_match:
+            # what connectors/sinks/salesforce_target.py does: changed since, by anyone
             return {
                 **_failed(op, target, "changed since"),
                 "outcome": "conflict",

@@ -354,11 +354,16 @@ def test_sink_stops_cleanly_while_the_target_is_down(wired: Settings, pms: Runni
 def test_salesforce_update_never_overwrites_a_persons_newer_edit(
     wired: Settings, sf: RunningSalesforce
 ) -> None:
+    """A record changed after the decision is skipped, whoever changed it last: `hidden` is
+    a person's edit followed by a sync write of another field (the hole a last-modifier
+    check left open), `synced` only a sync write the decision had not seen."""
     person, sync = sf.simple(sf.alice_token()), sf.simple()
-    ids = [person.Task.create({"Subject": f"Seen {i}"})["id"] for i in range(3)]
+    ids = [person.Task.create({"Subject": f"Seen {i}"})["id"] for i in range(4)]
     seen = {i: _modstamp_ms(person.Task.get(i)) for i in ids}
-    unchanged, edited, synced = ids
+    unchanged, edited, hidden, synced = ids
     person.Task.update(edited, {"Subject": "A person's newer edit"})
+    person.Task.update(hidden, {"Subject": "A person's newer edit"})
+    sync.Task.update(hidden, {"Description": "a later sync write"})
     sync.Task.update(synced, {"Description": "an earlier sync write"})
 
     def update(target: str) -> dict[str, Any]:
@@ -372,15 +377,24 @@ def test_salesforce_update_never_overwrites_a_persons_newer_edit(
         )
 
     produce(wired, t.writes_topic("salesforce"), [(i, update(i)) for i in ids])
-    results = {r["target_id"][:15]: r for r in run_sink(wired, "salesforce", 3)}
+    results = {r["target_id"][:15]: r for r in run_sink(wired, "salesforce", 4)}
     outcomes = {i: results[i[:15]]["outcome"] for i in ids}
-    assert outcomes == {unchanged: "ok", edited: "conflict", synced: "ok"}
+    assert outcomes == {
+        unchanged: "ok",
+        edited: "conflict",
+        hidden: "conflict",
+        synced: "conflict",
+    }
     skipped = results[edited[:15]]
     assert "changed in Salesforce" in str(skipped["error"])
     assert skipped["target_modstamp"] == parse_datetime(person.Task.get(edited)["SystemModstamp"])
+    assert results[hidden[:15]]["target_modstamp"] == parse_datetime(
+        person.Task.get(hidden)["SystemModstamp"]
+    )
     assert person.Task.get(edited)["Subject"] == "A person's newer edit"
+    assert person.Task.get(hidden)["Subject"] == "A person's newer edit"
     assert person.Task.get(unchanged)["Subject"] == "Decided before the edit"
-    assert person.Task.get(synced)["Subject"] == "Decided before the edit"
+    assert person.Task.get(synced)["Subject"] == "Seen 3"
     letters = TopicReader(wired, t.DEADLETTER)
     assert letters.drain(quiet=2.0) == [], "a conflict is not an operator's problem"
     letters.close()
