@@ -63,8 +63,9 @@ class SkippableError(SyncError):
 
 
 class WriteConflict(SkippableError):
-    """The target record changed since the write was decided (by someone other than the
-    sync): the write is skipped, and the engine decides again when that change arrives."""
+    """The target record changed since the write was decided (by a person, or on Salesforce
+    by an earlier sync write the decision had not seen): the write is skipped, and the
+    engine decides again when that change arrives."""
 
 
 class TargetGone(SkippableError):

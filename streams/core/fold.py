@@ -57,7 +57,13 @@ def on_sf_change(hub: Hub | None, change: Change, rules: Rules, now: int) -> tup
     note_capture(hub, change)
     fresh: set[str] = set()
     label = rules.flow_label(change.entity)
-    for name in rules.sf_fields(hub.sf_object):
+    # A state older than one already folded (a backfill's read published after a newer
+    # change; capture paths are not ordered with each other) says nothing new: its values
+    # would move what is known, and the SystemModstamp the next write is conditional on,
+    # back (a conflict then waits for a change already folded). Its capture tags and
+    # onboarding decisions still count.
+    older = hub.sf_modstamp is not None and change.ts < hub.sf_modstamp
+    for name in [] if older else rules.sf_fields(hub.sf_object):
         value = incoming(change, name, change.record.get(name), label)
         if not news(hub.sf_known, hub.sf_stale, name, value):
             continue
@@ -67,7 +73,8 @@ def on_sf_change(hub: Hub | None, change: Change, rules: Rules, now: int) -> tup
             if rules.beats(candidate, hub.winners.get(name)):
                 hub.winners[name] = candidate
                 fresh.add(name)
-    hub.sf_modstamp = change.ts
+    if not older:
+        hub.sf_modstamp = change.ts
     onboarding_claims(hub, change, rules, now, decision)
     leave_scope(hub, rules, now, decision)
     reconcile(hub, rules, now, decision, fresh)

@@ -2,8 +2,8 @@
 
 Creates establish links (and bring the twin's first known state), updates confirm what the
 target holds and at which version, failures forget what was optimistically known so the
-next change writes again, conflicts fold the person's change that caused them (or wait for
-it). A result carries one outcome per op of its command, folded in order.
+next change writes again, conflicts fold the change that caused them (or wait for it). A
+result carries one outcome per op of its command, folded in order.
 """
 
 from __future__ import annotations
@@ -205,7 +205,9 @@ def sf_created(
         )
         return hub
     written = {k: canonical(v) for k, v in outcome.written.items()}
-    if hub.sf_modstamp is None:
+    if hub.sf_modstamp is None or outcome.matched:
+        # Matched: the sync adopted a person's record, which the capture saw before this
+        # write, so what the upsert wrote is what it holds now.
         hub.sf_known.update(written)
     elif existing is None:
         # The capture saw the twin before this answer (topics are not ordered with each

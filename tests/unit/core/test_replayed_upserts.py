@@ -82,3 +82,25 @@ def test_a_twin_captured_before_its_upsert_answer_keeps_the_projects_later_edit(
     assert world.pms[pms_id]["status"] == "on_hold"
     assert world.pms[pms_id]["name"] == "Renamed while the twin was made", "the edit was undone"
     assert world.sf[twin]["Subject"] == "Renamed while the twin was made"
+
+
+def test_a_late_older_snapshot_of_the_twin_does_not_stall_its_writes() -> None:
+    """A backfill reads a record, a sync write lands, and the backfill's envelope (op r)
+    arrives after the write's echo. Folded as the latest state, it moved the hub's
+    SystemModstamp back, so the next write's `if_match` was older than the sync's own
+    write: a conflict, waiting for a change the hub had already folded, for good."""
+    world = World(rules=RULES)
+    pms_id = world.pms_person_create("project", {"name": "First", "due_date": "2027-09-03"})
+    world.deliver(("pms-cdc", pms_id))
+    world.drain()
+    [twin] = world.sf
+    read_by_a_backfill = {**world.history[-1], "op": "r"}
+    assert read_by_a_backfill["source"]["id"] == twin
+    world.pms_person_edit(pms_id, {"name": "Second"})
+    world.drain()
+    world.queues[("sf-cdc", twin)].append(read_by_a_backfill)
+    world.drain()
+    world.pms_person_edit(pms_id, {"name": "Third"})
+    world.drain()
+    assert world.sf[twin]["Subject"] == "Third"
+    assert world.pms[pms_id]["name"] == "Third"
