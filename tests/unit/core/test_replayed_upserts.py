@@ -11,6 +11,8 @@ person's edit never reached the engine.
 
 from __future__ import annotations
 
+import copy
+
 from foundation.wire import OpOutcome, WriteResult
 from streams.core.fold import on_sf_change
 from streams.core.hub import Winner
@@ -104,3 +106,56 @@ def test_a_late_older_snapshot_of_the_twin_does_not_stall_its_writes() -> None:
     world.drain()
     assert world.sf[twin]["Subject"] == "Third"
     assert world.pms[pms_id]["name"] == "Third"
+
+
+def test_replayed_older_changes_of_both_records_change_nothing() -> None:
+    """Found by `make faults-full` (kill test, seed 656982118, K031; docs/faults.md Found 23):
+    an engine killed in a loop replayed input its stored state already held (the state's
+    changelog is written before the input offsets are committed). The Task's change from a
+    person's date edit, made after the Project's rename and carrying the Subject from before
+    it, folded again after the rename had been written: the old Subject was news then, that
+    person's newer edit, and the rename was undone on both sides."""
+    world = World(rules=RULES)
+    pms_id = world.pms_person_create("project", {"name": "First", "due_date": "2027-09-03"})
+    world.deliver(("pms-cdc", pms_id))
+    world.drain()
+    [twin] = world.sf
+    old_project = copy.deepcopy(world.history[0])
+    assert old_project["source"]["id"] == pms_id
+    world.pms_person_edit(pms_id, {"name": "Renamed"})
+    world.sf_person_edit(twin, {"ActivityDate": "2029-01-01"})  # after the rename
+    old_task = copy.deepcopy(world.history[-1])
+    world.deliver(("sf-cdc", twin))  # still the old Subject: not news
+    world.drain()
+    assert world.sf[twin]["Subject"] == "Renamed"
+    world.queues[("sf-cdc", twin)].append(old_task)  # both replayed
+    world.queues[("pms-cdc", pms_id)].append(old_project)
+    world.drain()
+    assert world.pms[pms_id]["name"] == "Renamed", "the rename was undone"
+    assert world.sf[twin]["Subject"] == "Renamed"
+    assert world.pms[pms_id]["due_date"] == "2029-01-01"
+
+
+def test_a_replayed_older_custompms_version_steps_nothing_back() -> None:
+    """The Custompms half of the same replay: the Project's version 1 folded after version 2
+    made the old name known again and the version writes are conditional on go back, so the
+    next write was decided against a record that no longer existed (a conflict, then a wait
+    for a change the hub had already folded)."""
+    world = World(rules=RULES)
+    pms_id = world.pms_person_create("project", {"name": "First", "due_date": "2027-09-03"})
+    world.deliver(("pms-cdc", pms_id))
+    world.drain()
+    old_project = copy.deepcopy(world.history[0])
+    world.pms_person_edit(pms_id, {"name": "Renamed"})
+    world.drain()
+    [hub] = world.hubs.values()
+    before, writes = copy.deepcopy(hub.links["task_project"]), world.writes_applied
+    world.queues[("pms-cdc", pms_id)].append(old_project)
+    world.deliver(("pms-cdc", pms_id))  # the routing side forwards it to the hub
+    world.deliver(("inbox", hub.sf_id))
+    [hub] = world.hubs.values()
+    after = hub.links["task_project"]
+    assert (after.version, after.known) == (before.version, before.known)
+    world.drain()
+    assert world.writes_applied == writes, "a write decided against version 1"
+    assert world.pms[pms_id]["name"] == world.sf[hub.sf_id]["Subject"] == "Renamed"
