@@ -94,17 +94,6 @@ def on_pms_change(
     if rules.replay and link.modstamp is not None and change.ts <= link.modstamp:
         reconcile(hub, rules, now, decision)
         return hub, decision
-    if (
-        change.op != "d"
-        and change.version is not None
-        and link.version is not None
-        and change.version < link.version
-    ):
-        # Older than a version the hub holds (an engine restart replays input its stored
-        # state already folded; the feed itself is in version order): folding it would put
-        # older values back as known and step back the version writes are conditional on.
-        decision.skipped = f"{change.id} version {change.version} is older than {link.version}"
-        return hub, decision
     if change.op == "d":
         pms_deleted(hub, flow, link, change.ts, now, decision)
         return hub, decision
