@@ -88,16 +88,22 @@ def test_a_twin_captured_before_its_upsert_answer_keeps_the_projects_later_edit(
     assert world.sf[twin]["Subject"] == "Renamed while the twin was made"
 
 
-def test_a_late_older_snapshot_of_the_twin_does_not_stall_its_writes() -> None:
-    """A backfill reads a record, a sync write lands, and the backfill's envelope (op r)
-    arrives after the write's echo. Folded as the latest state, it moved the hub's
-    SystemModstamp back, so the next write's `if_match` was older than the sync's own
-    write: a conflict, waiting for a change the hub had already folded, for good."""
+def _project_with_its_twin() -> tuple[World, str, str]:
+    """A Project a person made, synced: its Salesforce Task made and both changes folded."""
     world = World(rules=RULES)
     pms_id = world.pms_person_create("project", {"name": "First", "due_date": "2027-09-03"})
     world.deliver(("pms-cdc", pms_id))
     world.drain()
     [twin] = world.sf
+    return world, pms_id, twin
+
+
+def test_a_late_older_snapshot_of_the_twin_does_not_stall_its_writes() -> None:
+    """A backfill reads a record, a sync write lands, and the backfill's envelope (op r)
+    arrives after the write's echo. Folded as the latest state, it moved the hub's
+    SystemModstamp back, so the next write's `if_match` was older than the sync's own
+    write: a conflict, waiting for a change the hub had already folded, for good."""
+    world, pms_id, twin = _project_with_its_twin()
     read_by_a_backfill = {**world.history[-1], "op": "r"}
     assert read_by_a_backfill["source"]["id"] == twin
     world.pms_person_edit(pms_id, {"name": "Second"})
@@ -117,11 +123,7 @@ def test_replayed_older_changes_of_both_records_change_nothing() -> None:
     person's date edit, made after the Project's rename and carrying the Subject from before
     it, folded again after the rename had been written: the old Subject was news then, that
     person's newer edit, and the rename was undone on both sides."""
-    world = World(rules=RULES)
-    pms_id = world.pms_person_create("project", {"name": "First", "due_date": "2027-09-03"})
-    world.deliver(("pms-cdc", pms_id))
-    world.drain()
-    [twin] = world.sf
+    world, pms_id, twin = _project_with_its_twin()
     old_project = copy.deepcopy(world.history[0])
     assert old_project["source"]["id"] == pms_id
     world.pms_person_edit(pms_id, {"name": "Renamed"})
